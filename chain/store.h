@@ -1,0 +1,91 @@
+/*
+ * store.h - the node's RocksDB database: blocks with their commit
+ * certificates, the transaction index, account state and metadata.
+ *
+ * Keys (one column family, a one-byte prefix per kind):
+ *   'M' name            metadata (tip, genesis hash, consensus records)
+ *   'B' height u64      block encoding
+ *   'C' height u64      commit certificate encoding
+ *   'H' block hash      height u64
+ *   'T' tx hash         height u64 | index u32
+ *   'A' address         balance u64 | nonce u64
+ *   'D' owner | name    value
+ * Every block commits in one synced WriteBatch together with its state
+ * writes and the new tip, so a crash leaves either all of a block or none.
+ *
+ * Threading: a store may be read from any thread; writes (commit, put_meta)
+ * come from one thread at a time.
+ */
+#ifndef CHAIN_STORE_H
+#define CHAIN_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/block.h"
+#include "chain/state.h"
+#include "common/buf.h"
+#include "common/err.h"
+
+struct chain_store;
+
+/* The last committed block. height 0 means only genesis state exists. */
+struct chain_tip {
+	uint64_t height;
+	uint8_t hash[CR_HASH_LEN];         /* zero at height 0 */
+	uint8_t state_digest[CR_HASH_LEN]; /* after the tip block (or genesis) */
+	uint64_t time_ms;                  /* tip block's time (genesis time at 0) */
+};
+
+/* chain_store_open opens (creating if needed) the database in dir. */
+int chain_store_open(struct chain_store **out, const char *dir, struct ch_err *err);
+
+/* chain_store_close closes the database. NULL is fine. */
+void chain_store_close(struct chain_store *s);
+
+/*
+ * chain_store_genesis returns whether genesis was applied and, if so, the
+ * hash of the genesis file it was applied from (to refuse a foreign chain).
+ */
+int chain_store_genesis(struct chain_store *s, bool *applied, uint8_t genesis_hash[CR_HASH_LEN],
+			struct ch_err *err);
+
+/*
+ * chain_store_apply_genesis writes the genesis state (x), the tip at height
+ * 0 with state digest and time, and genesis_hash, in one synced batch.
+ */
+int chain_store_apply_genesis(struct chain_store *s, const uint8_t genesis_hash[CR_HASH_LEN],
+			      const struct chain_exec *x, const uint8_t digest[CR_HASH_LEN],
+			      uint64_t time_ms, struct ch_err *err);
+
+int chain_store_tip(struct chain_store *s, struct chain_tip *out, struct ch_err *err);
+
+/*
+ * chain_store_commit writes block b (its encoding is recomputed), cert, the
+ * tx index, the writes of x and the new tip (digest = state digest after b)
+ * in one synced WriteBatch. b->header.height must be tip height + 1
+ * (CH_E_INVALID otherwise).
+ */
+int chain_store_commit(struct chain_store *s, const struct chain_block *b,
+		       const struct chain_cert *cert, const struct chain_exec *x,
+		       const uint8_t digest[CR_HASH_LEN], struct ch_err *err);
+
+/* chain_store_reader returns a reader over committed state (borrows s). */
+struct chain_state_reader chain_store_reader(struct chain_store *s);
+
+/* Reads. Values are appended to caller-owned buffers; CH_E_NOT_FOUND if absent. */
+int chain_store_block(struct chain_store *s, uint64_t height, struct ch_buf *block,
+		      struct ch_buf *cert, struct ch_err *err);
+int chain_store_height_of(struct chain_store *s, const uint8_t block_hash[CR_HASH_LEN],
+			  uint64_t *height, struct ch_err *err);
+int chain_store_tx_location(struct chain_store *s, const uint8_t tx_hash[CR_HASH_LEN],
+			    uint64_t *height, uint32_t *index, struct ch_err *err);
+
+/* Metadata records for other modules (e.g. consensus state). put is synced. */
+int chain_store_put_meta(struct chain_store *s, const char *name, const void *val, size_t len,
+			 struct ch_err *err);
+int chain_store_get_meta(struct chain_store *s, const char *name, struct ch_buf *val,
+			 struct ch_err *err);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * client.h - a small synchronous JSON-RPC 2.0 client over HTTP, for the
+ * wallet, the benchmark and tests.
+ */
+#ifndef RPC_CLIENT_H
+#define RPC_CLIENT_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+
+/*
+ * rpc_client_post sends body to url with POST and waits up to timeout_ms.
+ * The response body is appended to resp, the HTTP status to *status.
+ * CH_E_IO with "cannot reach http://...: connection refused" and similar.
+ */
+int rpc_client_post(const char *url, const char *body, size_t len, int timeout_ms,
+		    struct ch_buf *resp, int *status, struct ch_err *err);
+
+/*
+ * rpc_client_call calls method with params (ownership transferred; NULL
+ * for none) and stores the result (caller frees with cJSON_Delete) in
+ * *result. A JSON-RPC error response becomes the matching CH_E_* code
+ * (ch_err_from_rpc) with the server's message in err.
+ */
+int rpc_client_call(const char *url, const char *method, cJSON *params, int timeout_ms,
+		    cJSON **result, struct ch_err *err);
+
+#endif

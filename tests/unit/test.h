@@ -1,0 +1,62 @@
+/*
+ * test.h - a minimal unit-test harness. Each test file defines test
+ * functions and lists them in main with RUN(name). CHECK records a failure
+ * with its location and goes on; REQUIRE returns from the test.
+ * main returns non-zero if any check failed and prints "N passed, N failed".
+ */
+#ifndef TEST_H
+#define TEST_H
+
+#include <stdio.h>
+#include <string.h>
+
+static int test_failed_checks;
+static int test_passed, test_failed;
+
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			test_failed_checks++;                                  \
+		}                                                              \
+	} while (0)
+
+#define REQUIRE(cond)                                                          \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: REQUIRE failed: %s\n",         \
+				__FILE__, __LINE__, #cond);                    \
+			test_failed_checks++;                                  \
+			return;                                                \
+		}                                                              \
+	} while (0)
+
+#define CHECK_EQ_INT(a, b)                                                     \
+	do {                                                                   \
+		long long test_a_ = (long long)(a), test_b_ = (long long)(b);  \
+		if (test_a_ != test_b_) {                                      \
+			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld != %lld)\n", \
+				__FILE__, __LINE__, #a, #b, test_a_, test_b_); \
+			test_failed_checks++;                                  \
+		}                                                              \
+	} while (0)
+
+#define RUN(fn)                                                                \
+	do {                                                                   \
+		int before_ = test_failed_checks;                              \
+		fn();                                                          \
+		if (test_failed_checks == before_) {                           \
+			test_passed++;                                         \
+			printf("ok   %s\n", #fn);                              \
+		} else {                                                       \
+			test_failed++;                                         \
+			printf("FAIL %s\n", #fn);                              \
+		}                                                              \
+	} while (0)
+
+#define TEST_DONE()                                                            \
+	(printf("%d passed, %d failed\n", test_passed, test_failed),           \
+	 test_failed ? 1 : 0)
+
+#endif
