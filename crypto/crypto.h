@@ -31,7 +31,10 @@
 /* cr_sha256 hashes len bytes of data into out. */
 void cr_sha256(const void *data, size_t len, uint8_t out[CR_HASH_LEN]);
 
-/* Incremental SHA-256. init/update/final; final may be followed by init. */
+/*
+ * Incremental SHA-256: zero the struct (= {0}), then init/update/final;
+ * final may be followed by init again; close frees.
+ */
 struct cr_sha256_ctx {
 	void *md; /* EVP_MD_CTX *, owned */
 };
