@@ -74,6 +74,15 @@ size_t chain_mempool_select(struct chain_mempool *mp, chain_nonce_fn nonce_of, v
 void chain_mempool_update(struct chain_mempool *mp, chain_nonce_fn nonce_of, void *arg,
 			  uint64_t now_ms);
 
+/*
+ * chain_mempool_next_nonce returns the first nonce after the run of
+ * consecutive pooled nonces of addr that starts at account_nonce (so
+ * account_nonce itself when nothing of addr is pooled): the nonce a client
+ * should sign with next.
+ */
+uint64_t chain_mempool_next_nonce(const struct chain_mempool *mp, const uint8_t addr[CR_ADDR_LEN],
+				  uint64_t account_nonce);
+
 size_t chain_mempool_count(const struct chain_mempool *mp);
 size_t chain_mempool_bytes(const struct chain_mempool *mp);
 

@@ -1,0 +1,562 @@
+/*
+ * The node loop: one thread owns the store, the mempool and the chain tip.
+ * nng's HTTP threads only queue requests here; answers go back through
+ * rpc_http_reply. Blocks are cut from the mempool, executed into an
+ * overlay, certified and committed in one synced RocksDB batch.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "node/log.h"
+#include "node/node.h"
+#include "node/node_internal.h"
+#include "pbft/pbft.h"
+
+static void
+hex_prefix(const uint8_t *h, char out[17])
+{
+	cr_hex_encode(h, 8, out);
+}
+
+/* ---- open / close ---- */
+
+static int
+apply_genesis(struct node *n, struct ch_err *err)
+{
+	bool applied = false;
+	uint8_t hash[CR_HASH_LEN];
+	int rc = chain_store_genesis(n->store, &applied, hash, err);
+	if (rc != 0)
+		return rc;
+	if (applied) {
+		if (memcmp(hash, n->genesis.hash, CR_HASH_LEN) != 0)
+			return ch_errf(err, CH_E_CONFIG,
+				       "%s holds a chain with another genesis than %s; "
+				       "use a fresh data directory",
+				       n->cfg.data_dir, n->cfg.genesis_file);
+		return 0;
+	}
+	struct chain_state_reader rd = chain_store_reader(n->store);
+	struct chain_exec *x = NULL;
+	if ((rc = chain_exec_new(&x, &rd)) != 0)
+		return ch_errf(err, rc, "out of memory");
+	for (size_t i = 0; i < n->genesis.naccounts && rc == 0; i++)
+		rc = chain_exec_credit(x, n->genesis.accounts[i].address,
+				       n->genesis.accounts[i].balance, err);
+	if (rc == 0) {
+		uint8_t zero[CR_HASH_LEN] = {0}, digest[CR_HASH_LEN];
+		chain_exec_digest(x, zero, digest);
+		rc = chain_store_apply_genesis(n->store, n->genesis.hash, x, digest,
+					       n->genesis.genesis_time_ms, err);
+	}
+	chain_exec_free(x);
+	if (rc == 0)
+		log_info("applied genesis of chain %s: %zu accounts, %zu validators",
+			 n->genesis.chain_id, n->genesis.naccounts, n->genesis.nvalidators);
+	return rc;
+}
+
+int
+node_open(struct node **out, const char *home, struct ch_err *err)
+{
+	struct node *n = calloc(1, sizeof(*n));
+	if (n == NULL)
+		return ch_errf(err, CH_E_NOMEM, "out of memory");
+	pthread_mutex_init(&n->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&n->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	n->validator_index = -1;
+
+	int rc;
+	if ((rc = node_config_load(&n->cfg, home, err)) != 0 ||
+	    (rc = node_genesis_load(&n->genesis, n->cfg.genesis_file, err)) != 0 ||
+	    (rc = cr_key_load_pem(&n->key, n->cfg.key_file, err)) != 0)
+		goto fail;
+	cr_key_pubkey(n->key, n->pub_key);
+	for (size_t i = 0; i < n->genesis.nvalidators; i++)
+		if (memcmp(n->genesis.validators[i].pub_key, n->pub_key, CR_PUBKEY_LEN) == 0)
+			n->validator_index = (int)i;
+	if (n->genesis.nvalidators > 1) {
+		rc = ch_errf(err, CH_E_CONFIG,
+			     "%s lists %zu validators; this build runs single-validator chains only",
+			     n->cfg.genesis_file, n->genesis.nvalidators);
+		goto fail;
+	}
+	if (n->validator_index < 0) {
+		rc = ch_errf(err, CH_E_CONFIG, "the key in %s is not a validator of %s",
+			     n->cfg.key_file, n->cfg.genesis_file);
+		goto fail;
+	}
+	if ((rc = chain_store_open(&n->store, n->cfg.data_dir, err)) != 0 ||
+	    (rc = apply_genesis(n, err)) != 0 || (rc = chain_store_tip(n->store, &n->tip, err)) != 0)
+		goto fail;
+	struct chain_mempool_config mc = {
+		.max_txs = n->cfg.mempool_max_txs,
+		.max_bytes = n->cfg.mempool_max_bytes,
+		.ttl_ms = n->cfg.mempool_ttl_ms,
+		.max_nonce_gap = n->cfg.mempool_max_nonce_gap,
+	};
+	if ((rc = chain_mempool_new(&n->mempool, &mc)) != 0) {
+		ch_errf(err, rc, "out of memory");
+		goto fail;
+	}
+	char h[17];
+	hex_prefix(n->tip.hash, h);
+	log_info("node %s (validator %d) of chain %s at height %" PRIu64 " (%s...)",
+		 n->cfg.moniker, n->validator_index, n->genesis.chain_id, n->tip.height,
+		 n->tip.height ? h : "genesis");
+	*out = n;
+	return 0;
+fail:
+	node_close(n);
+	return rc;
+}
+
+void
+node_close(struct node *n)
+{
+	if (n == NULL)
+		return;
+	chain_mempool_free(n->mempool);
+	chain_store_close(n->store);
+	cr_key_free(n->key);
+	node_genesis_close(&n->genesis);
+	pthread_cond_destroy(&n->cv);
+	pthread_mutex_destroy(&n->mu);
+	free(n);
+}
+
+/* ---- the queue ---- */
+
+static void
+reply_error(struct rpc_http_req *req, int http_status, int code, const char *msg)
+{
+	char body[256];
+	int len = snprintf(body, sizeof(body),
+			   "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":%d,\"message\":\"%s\"}}",
+			   code, msg);
+	rpc_http_reply(req, http_status, NULL, body, (size_t)len);
+}
+
+static void
+on_http(void *arg, struct rpc_http_req *req, const char *body, size_t len)
+{
+	struct node *n = arg;
+	struct node_event *ev = malloc(sizeof(*ev));
+	if (ev == NULL) {
+		reply_error(req, 503, ch_rpc_code(CH_E_NOMEM), "out of memory");
+		return;
+	}
+	ev->next = NULL;
+	ev->req = req;
+	ev->body = body;
+	ev->len = len;
+	pthread_mutex_lock(&n->mu);
+	if (n->stopping) {
+		pthread_mutex_unlock(&n->mu);
+		free(ev);
+		reply_error(req, 503, ch_rpc_code(CH_E_UNAVAILABLE), "node is shutting down");
+		return;
+	}
+	if (n->tail != NULL)
+		n->tail->next = ev;
+	else
+		n->head = ev;
+	n->tail = ev;
+	pthread_cond_signal(&n->cv);
+	pthread_mutex_unlock(&n->mu);
+}
+
+void
+node_stop(struct node *n)
+{
+	pthread_mutex_lock(&n->mu);
+	n->stopping = true;
+	pthread_cond_signal(&n->cv);
+	pthread_mutex_unlock(&n->mu);
+}
+
+/* ---- requests ---- */
+
+void
+node_pending_maybe_finish(struct node *n, struct node_pending *p)
+{
+	(void)n;
+	if (p->waiting > 0)
+		return;
+	size_t len = 0;
+	char *body = rpc_request_render(&p->rpc, &len);
+	if (body == NULL && len == 0)
+		rpc_http_reply(p->req, 204, NULL, NULL, 0);
+	else if (body == NULL)
+		reply_error(p->req, 500, ch_rpc_code(CH_E_NOMEM), "out of memory");
+	else
+		rpc_http_reply(p->req, 200, NULL, body, len);
+	free(body);
+	rpc_request_close(&p->rpc);
+	free(p);
+}
+
+static void
+handle_event(struct node *n, struct node_event *ev)
+{
+	struct node_pending *p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		reply_error(ev->req, 503, ch_rpc_code(CH_E_NOMEM), "out of memory");
+		return;
+	}
+	p->req = ev->req;
+	if (rpc_request_parse(&p->rpc, ev->body, ev->len) != 0) {
+		reply_error(ev->req, 503, ch_rpc_code(CH_E_NOMEM), "out of memory");
+		free(p);
+		return;
+	}
+	node_handle_request(n, p);
+	node_pending_maybe_finish(n, p);
+}
+
+/* ---- transactions ---- */
+
+static int
+nonce_of(void *arg, const uint8_t addr[CR_ADDR_LEN], uint64_t *nonce)
+{
+	struct node *n = arg;
+	struct chain_state_reader rd = chain_store_reader(n->store);
+	struct chain_account a;
+	int rc = rd.get_account(rd.arg, addr, &a, NULL);
+	if (rc == 0)
+		*nonce = a.nonce;
+	return rc;
+}
+
+int
+node_tx_committed(struct node *n, const uint8_t hash[CR_HASH_LEN], uint64_t *height,
+		  uint32_t *index)
+{
+	return chain_store_tx_location(n->store, hash, height, index, NULL) == 0;
+}
+
+const struct node_dropped *
+node_tx_dropped(struct node *n, const uint8_t hash[CR_HASH_LEN])
+{
+	size_t have = n->ndropped < NODE_DROPPED_RING ? n->ndropped : NODE_DROPPED_RING;
+	for (size_t i = 0; i < have; i++)
+		if (memcmp(n->dropped[i].hash, hash, CR_HASH_LEN) == 0)
+			return &n->dropped[i];
+	return NULL;
+}
+
+int
+node_admit_tx(struct node *n, const struct chain_tx *tx, struct ch_err *err)
+{
+	if (strcmp(tx->chain_id, n->genesis.chain_id) != 0)
+		return ch_errf(err, CH_E_WRONG_CHAIN,
+			       "transaction is for chain \"%s\" but this node serves chain \"%s\"",
+			       tx->chain_id, n->genesis.chain_id);
+	int rc = chain_tx_verify(tx, err);
+	if (rc != 0)
+		return rc;
+	struct chain_state_reader rd = chain_store_reader(n->store);
+	struct chain_account a;
+	if ((rc = rd.get_account(rd.arg, tx->sender, &a, err)) != 0)
+		return rc;
+	if (tx->nonce < a.nonce)
+		return ch_errf(err, CH_E_NONCE_TOO_LOW,
+			       "nonce %" PRIu64 " already used: the account nonce is %" PRIu64
+			       "; sign with nonce %" PRIu64 " or higher",
+			       tx->nonce, a.nonce, a.nonce);
+	if (tx->type == CHAIN_TX_TRANSFER && tx->amount > a.balance)
+		return ch_errf(err, CH_E_INSUFFICIENT_FUNDS,
+			       "balance %" PRIu64 " is less than the amount %" PRIu64, a.balance,
+			       tx->amount);
+	return chain_mempool_add(n->mempool, tx, a.nonce, node_mono_ms(), err);
+}
+
+void
+node_record_dropped(struct node *n, const uint8_t hash[CR_HASH_LEN], const struct ch_err *e)
+{
+	struct node_dropped *d = &n->dropped[n->ndropped++ % NODE_DROPPED_RING];
+	memcpy(d->hash, hash, CR_HASH_LEN);
+	d->code = e->code;
+	snprintf(d->msg, sizeof(d->msg), "%s", ch_err_msg(e));
+}
+
+/* ---- waiters ---- */
+
+static void
+finish_waiter(struct node *n, struct node_waiter **link)
+{
+	struct node_waiter *w = *link;
+	*link = w->next;
+	w->pending->waiting--;
+	node_pending_maybe_finish(n, w->pending);
+	free(w);
+}
+
+/* settle_waiters answers waiters whose tx committed or was dropped, or whose time is up. */
+static void
+settle_waiters(struct node *n, bool shutting_down)
+{
+	uint64_t now = node_mono_ms();
+	struct node_waiter **link = &n->waiters;
+	while (*link != NULL) {
+		struct node_waiter *w = *link;
+		uint64_t height;
+		uint32_t index;
+		const struct node_dropped *d;
+		char hex[2 * CR_HASH_LEN + 1];
+		cr_hex_encode(w->hash, CR_HASH_LEN, hex);
+		if (node_tx_committed(n, w->hash, &height, &index)) {
+			cJSON *r = cJSON_CreateObject();
+			cJSON_AddStringToObject(r, "hash", hex);
+			cJSON_AddStringToObject(r, "status", "committed");
+			cJSON_AddNumberToObject(r, "height", (double)height);
+			cJSON_AddNumberToObject(r, "index", index);
+			rpc_call_result(w->call, r);
+		} else if ((d = node_tx_dropped(n, w->hash)) != NULL) {
+			rpc_call_error(w->call, ch_rpc_code(d->code), d->msg, NULL);
+		} else if (shutting_down || now >= w->deadline_ms) {
+			cJSON *data = cJSON_CreateObject();
+			cJSON_AddStringToObject(data, "hash", hex);
+			int code = shutting_down ? CH_E_UNAVAILABLE : CH_E_TIMEOUT;
+			rpc_call_error(w->call, ch_rpc_code(code),
+				       shutting_down ? "node is shutting down; the transaction may still commit"
+						     : "not committed in time; the transaction is pending "
+						       "and may still commit",
+				       data);
+		} else {
+			link = &w->next;
+			continue;
+		}
+		finish_waiter(n, link);
+	}
+}
+
+static bool
+waiter_due(struct node *n)
+{
+	uint64_t now = node_mono_ms();
+	for (struct node_waiter *w = n->waiters; w != NULL; w = w->next)
+		if (w->deadline_ms <= now)
+			return true;
+	return false;
+}
+
+/* ---- blocks ---- */
+
+static uint64_t
+max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * certify signs this validator's commit vote; with a single validator the
+ * vote alone is the certificate (quorum 1).
+ */
+static int
+certify(struct node *n, const struct chain_block *b, struct chain_cert *cert, struct ch_err *err)
+{
+	memset(cert, 0, sizeof(*cert));
+	cert->height = b->header.height;
+	cert->view = b->header.view;
+	memcpy(cert->block_hash, b->hash, CR_HASH_LEN);
+	uint8_t digest[CR_HASH_LEN];
+	chain_vote_digest(cert->height, cert->view, cert->block_hash, digest);
+	cert->count = 1;
+	cert->votes[0].validator = (uint16_t)n->validator_index;
+	int rc = cr_sign(n->key, digest, cert->votes[0].sig, err);
+	if (rc != 0)
+		return rc;
+	uint8_t pubs[CHAIN_MAX_VALIDATORS][CR_PUBKEY_LEN];
+	for (size_t i = 0; i < n->genesis.nvalidators; i++)
+		memcpy(pubs[i], n->genesis.validators[i].pub_key, CR_PUBKEY_LEN);
+	return chain_cert_verify(cert, (const uint8_t(*)[CR_PUBKEY_LEN])pubs,
+				 n->genesis.nvalidators,
+				 pbft_quorum((uint32_t)n->genesis.nvalidators), err);
+}
+
+/*
+ * produce_block cuts, executes, certifies and commits one block when the
+ * mempool has transactions and the block interval has passed. Returns a
+ * non-zero code only for a failure that must stop the node (storage).
+ */
+static int
+produce_block(struct node *n, struct ch_err *err)
+{
+	const struct node_params *p = &n->genesis.params;
+	uint64_t now = node_mono_ms();
+	if (chain_mempool_count(n->mempool) == 0 ||
+	    pbft_primary(n->view, (uint32_t)n->genesis.nvalidators) != (uint32_t)n->validator_index ||
+	    now < n->last_block_mono_ms + p->block_interval_ms)
+		return 0;
+
+	int rc = 0;
+	const struct chain_tx **sel = malloc(p->block_max_txs * sizeof(*sel));
+	struct chain_tx *cand = NULL;
+	uint8_t(*drop)[CR_HASH_LEN] = NULL;
+	struct chain_exec *x = NULL;
+	struct chain_block b;
+	memset(&b, 0, sizeof(b));
+	if (sel == NULL)
+		return ch_errf(err, CH_E_NOMEM, "out of memory cutting a block");
+	size_t nsel = chain_mempool_select(n->mempool, nonce_of, n, p->block_max_txs,
+					   p->block_max_bytes, sel);
+	/* Copy out: removing from the mempool below invalidates sel. */
+	cand = malloc((nsel ? nsel : 1) * sizeof(*cand));
+	drop = malloc((nsel ? nsel : 1) * sizeof(*drop));
+	b.txs = malloc((nsel ? nsel : 1) * sizeof(*b.txs));
+	struct chain_state_reader rd = chain_store_reader(n->store);
+	if (cand == NULL || drop == NULL || b.txs == NULL || chain_exec_new(&x, &rd) != 0) {
+		rc = ch_errf(err, CH_E_NOMEM, "out of memory cutting a block");
+		goto out;
+	}
+	for (size_t i = 0; i < nsel; i++)
+		cand[i] = *sel[i];
+	size_t ndrop = 0, ntx = 0;
+	for (size_t i = 0; i < nsel; i++) {
+		struct ch_err e;
+		ch_err_clear(&e);
+		int arc = chain_exec_apply(x, &cand[i], &e);
+		if (arc == 0) {
+			b.txs[ntx++] = cand[i];
+		} else if (arc != CH_E_NONCE_TOO_HIGH) {
+			node_record_dropped(n, cand[i].hash, &e);
+			memcpy(drop[ndrop++], cand[i].hash, CR_HASH_LEN);
+		}
+	}
+	for (size_t i = 0; i < ndrop; i++)
+		chain_mempool_remove(n->mempool, drop[i]);
+	if (ntx == 0)
+		goto out;
+
+	struct chain_header *h = &b.header;
+	snprintf(h->chain_id, sizeof(h->chain_id), "%s", n->genesis.chain_id);
+	h->height = n->tip.height + 1;
+	memcpy(h->prev_hash, n->tip.hash, CR_HASH_LEN);
+	h->time_ms = max_u64(node_now_ms(), n->tip.time_ms);
+	h->proposer = (uint16_t)n->validator_index;
+	h->view = n->view;
+	chain_block_tx_root(b.txs, ntx, h->tx_root);
+	memcpy(h->state_digest, n->tip.state_digest, CR_HASH_LEN);
+	h->tx_count = (uint32_t)ntx;
+	chain_header_hash(h, b.hash);
+
+	struct chain_cert *cert = malloc(sizeof(*cert));
+	uint8_t digest[CR_HASH_LEN];
+	if (cert == NULL) {
+		rc = ch_errf(err, CH_E_NOMEM, "out of memory certifying a block");
+		goto out;
+	}
+	chain_exec_digest(x, n->tip.state_digest, digest);
+	if ((rc = certify(n, &b, cert, err)) == 0)
+		rc = chain_store_commit(n->store, &b, cert, x, digest, err);
+	free(cert);
+	if (rc != 0)
+		goto out;
+	n->tip.height = h->height;
+	memcpy(n->tip.hash, b.hash, CR_HASH_LEN);
+	memcpy(n->tip.state_digest, digest, CR_HASH_LEN);
+	n->tip.time_ms = h->time_ms;
+	n->last_block_mono_ms = now;
+	for (size_t i = 0; i < ntx; i++)
+		chain_mempool_remove(n->mempool, b.txs[i].hash);
+	chain_mempool_update(n->mempool, nonce_of, n, node_mono_ms());
+	char hx[17];
+	hex_prefix(b.hash, hx);
+	log_info("committed block %" PRIu64 " (%zu txs, %s...), mempool %zu", h->height, ntx, hx,
+		 chain_mempool_count(n->mempool));
+out:
+	chain_exec_free(x);
+	free(b.txs);
+	free(drop);
+	free(cand);
+	free(sel);
+	return rc;
+}
+
+/* ---- the loop ---- */
+
+static uint64_t
+next_deadline(struct node *n)
+{
+	uint64_t d = node_mono_ms() + 1000;
+	if (chain_mempool_count(n->mempool) > 0)
+		d = max_u64(n->last_block_mono_ms + n->genesis.params.block_interval_ms,
+			    node_mono_ms());
+	for (struct node_waiter *w = n->waiters; w != NULL; w = w->next)
+		if (w->deadline_ms < d)
+			d = w->deadline_ms;
+	return d;
+}
+
+static void
+wait_until(struct node *n, uint64_t deadline_ms)
+{
+	struct timespec ts = {.tv_sec = (time_t)(deadline_ms / 1000),
+			      .tv_nsec = (long)(deadline_ms % 1000) * 1000000};
+	while (n->head == NULL && !n->stopping && node_mono_ms() < deadline_ms)
+		pthread_cond_timedwait(&n->cv, &n->mu, &ts);
+}
+
+int
+node_run(struct node *n, struct ch_err *err)
+{
+	int rc = rpc_http_start(&n->http, n->cfg.rpc_listen, n->cfg.rpc_max_body_bytes,
+				n->cfg.rpc_max_inflight, on_http, n, err);
+	if (rc != 0)
+		return rc;
+	n->started_mono_ms = node_mono_ms();
+	log_info("serving JSON-RPC on %s", n->cfg.rpc_listen);
+
+	for (;;) {
+		uint64_t deadline = next_deadline(n);
+		pthread_mutex_lock(&n->mu);
+		wait_until(n, deadline);
+		struct node_event *evs = n->head;
+		n->head = n->tail = NULL;
+		bool stop = n->stopping;
+		pthread_mutex_unlock(&n->mu);
+		while (evs != NULL) {
+			struct node_event *next = evs->next;
+			if (stop)
+				reply_error(evs->req, 503, ch_rpc_code(CH_E_UNAVAILABLE),
+					    "node is shutting down");
+			else
+				handle_event(n, evs);
+			free(evs);
+			evs = next;
+		}
+		if (stop)
+			break;
+		uint64_t height = n->tip.height;
+		if ((rc = produce_block(n, err)) != 0) {
+			log_error("stopping: %s", ch_err_msg(err));
+			pthread_mutex_lock(&n->mu);
+			n->stopping = true;
+			struct node_event *rest = n->head;
+			n->head = n->tail = NULL;
+			pthread_mutex_unlock(&n->mu);
+			for (; rest != NULL; rest = evs) {
+				evs = rest->next;
+				reply_error(rest->req, 503, ch_rpc_code(CH_E_UNAVAILABLE),
+					    "node is stopping after a storage failure");
+				free(rest);
+			}
+			break;
+		}
+		if (n->tip.height != height || waiter_due(n))
+			settle_waiters(n, false);
+	}
+	settle_waiters(n, true);
+	rpc_http_stop(n->http);
+	n->http = NULL;
+	log_info("stopped at height %" PRIu64, n->tip.height);
+	return rc;
+}

@@ -1,0 +1,114 @@
+/*
+ * node_internal.h - what the node's files share: the node structure, the
+ * event queue, and the functions the RPC methods call on the loop thread.
+ * Everything here is touched by the loop thread only, except the fields
+ * under `mu` (the queue and the stopping flag).
+ */
+#ifndef NODE_INTERNAL_H
+#define NODE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "chain/block.h"
+#include "chain/mempool.h"
+#include "chain/state.h"
+#include "chain/store.h"
+#include "chain/tx.h"
+#include "crypto/crypto.h"
+#include "node/config.h"
+#include "rpc/http_server.h"
+#include "rpc/jsonrpc.h"
+
+/* An HTTP request queued for the loop. */
+struct node_event {
+	struct node_event *next;
+	struct rpc_http_req *req;
+	const char *body; /* owned by req */
+	size_t len;
+};
+
+/*
+ * A JSON-RPC request being answered. Calls that wait for a commit
+ * (broadcast_tx_commit) keep it open; it is rendered and sent when the
+ * last one is answered.
+ */
+struct node_pending {
+	struct rpc_http_req *req;
+	struct rpc_request rpc;
+	size_t waiting;
+};
+
+/* A call waiting for its transaction to commit. */
+struct node_waiter {
+	struct node_waiter *next;
+	struct node_pending *pending;
+	struct rpc_call *call;
+	uint8_t hash[CR_HASH_LEN];
+	uint64_t deadline_ms; /* monotonic */
+};
+
+/* Recently dropped transactions, so clients learn why. */
+#define NODE_DROPPED_RING 1024
+struct node_dropped {
+	uint8_t hash[CR_HASH_LEN];
+	int code;
+	char msg[160];
+};
+
+struct node {
+	struct node_config cfg;
+	struct node_genesis genesis;
+	struct cr_key *key;
+	uint8_t pub_key[CR_PUBKEY_LEN];
+	int validator_index; /* -1 if this node is not a validator */
+	struct chain_store *store;
+	struct chain_mempool *mempool;
+	struct rpc_http_server *http;
+	struct chain_tip tip;
+	uint64_t view;
+	uint64_t last_block_mono_ms;
+	uint64_t started_mono_ms;
+
+	struct node_waiter *waiters;
+	struct node_dropped dropped[NODE_DROPPED_RING];
+	size_t ndropped;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct node_event *head, *tail;
+	bool stopping;
+};
+
+/* methods.c: answer every call of a parsed request (loop thread). */
+void node_handle_request(struct node *n, struct node_pending *p);
+
+/* node.c: finish p if nothing waits any more (render, reply, free). */
+void node_pending_maybe_finish(struct node *n, struct node_pending *p);
+
+/*
+ * node.c: admit a decoded transaction (hex already decoded) into the
+ * mempool after the stateful checks. *known is set if it was already
+ * pending or committed (then 0 is returned).
+ */
+int node_admit_tx(struct node *n, const struct chain_tx *tx, struct ch_err *err);
+
+/* node.c: remember why a transaction was not admitted or was dropped. */
+void node_record_dropped(struct node *n, const uint8_t hash[CR_HASH_LEN], const struct ch_err *e);
+
+/* node.c: status lookups by hash. */
+int node_tx_committed(struct node *n, const uint8_t hash[CR_HASH_LEN], uint64_t *height,
+		      uint32_t *index);
+const struct node_dropped *node_tx_dropped(struct node *n, const uint8_t hash[CR_HASH_LEN]);
+
+/* json_view.c: JSON views (new cJSON objects owned by the caller). */
+cJSON *node_json_tx(const struct chain_tx *tx);
+cJSON *node_json_header(const struct chain_header *h);
+cJSON *node_json_cert(const struct chain_cert *c);
+cJSON *node_json_hex(const void *data, size_t len);
+void node_json_add_hex(cJSON *obj, const char *name, const void *data, size_t len);
+
+#endif

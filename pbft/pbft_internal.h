@@ -1,0 +1,143 @@
+/*
+ * pbft_internal.h - the core's state, shared by the files of pbft/.
+ * Owned and touched by one thread: whoever calls the pbft_* functions.
+ */
+#ifndef PBFT_INTERNAL_H
+#define PBFT_INTERNAL_H
+
+#include "pbft/pbft.h"
+
+/* A vote held for the in-flight height, one per sender. */
+struct pbft_held {
+	bool has;
+	uint64_t view;
+	uint8_t digest[PBFT_HASH_LEN];
+	uint8_t sig[PBFT_SIG_LEN];
+};
+
+/* The height in flight: committed height + 1. */
+struct pbft_slot {
+	bool has_pp; /* an accepted (validated) PRE-PREPARE of the current view */
+	uint64_t view;
+	uint8_t digest[PBFT_HASH_LEN];
+	uint8_t pp_sig[PBFT_SIG_LEN];
+	uint8_t *block;
+	size_t block_len;
+	bool sent_prepare;
+	bool sent_commit;
+	struct pbft_held prepare[PBFT_MAX_VALIDATORS];
+	struct pbft_held commit[PBFT_MAX_VALIDATORS];
+};
+
+/* A prepared certificate (TOCS 4.4): kept across view changes until committed. */
+struct pbft_prepared {
+	bool has;
+	uint64_t view;
+	uint64_t height;
+	uint8_t digest[PBFT_HASH_LEN];
+	uint8_t pp_sig[PBFT_SIG_LEN];
+	uint32_t nprep;
+	struct pbft_vote prep[PBFT_MAX_VALIDATORS];
+	uint8_t *block;
+	size_t block_len;
+};
+
+/* The last vote of one kind this replica signed: never sign another for its (view, height). */
+struct pbft_signed {
+	bool has;
+	uint64_t view;
+	uint64_t height;
+	uint8_t digest[PBFT_HASH_LEN];
+};
+
+struct pbft_ckpt {
+	bool has;
+	uint64_t height;
+	uint8_t digest[PBFT_HASH_LEN];
+};
+
+#define PBFT_FUTURE_PER_VALIDATOR 4
+
+struct pbft {
+	struct pbft_config cfg;
+	struct pbft_host host;
+	uint32_t f, quorum;
+	uint64_t now;
+
+	uint64_t view;
+	bool in_vc; /* sent VIEW-CHANGE for view, waiting for its NEW-VIEW */
+
+	/* the committed tip and its certificate */
+	uint64_t height;
+	uint8_t hash[PBFT_HASH_LEN];
+	uint64_t cert_view;
+	uint32_t ncert;
+	struct pbft_vote cert[PBFT_MAX_VALIDATORS];
+
+	struct pbft_slot slot;
+	struct pbft_prepared prepared;
+	struct pbft_signed pp_vote, prepare_vote, commit_vote;
+
+	/* the latest VIEW-CHANGE of each validator, and the NEW-VIEW of this view */
+	bool has_vc[PBFT_MAX_VALIDATORS];
+	struct pbft_msg vc[PBFT_MAX_VALIDATORS];
+	bool has_nv;
+	struct pbft_msg nv;
+	uint64_t seen_view[PBFT_MAX_VALIDATORS]; /* highest view in normal-case messages */
+
+	/* messages for heights above the one in flight, verified, bounded */
+	struct pbft_msg *future;
+	size_t nfuture;
+	bool replaying;
+
+	struct pbft_ckpt ckpt[PBFT_MAX_VALIDATORS];
+	uint64_t stable;
+
+	/* timers */
+	bool pending;
+	uint64_t deadline; /* 0: no timer */
+	uint32_t backoff;
+	uint64_t last_progress;
+	uint64_t last_retransmit;
+	bool fetching;
+	uint64_t fetch_target;
+	uint64_t fetch_deadline;
+
+	/* actions, FIFO */
+	struct pbft_action *acts;
+	size_t nacts, head, cap;
+};
+
+/* core.c */
+void pbft_emit_msg(struct pbft *p, int type, uint32_t to, struct pbft_msg *m);
+void pbft_emit_persist(struct pbft *p);
+void pbft_emit_view(struct pbft *p);
+void pbft_sign(struct pbft *p, struct pbft_msg *m);
+bool pbft_verify(struct pbft *p, const struct pbft_msg *m);
+bool pbft_verify_vote(struct pbft *p, uint8_t type, uint32_t from, uint64_t view, uint64_t height,
+		      const uint8_t digest[PBFT_HASH_LEN], const uint8_t sig[PBFT_SIG_LEN]);
+void pbft_reset_slot(struct pbft *p);
+void pbft_dispatch(struct pbft *p, const struct pbft_msg *m);
+void pbft_on_preprepare(struct pbft *p, const struct pbft_msg *m);
+void pbft_maybe_fetch(struct pbft *p, uint32_t from, uint64_t target);
+void pbft_future_add(struct pbft *p, const struct pbft_msg *m);
+void pbft_future_replay(struct pbft *p);
+void pbft_arm_timer(struct pbft *p);
+void pbft_send_vote(struct pbft *p, uint8_t type, uint64_t view, uint64_t height,
+		    const uint8_t digest[PBFT_HASH_LEN]);
+
+/* view_change.c */
+void pbft_start_view_change(struct pbft *p, uint64_t view);
+void pbft_on_viewchange(struct pbft *p, const struct pbft_msg *m);
+void pbft_on_newview(struct pbft *p, const struct pbft_msg *m);
+void pbft_retransmit_viewchange(struct pbft *p);
+bool pbft_check_cert(struct pbft *p, uint64_t height, uint64_t view,
+		     const uint8_t digest[PBFT_HASH_LEN], const struct pbft_vote *v, uint32_t n);
+
+/* checkpoint.c */
+void pbft_on_checkpoint(struct pbft *p, const struct pbft_msg *m);
+
+/* record.c */
+void pbft_record_encode(const struct pbft *p, struct ch_buf *out);
+
+#endif

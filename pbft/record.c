@@ -1,0 +1,127 @@
+/*
+ * The vote record: what a replica must remember across a crash so that it
+ * never signs two different blocks for one (view, height) and can still
+ * prove, in a VIEW-CHANGE, a block it prepared.
+ *
+ *   version u8 (=1) | view u64 | in_vc u8
+ *   | 3 x (has u8 | view u64 | height u64 | digest[32])   pp, prepare, commit
+ *   | has_prepared u8 [| view u64 | height u64 | digest[32] | pp_sig[64]
+ *                       | nprep u16 | nprep x (from u16 | sig[64])
+ *                       | block_len u32 | block]
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbft/pbft_internal.h"
+
+#define RECORD_VERSION 1
+
+static void
+put_signed(struct ch_buf *b, const struct pbft_signed *s)
+{
+	ch_buf_u8(b, s->has);
+	ch_buf_u64(b, s->view);
+	ch_buf_u64(b, s->height);
+	ch_buf_put(b, s->digest, PBFT_HASH_LEN);
+}
+
+void
+pbft_record_encode(const struct pbft *p, struct ch_buf *out)
+{
+	ch_buf_u8(out, RECORD_VERSION);
+	ch_buf_u64(out, p->view);
+	ch_buf_u8(out, p->in_vc);
+	put_signed(out, &p->pp_vote);
+	put_signed(out, &p->prepare_vote);
+	put_signed(out, &p->commit_vote);
+	const struct pbft_prepared *pc = &p->prepared;
+	ch_buf_u8(out, pc->has);
+	if (pc->has) {
+		ch_buf_u64(out, pc->view);
+		ch_buf_u64(out, pc->height);
+		ch_buf_put(out, pc->digest, PBFT_HASH_LEN);
+		ch_buf_put(out, pc->pp_sig, PBFT_SIG_LEN);
+		ch_buf_u16(out, (uint16_t)pc->nprep);
+		for (uint32_t i = 0; i < pc->nprep; i++) {
+			ch_buf_u16(out, (uint16_t)pc->prep[i].from);
+			ch_buf_put(out, pc->prep[i].sig, PBFT_SIG_LEN);
+		}
+		ch_buf_u32(out, (uint32_t)pc->block_len);
+		ch_buf_put(out, pc->block, pc->block_len);
+	}
+}
+
+static bool
+get_signed(struct ch_rd *r, struct pbft_signed *s)
+{
+	uint8_t has = ch_rd_u8(r);
+	s->has = has == 1;
+	s->view = ch_rd_u64(r);
+	s->height = ch_rd_u64(r);
+	ch_rd_copy(r, s->digest, PBFT_HASH_LEN);
+	return has <= 1 && !r->bad;
+}
+
+int
+pbft_restore(struct pbft *p, const uint8_t *record, size_t len, struct ch_err *err)
+{
+	struct ch_rd r;
+	ch_rd_init(&r, record, len);
+	struct pbft_prepared pc;
+	memset(&pc, 0, sizeof(pc));
+	uint64_t view;
+	uint8_t in_vc, has;
+	struct pbft_signed pp, prep, com;
+	if (ch_rd_u8(&r) != RECORD_VERSION)
+		goto bad;
+	view = ch_rd_u64(&r);
+	in_vc = ch_rd_u8(&r);
+	if (in_vc > 1 || !get_signed(&r, &pp) || !get_signed(&r, &prep) || !get_signed(&r, &com))
+		goto bad;
+	has = ch_rd_u8(&r);
+	if (has > 1)
+		goto bad;
+	if (has) {
+		pc.has = true;
+		pc.view = ch_rd_u64(&r);
+		pc.height = ch_rd_u64(&r);
+		ch_rd_copy(&r, pc.digest, PBFT_HASH_LEN);
+		ch_rd_copy(&r, pc.pp_sig, PBFT_SIG_LEN);
+		pc.nprep = ch_rd_u16(&r);
+		if (pc.nprep > p->cfg.n)
+			goto bad;
+		for (uint32_t i = 0; i < pc.nprep; i++) {
+			pc.prep[i].from = ch_rd_u16(&r);
+			ch_rd_copy(&r, pc.prep[i].sig, PBFT_SIG_LEN);
+		}
+		pc.block_len = ch_rd_u32(&r);
+		const uint8_t *b = ch_rd_ptr(&r, pc.block_len);
+		if (b == NULL)
+			goto bad;
+		if (pc.block_len > 0) {
+			if ((pc.block = malloc(pc.block_len)) == NULL)
+				return ch_errf(err, CH_E_NOMEM, "out of memory restoring consensus state");
+			memcpy(pc.block, b, pc.block_len);
+		}
+	}
+	if (!ch_rd_done(&r)) {
+		free(pc.block);
+		goto bad;
+	}
+	p->view = view;
+	p->in_vc = in_vc;
+	p->pp_vote = pp;
+	p->prepare_vote = prep;
+	p->commit_vote = com;
+	free(p->prepared.block);
+	p->prepared = pc;
+	if (p->prepared.has && p->prepared.height != p->height + 1) {
+		free(p->prepared.block);
+		memset(&p->prepared, 0, sizeof(p->prepared));
+	}
+	if (p->in_vc)
+		pbft_arm_timer(p);
+	return 0;
+bad:
+	return ch_errf(err, CH_E_BAD_ENCODING, "consensus record is corrupt");
+}
