@@ -1,0 +1,101 @@
+# Shared helpers for the end-to-end tests: real chaind processes on
+# 127.0.0.1, driven with the wallet and curl. Source it, then call e2e_init.
+# Every process a test starts is recorded and killed (by PID) on exit.
+
+E2E_PIDS=()
+E2E_PASS=0
+E2E_FAIL=0
+
+e2e_init() {
+  BUILD=$(cd "$1" && pwd)
+  CHAIND="$BUILD/chaind"
+  WALLET="$BUILD/wallet"
+  E2E_TMP=$(mktemp -d /tmp/chaind-e2e.XXXXXX)
+  trap e2e_cleanup EXIT
+  # A port range of our own: base in 20000..44000, even.
+  BASE_PORT=$(( 20000 + (RANDOM % 12000) * 2 ))
+}
+
+e2e_cleanup() {
+  local pid
+  for pid in "${E2E_PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  done
+  for pid in "${E2E_PIDS[@]:-}"; do
+    [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+  done
+  if [ "$E2E_FAIL" -eq 0 ] && [ -z "${E2E_KEEP:-}" ]; then
+    rm -rf "$E2E_TMP"
+  else
+    echo "e2e: files kept in $E2E_TMP"
+    for log in "$E2E_TMP"/net/node*/node.log; do
+      [ -f "$log" ] && { echo "--- tail of $log"; tail -n 30 "$log"; }
+    done
+  fi
+}
+
+pass() { E2E_PASS=$((E2E_PASS + 1)); echo "ok   $*"; }
+fail() { E2E_FAIL=$((E2E_FAIL + 1)); echo "FAIL $*"; }
+check() { # check DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then pass "$what"; else fail "$what"; fi
+}
+check_eq() { # check_eq DESCRIPTION GOT WANT
+  if [ "$2" == "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi
+}
+e2e_done() {
+  echo "$E2E_PASS passed, $E2E_FAIL failed"
+  [ "$E2E_FAIL" -eq 0 ]
+}
+
+# rpc_url I: node I's JSON-RPC URL.
+rpc_url() { echo "http://127.0.0.1:$((BASE_PORT + 2 * $1 + 1))/"; }
+
+# rpc METHOD [PARAMS-JSON] [I]: the JSON response of one call to node I (default 0).
+rpc() {
+  local params=${2:-} node=${3:-0} body
+  if [ -z "$params" ] || [ "$params" = null ]; then
+    body="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\"}"
+  else
+    body="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$params}"
+  fi
+  curl -s --max-time 30 -H 'Content-Type: application/json' -d "$body" "$(rpc_url "$node")"
+}
+
+# post RAW-BODY [I]: POST a raw body, print the response body.
+post() { curl -s --max-time 30 -d "$1" "$(rpc_url "${2:-0}")"; }
+
+# start_node I: start validator I of $E2E_TMP/net in the background, logging to its node.log.
+start_node() {
+  local home="$E2E_TMP/net/node$1"
+  "$CHAIND" start --home "$home" >>"$home/node.log" 2>&1 &
+  E2E_PIDS+=($!)
+  eval "NODE_PID_$1=$!"
+}
+
+# wait_ready I: wait (at most 30 s) until node I answers health.
+wait_ready() {
+  local i
+  for i in $(seq 1 300); do
+    if rpc health null "$1" 2>/dev/null | grep -q '"ok":true'; then return 0; fi
+    sleep 0.1
+  done
+  echo "node $1 did not become ready"; return 1
+}
+
+# kill_node I SIGNAL: signal node I and wait for it to exit.
+kill_node() {
+  local pid_var="NODE_PID_$1"
+  kill "-$2" "${!pid_var}" 2>/dev/null || true
+  wait "${!pid_var}" 2>/dev/null || true
+}
+
+# wait_mempool_empty I: wait (at most 60 s) until node I has no pending transactions.
+wait_mempool_empty() {
+  local i
+  for i in $(seq 1 600); do
+    if [ "$(rpc num_unconfirmed_txs null "${1:-0}" | jq -r .result.count)" = "0" ]; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
