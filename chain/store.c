@@ -1,63 +1,76 @@
-/* The RocksDB store (layout in store.h). */
-#include <stdio.h>
+/*
+ * store.c - the RocksDB store (key layout in store.h).
+ *
+ * Every RocksDB error string is converted into a struct ch_err here, once.
+ * Values are fixed-size big-endian records except blocks, certificates, data
+ * values and metadata; a fixed-size record of the wrong length is reported
+ * as CH_E_DB, never read partially.
+ */
+#include "chain/store.h"
+
+#include <assert.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rocksdb/c.h>
 
-#include "chain/store.h"
-
-#define TIP_BYTES (8 + CR_HASH_LEN + CR_HASH_LEN + 8)
+#define TIP_LEN (8 + CR_HASH_LEN + CR_HASH_LEN + 8)
+#define ACCT_LEN 16
+#define TXLOC_LEN 12
+#define META_NAME_MAX 128
+#define HEIGHT_KEY_LEN (1 + 8)
+#define HASH_KEY_LEN (1 + CR_HASH_LEN)
+#define DATA_KEY_MAX (1 + CR_ADDR_LEN + CHAIN_MAX_NAME)
 
 struct chain_store {
 	rocksdb_t *db;
-	rocksdb_options_t *opts;
-	rocksdb_block_based_table_options_t *topts;
-	rocksdb_filterpolicy_t *filter;
-	rocksdb_readoptions_t *ropts;
-	rocksdb_writeoptions_t *wsync;
-	char dir[512];
+	rocksdb_readoptions_t *rd;
+	rocksdb_writeoptions_t *wr_sync;
 };
 
-/* db_err converts a RocksDB error string (and frees it). */
+/* db_err records a RocksDB error string as CH_E_DB and frees it. */
 static int
-db_err(struct ch_err *err, char *e, const char *what)
+db_err(struct ch_err *err, char *msg, const char *what)
 {
-	int rc = ch_errf(err, CH_E_DB, "rocksdb %s: %s", what, e ? e : "unknown error");
-	free(e);
+	int rc = ch_errf(err, CH_E_DB, "rocksdb %s: %s", what, msg != NULL ? msg : "unknown error");
+	rocksdb_free(msg);
 	return rc;
 }
 
 int
 chain_store_open(struct chain_store **out, const char *dir, struct ch_err *err)
 {
-	struct chain_store *s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		return ch_errf(err, CH_E_NOMEM, "out of memory");
-	snprintf(s->dir, sizeof(s->dir), "%s", dir);
-	s->opts = rocksdb_options_create();
-	rocksdb_options_set_create_if_missing(s->opts, 1);
-	rocksdb_options_set_max_open_files(s->opts, 256);
-	rocksdb_options_set_paranoid_checks(s->opts, 1);
-	s->topts = rocksdb_block_based_options_create();
-	s->filter = rocksdb_filterpolicy_create_bloom(10);
-	rocksdb_block_based_options_set_filter_policy(s->topts, s->filter);
-	rocksdb_options_set_block_based_table_factory(s->opts, s->topts);
-	s->ropts = rocksdb_readoptions_create();
-	rocksdb_readoptions_set_verify_checksums(s->ropts, 1);
-	s->wsync = rocksdb_writeoptions_create();
-	rocksdb_writeoptions_set_sync(s->wsync, 1);
+	int rc = 0;
 	char *e = NULL;
-	s->db = rocksdb_open(s->opts, dir, &e);
+	rocksdb_options_t *opts = rocksdb_options_create();
+	rocksdb_block_based_table_options_t *topts = rocksdb_block_based_options_create();
+	struct chain_store *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		rc = ch_errf(err, CH_E_NOMEM, "out of memory opening the store");
+		goto out;
+	}
+	/* The table options take ownership of the filter policy. */
+	rocksdb_block_based_options_set_filter_policy(topts, rocksdb_filterpolicy_create_bloom(10));
+	rocksdb_options_set_block_based_table_factory(opts, topts);
+	rocksdb_options_set_create_if_missing(opts, 1);
+	rocksdb_options_set_max_open_files(opts, 256);
+	rocksdb_options_set_keep_log_file_num(opts, 4);
+	s->rd = rocksdb_readoptions_create();
+	s->wr_sync = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(s->wr_sync, 1);
+	s->db = rocksdb_open(opts, dir, &e);
 	if (e != NULL) {
-		char what[600];
-		snprintf(what, sizeof(what), "open %s", dir);
-		int rc = db_err(err, e, what);
+		rc = ch_errf(err, CH_E_DB, "rocksdb open %s: %s", dir, e);
+		rocksdb_free(e);
 		chain_store_close(s);
-		return rc;
+		goto out;
 	}
 	*out = s;
-	return 0;
+out:
+	rocksdb_block_based_options_destroy(topts);
+	rocksdb_options_destroy(opts);
+	return rc;
 }
 
 void
@@ -67,268 +80,268 @@ chain_store_close(struct chain_store *s)
 		return;
 	if (s->db != NULL)
 		rocksdb_close(s->db);
-	if (s->wsync != NULL)
-		rocksdb_writeoptions_destroy(s->wsync);
-	if (s->ropts != NULL)
-		rocksdb_readoptions_destroy(s->ropts);
-	if (s->opts != NULL)
-		rocksdb_options_destroy(s->opts);
-	if (s->topts != NULL)
-		rocksdb_block_based_options_destroy(s->topts); /* owns the filter policy */
+	if (s->wr_sync != NULL)
+		rocksdb_writeoptions_destroy(s->wr_sync);
+	if (s->rd != NULL)
+		rocksdb_readoptions_destroy(s->rd);
 	free(s);
 }
 
-/* get reads key into a malloc'd value; *found false if absent. */
-static int
-get(struct chain_store *s, const uint8_t *key, size_t klen, char **val, size_t *vlen, bool *found,
-    struct ch_err *err)
-{
-	char *e = NULL;
-	*val = rocksdb_get(s->db, s->ropts, (const char *)key, klen, vlen, &e);
-	if (e != NULL)
-		return db_err(err, e, "read");
-	*found = *val != NULL;
-	return 0;
-}
+/* ---- keys ---- */
 
-static size_t
-meta_key(uint8_t *key, size_t cap, const char *name)
+static void
+height_key(uint8_t key[HEIGHT_KEY_LEN], uint8_t prefix, uint64_t height)
 {
-	size_t n = strlen(name);
-	if (n + 1 > cap)
-		n = cap - 1;
-	key[0] = 'M';
-	memcpy(key + 1, name, n);
-	return n + 1;
+	key[0] = prefix;
+	ch_put_be64(key + 1, height);
 }
 
 static void
-height_key(uint8_t key[9], char prefix, uint64_t height)
+put_be32(uint8_t out[4], uint32_t x)
 {
-	key[0] = (uint8_t)prefix;
-	ch_put_be64(key + 1, height);
+	out[0] = (uint8_t)(x >> 24);
+	out[1] = (uint8_t)(x >> 16);
+	out[2] = (uint8_t)(x >> 8);
+	out[3] = (uint8_t)x;
+}
+
+static void
+hash_key(uint8_t key[HASH_KEY_LEN], uint8_t prefix, const uint8_t hash[CR_HASH_LEN])
+{
+	key[0] = prefix;
+	memcpy(key + 1, hash, CR_HASH_LEN);
+}
+
+/* meta_key builds 'M' name; 0 if name is empty or longer than META_NAME_MAX. */
+static size_t
+meta_key(uint8_t key[1 + META_NAME_MAX], const char *name)
+{
+	size_t n = strnlen(name, META_NAME_MAX + 1);
+	if (n == 0 || n > META_NAME_MAX)
+		return 0;
+	key[0] = 'M';
+	memcpy(key + 1, name, n);
+	return 1 + n;
+}
+
+/* data_key builds 'D' owner name; 0 if name is not 1..CHAIN_MAX_NAME bytes. */
+static size_t
+data_key(uint8_t key[DATA_KEY_MAX], const uint8_t owner[CR_ADDR_LEN], const char *name)
+{
+	size_t n = strnlen(name, CHAIN_MAX_NAME + 1);
+	if (n == 0 || n > CHAIN_MAX_NAME)
+		return 0;
+	key[0] = 'D';
+	memcpy(key + 1, owner, CR_ADDR_LEN);
+	memcpy(key + 1 + CR_ADDR_LEN, name, n);
+	return 1 + CR_ADDR_LEN + n;
+}
+
+/* ---- reads ---- */
+
+/*
+ * lookup reads key; *val is NULL if absent, else a pinned slice the caller
+ * destroys.
+ */
+static int
+lookup(struct chain_store *s, const uint8_t *key, size_t klen, rocksdb_pinnableslice_t **val,
+       struct ch_err *err)
+{
+	char *e = NULL;
+	*val = rocksdb_get_pinned(s->db, s->rd, (const char *)key, klen, &e);
+	if (e != NULL)
+		return db_err(err, e, "get");
+	return 0;
+}
+
+/*
+ * get_fixed copies a record of exactly n bytes into out: 0, CH_E_NOT_FOUND,
+ * or CH_E_DB if the record has another length (what names it).
+ */
+static int
+get_fixed(struct chain_store *s, const uint8_t *key, size_t klen, uint8_t *out, size_t n,
+	  const char *what, struct ch_err *err)
+{
+	rocksdb_pinnableslice_t *v = NULL;
+	int rc = lookup(s, key, klen, &v, err);
+	if (rc == 0 && v == NULL)
+		rc = CH_E_NOT_FOUND;
+	if (rc == 0) {
+		size_t vlen = 0;
+		const char *p = rocksdb_pinnableslice_value(v, &vlen);
+		if (vlen != n)
+			rc = ch_errf(err, CH_E_DB, "store: %s record has %zu bytes, expected %zu",
+				     what, vlen, n);
+		else
+			memcpy(out, p, n);
+	}
+	rocksdb_pinnableslice_destroy(v);
+	return rc;
+}
+
+/* get_append appends a record to out: 0, CH_E_NOT_FOUND or an error. */
+static int
+get_append(struct chain_store *s, const uint8_t *key, size_t klen, struct ch_buf *out,
+	   struct ch_err *err)
+{
+	rocksdb_pinnableslice_t *v = NULL;
+	int rc = lookup(s, key, klen, &v, err);
+	if (rc == 0 && v == NULL)
+		rc = CH_E_NOT_FOUND;
+	if (rc == 0) {
+		size_t vlen = 0;
+		const char *p = rocksdb_pinnableslice_value(v, &vlen);
+		ch_buf_put(out, p, vlen);
+		if (!ch_buf_ok(out))
+			rc = ch_errf(err, CH_E_NOMEM, "out of memory reading %zu bytes", vlen);
+	}
+	rocksdb_pinnableslice_destroy(v);
+	return rc;
 }
 
 int
 chain_store_genesis(struct chain_store *s, bool *applied, uint8_t genesis_hash[CR_HASH_LEN],
 		    struct ch_err *err)
 {
-	uint8_t key[64];
-	size_t klen = meta_key(key, sizeof(key), "genesis"), vlen = 0;
-	char *v = NULL;
-	bool found = false;
-	int rc = get(s, key, klen, &v, &vlen, &found, err);
-	if (rc != 0)
-		return rc;
-	*applied = found;
-	if (found) {
-		if (vlen != CR_HASH_LEN) {
-			free(v);
-			return ch_errf(err, CH_E_DB, "store: genesis record has %zu bytes, expected %d",
-				       vlen, CR_HASH_LEN);
-		}
-		memcpy(genesis_hash, v, CR_HASH_LEN);
-	}
-	free(v);
-	return 0;
+	uint8_t key[1 + META_NAME_MAX];
+	size_t klen = meta_key(key, "genesis");
+	int rc = get_fixed(s, key, klen, genesis_hash, CR_HASH_LEN, "genesis", err);
+	*applied = rc == 0;
+	return rc == CH_E_NOT_FOUND ? 0 : rc;
 }
 
 static void
-put_tip(rocksdb_writebatch_t *wb, const struct chain_tip *t)
+tip_encode(const struct chain_tip *t, uint8_t out[TIP_LEN])
 {
-	uint8_t key[16], val[TIP_BYTES];
-	size_t klen = meta_key(key, sizeof(key), "tip");
-	ch_put_be64(val, t->height);
-	memcpy(val + 8, t->hash, CR_HASH_LEN);
-	memcpy(val + 8 + CR_HASH_LEN, t->state_digest, CR_HASH_LEN);
-	ch_put_be64(val + 8 + 2 * CR_HASH_LEN, t->time_ms);
-	rocksdb_writebatch_put(wb, (const char *)key, klen, (const char *)val, sizeof(val));
-}
-
-static void
-put_account(void *arg, const uint8_t addr[CR_ADDR_LEN], const struct chain_account *a)
-{
-	uint8_t key[1 + CR_ADDR_LEN], val[16];
-	key[0] = 'A';
-	memcpy(key + 1, addr, CR_ADDR_LEN);
-	ch_put_be64(val, a->balance);
-	ch_put_be64(val + 8, a->nonce);
-	rocksdb_writebatch_put(arg, (const char *)key, sizeof(key), (const char *)val, sizeof(val));
-}
-
-static void
-put_data(void *arg, const uint8_t owner[CR_ADDR_LEN], const char *name, const uint8_t *value,
-	 size_t len)
-{
-	uint8_t key[1 + CR_ADDR_LEN + CHAIN_MAX_NAME];
-	size_t nl = strlen(name);
-	key[0] = 'D';
-	memcpy(key + 1, owner, CR_ADDR_LEN);
-	memcpy(key + 1 + CR_ADDR_LEN, name, nl);
-	rocksdb_writebatch_put(arg, (const char *)key, 1 + CR_ADDR_LEN + nl, (const char *)value,
-			       len);
-}
-
-static int
-write_sync(struct chain_store *s, rocksdb_writebatch_t *wb, struct ch_err *err)
-{
-	char *e = NULL;
-	rocksdb_write(s->db, s->wsync, wb, &e);
-	rocksdb_writebatch_destroy(wb);
-	return e != NULL ? db_err(err, e, "write") : 0;
-}
-
-int
-chain_store_apply_genesis(struct chain_store *s, const uint8_t genesis_hash[CR_HASH_LEN],
-			  const struct chain_exec *x, const uint8_t digest[CR_HASH_LEN],
-			  uint64_t time_ms, struct ch_err *err)
-{
-	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
-	chain_exec_foreach_account(x, put_account, wb);
-	chain_exec_foreach_data(x, put_data, wb);
-	struct chain_tip t;
-	memset(&t, 0, sizeof(t));
-	memcpy(t.state_digest, digest, CR_HASH_LEN);
-	t.time_ms = time_ms;
-	put_tip(wb, &t);
-	uint8_t key[16];
-	size_t klen = meta_key(key, sizeof(key), "genesis");
-	rocksdb_writebatch_put(wb, (const char *)key, klen, (const char *)genesis_hash, CR_HASH_LEN);
-	return write_sync(s, wb, err);
+	ch_put_be64(out, t->height);
+	memcpy(out + 8, t->hash, CR_HASH_LEN);
+	memcpy(out + 8 + CR_HASH_LEN, t->state_digest, CR_HASH_LEN);
+	ch_put_be64(out + 8 + 2 * CR_HASH_LEN, t->time_ms);
 }
 
 int
 chain_store_tip(struct chain_store *s, struct chain_tip *out, struct ch_err *err)
 {
-	uint8_t key[16];
-	size_t klen = meta_key(key, sizeof(key), "tip"), vlen = 0;
-	char *v = NULL;
-	bool found = false;
-	int rc = get(s, key, klen, &v, &vlen, &found, err);
+	uint8_t key[1 + META_NAME_MAX], v[TIP_LEN];
+	size_t klen = meta_key(key, "tip");
+	int rc = get_fixed(s, key, klen, v, sizeof(v), "tip", err);
+	if (rc == CH_E_NOT_FOUND)
+		return ch_errf(err, rc, "store: no tip record (genesis not applied)");
 	if (rc != 0)
 		return rc;
-	memset(out, 0, sizeof(*out));
-	if (!found)
-		return 0;
-	if (vlen != TIP_BYTES) {
-		free(v);
-		return ch_errf(err, CH_E_DB, "store: tip record has %zu bytes, expected %d", vlen,
-			       TIP_BYTES);
-	}
-	const uint8_t *p = (const uint8_t *)v;
-	out->height = ch_get_be64(p);
-	memcpy(out->hash, p + 8, CR_HASH_LEN);
-	memcpy(out->state_digest, p + 8 + CR_HASH_LEN, CR_HASH_LEN);
-	out->time_ms = ch_get_be64(p + 8 + 2 * CR_HASH_LEN);
-	free(v);
+	out->height = ch_get_be64(v);
+	memcpy(out->hash, v + 8, CR_HASH_LEN);
+	memcpy(out->state_digest, v + 8 + CR_HASH_LEN, CR_HASH_LEN);
+	out->time_ms = ch_get_be64(v + 8 + 2 * CR_HASH_LEN);
 	return 0;
 }
 
 int
-chain_store_commit(struct chain_store *s, const struct chain_block *b, const struct chain_cert *cert,
-		   const struct chain_exec *x, const uint8_t digest[CR_HASH_LEN], struct ch_err *err)
+chain_store_block(struct chain_store *s, uint64_t height, struct ch_buf *block,
+		  struct ch_buf *cert, struct ch_err *err)
 {
-	struct chain_tip tip;
-	int rc = chain_store_tip(s, &tip, err);
+	uint8_t key[HEIGHT_KEY_LEN];
+	size_t block_len = block->len, cert_len = cert != NULL ? cert->len : 0;
+	height_key(key, 'B', height);
+	int rc = get_append(s, key, sizeof(key), block, err);
+	if (rc == CH_E_NOT_FOUND)
+		rc = ch_errf(err, rc, "no block at height %" PRIu64, height);
+	if (rc == 0 && cert != NULL) {
+		height_key(key, 'C', height);
+		rc = get_append(s, key, sizeof(key), cert, err);
+		if (rc == CH_E_NOT_FOUND)
+			rc = ch_errf(err, CH_E_DB, "store: block %" PRIu64 " has no certificate",
+				     height);
+	}
+	if (rc != 0) {
+		/* leave the caller's buffers as they were */
+		block->len = block_len;
+		if (cert != NULL)
+			cert->len = cert_len;
+	}
+	return rc;
+}
+
+int
+chain_store_height_of(struct chain_store *s, const uint8_t block_hash[CR_HASH_LEN],
+		      uint64_t *height, struct ch_err *err)
+{
+	uint8_t key[HASH_KEY_LEN], v[8];
+	hash_key(key, 'H', block_hash);
+	int rc = get_fixed(s, key, sizeof(key), v, sizeof(v), "block index", err);
+	if (rc == CH_E_NOT_FOUND)
+		return ch_errf(err, rc, "no block with this hash");
+	if (rc == 0)
+		*height = ch_get_be64(v);
+	return rc;
+}
+
+int
+chain_store_tx_location(struct chain_store *s, const uint8_t tx_hash[CR_HASH_LEN],
+			uint64_t *height, uint32_t *index, struct ch_err *err)
+{
+	uint8_t key[HASH_KEY_LEN], v[TXLOC_LEN];
+	hash_key(key, 'T', tx_hash);
+	int rc = get_fixed(s, key, sizeof(key), v, sizeof(v), "tx index", err);
+	if (rc == CH_E_NOT_FOUND)
+		return ch_errf(err, rc, "no committed transaction with this hash");
 	if (rc != 0)
 		return rc;
-	if (b->header.height != tip.height + 1 ||
-	    memcmp(b->header.prev_hash, tip.hash, CR_HASH_LEN) != 0)
-		return ch_errf(err, CH_E_INVALID,
-			       "store: block %llu does not extend the stored tip %llu",
-			       (unsigned long long)b->header.height, (unsigned long long)tip.height);
-	struct ch_buf enc, cenc;
-	ch_buf_init(&enc);
-	ch_buf_init(&cenc);
-	chain_block_encode(b, &enc);
-	chain_cert_encode(cert, &cenc);
-	if (!ch_buf_ok(&enc) || !ch_buf_ok(&cenc)) {
-		ch_buf_close(&enc);
-		ch_buf_close(&cenc);
-		return ch_errf(err, CH_E_NOMEM, "out of memory encoding block %llu",
-			       (unsigned long long)b->header.height);
-	}
-	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
-	uint8_t key[1 + CR_HASH_LEN], val[12];
-	height_key(key, 'B', b->header.height);
-	rocksdb_writebatch_put(wb, (const char *)key, 9, (const char *)enc.data, enc.len);
-	height_key(key, 'C', b->header.height);
-	rocksdb_writebatch_put(wb, (const char *)key, 9, (const char *)cenc.data, cenc.len);
-	key[0] = 'H';
-	memcpy(key + 1, b->hash, CR_HASH_LEN);
-	ch_put_be64(val, b->header.height);
-	rocksdb_writebatch_put(wb, (const char *)key, sizeof(key), (const char *)val, 8);
-	for (uint32_t i = 0; i < b->header.tx_count; i++) {
-		key[0] = 'T';
-		memcpy(key + 1, b->txs[i].hash, CR_HASH_LEN);
-		ch_put_be64(val, b->header.height);
-		val[8] = (uint8_t)(i >> 24);
-		val[9] = (uint8_t)(i >> 16);
-		val[10] = (uint8_t)(i >> 8);
-		val[11] = (uint8_t)i;
-		rocksdb_writebatch_put(wb, (const char *)key, sizeof(key), (const char *)val, 12);
-	}
-	chain_exec_foreach_account(x, put_account, wb);
-	chain_exec_foreach_data(x, put_data, wb);
-	tip.height = b->header.height;
-	memcpy(tip.hash, b->hash, CR_HASH_LEN);
-	memcpy(tip.state_digest, digest, CR_HASH_LEN);
-	tip.time_ms = b->header.time_ms;
-	put_tip(wb, &tip);
-	ch_buf_close(&enc);
-	ch_buf_close(&cenc);
-	return write_sync(s, wb, err);
+	struct ch_rd r;
+	ch_rd_init(&r, v, sizeof(v));
+	*height = ch_rd_u64(&r);
+	*index = ch_rd_u32(&r);
+	return 0;
 }
+
+int
+chain_store_get_meta(struct chain_store *s, const char *name, struct ch_buf *val,
+		     struct ch_err *err)
+{
+	uint8_t key[1 + META_NAME_MAX];
+	size_t klen = meta_key(key, name);
+	if (klen == 0)
+		return ch_errf(err, CH_E_INVALID, "store: metadata name must be 1..%d bytes",
+			       META_NAME_MAX);
+	int rc = get_append(s, key, klen, val, err);
+	if (rc == CH_E_NOT_FOUND)
+		return ch_errf(err, rc, "store: no metadata record \"%s\"", name);
+	return rc;
+}
+
+/* ---- state reader (any thread) ---- */
 
 static int
 reader_account(void *arg, const uint8_t addr[CR_ADDR_LEN], struct chain_account *out,
 	       struct ch_err *err)
 {
-	struct chain_store *s = arg;
-	uint8_t key[1 + CR_ADDR_LEN];
+	uint8_t key[1 + CR_ADDR_LEN], v[ACCT_LEN];
 	key[0] = 'A';
 	memcpy(key + 1, addr, CR_ADDR_LEN);
-	char *v = NULL;
-	size_t vlen = 0;
-	bool found = false;
-	int rc = get(s, key, sizeof(key), &v, &vlen, &found, err);
-	if (rc != 0)
-		return rc;
+	int rc = get_fixed(arg, key, sizeof(key), v, sizeof(v), "account", err);
 	memset(out, 0, sizeof(*out));
-	if (found && vlen != 16) {
-		free(v);
-		return ch_errf(err, CH_E_DB, "store: account record has %zu bytes, expected 16",
-			       vlen);
+	if (rc == CH_E_NOT_FOUND)
+		return 0;
+	if (rc == 0) {
+		out->balance = ch_get_be64(v);
+		out->nonce = ch_get_be64(v + 8);
 	}
-	if (found) {
-		out->balance = ch_get_be64((const uint8_t *)v);
-		out->nonce = ch_get_be64((const uint8_t *)v + 8);
-	}
-	free(v);
-	return 0;
+	return rc;
 }
 
 static int
 reader_data(void *arg, const uint8_t owner[CR_ADDR_LEN], const char *name, struct ch_buf *value,
 	    bool *found, struct ch_err *err)
 {
-	struct chain_store *s = arg;
-	uint8_t key[1 + CR_ADDR_LEN + CHAIN_MAX_NAME];
-	size_t nl = strlen(name);
-	if (nl > CHAIN_MAX_NAME)
-		return ch_errf(err, CH_E_INVALID, "name too long");
-	key[0] = 'D';
-	memcpy(key + 1, owner, CR_ADDR_LEN);
-	memcpy(key + 1 + CR_ADDR_LEN, name, nl);
-	char *v = NULL;
-	size_t vlen = 0;
-	int rc = get(s, key, 1 + CR_ADDR_LEN + nl, &v, &vlen, found, err);
-	if (rc == 0 && *found) {
-		ch_buf_put(value, v, vlen);
-		if (!ch_buf_ok(value))
-			rc = ch_errf(err, CH_E_NOMEM, "out of memory");
-	}
-	free(v);
+	uint8_t key[DATA_KEY_MAX];
+	size_t klen = data_key(key, owner, name);
+	*found = false;
+	if (klen == 0)
+		return 0; /* no such name can have been stored */
+	int rc = get_append(arg, key, klen, value, err);
+	if (rc == CH_E_NOT_FOUND)
+		return 0;
+	*found = rc == 0;
 	return rc;
 }
 
@@ -343,80 +356,189 @@ chain_store_reader(struct chain_store *s)
 	return r;
 }
 
+/* ---- writes (one thread at a time) ---- */
+
+/* batch collects puts; rc records the first failure of a void callback. */
+struct batch {
+	rocksdb_writebatch_t *wb;
+	int rc;
+	struct ch_err *err;
+};
+
+static void
+batch_put(struct batch *bt, const uint8_t *key, size_t klen, const void *val, size_t vlen)
+{
+	rocksdb_writebatch_put(bt->wb, (const char *)key, klen, val, vlen);
+}
+
+static void
+batch_account(void *arg, const uint8_t addr[CR_ADDR_LEN], const struct chain_account *a)
+{
+	uint8_t key[1 + CR_ADDR_LEN], v[ACCT_LEN];
+	key[0] = 'A';
+	memcpy(key + 1, addr, CR_ADDR_LEN);
+	ch_put_be64(v, a->balance);
+	ch_put_be64(v + 8, a->nonce);
+	batch_put(arg, key, sizeof(key), v, sizeof(v));
+}
+
+static void
+batch_data(void *arg, const uint8_t owner[CR_ADDR_LEN], const char *name, const uint8_t *value,
+	   size_t len)
+{
+	struct batch *bt = arg;
+	uint8_t key[DATA_KEY_MAX];
+	size_t klen = data_key(key, owner, name);
+	if (klen == 0) {
+		if (bt->rc == 0)
+			bt->rc = ch_errf(bt->err, CH_E_INTERNAL,
+					 "store: data name of %zu bytes in a state write",
+					 strlen(name));
+		return;
+	}
+	batch_put(bt, key, klen, value, len);
+}
+
+static void
+batch_state(struct batch *bt, const struct chain_exec *x)
+{
+	chain_exec_foreach_account(x, batch_account, bt);
+	chain_exec_foreach_data(x, batch_data, bt);
+}
+
+static void
+batch_tip(struct batch *bt, const struct chain_tip *t)
+{
+	uint8_t key[1 + META_NAME_MAX], v[TIP_LEN];
+	size_t klen = meta_key(key, "tip");
+	tip_encode(t, v);
+	batch_put(bt, key, klen, v, sizeof(v));
+}
+
+/* batch_write writes bt with sync unless a step already failed. */
 static int
-get_into(struct chain_store *s, const uint8_t *key, size_t klen, struct ch_buf *out,
-	 struct ch_err *err)
+batch_write(struct chain_store *s, struct batch *bt, const char *what)
 {
-	char *v = NULL;
-	size_t vlen = 0;
-	bool found = false;
-	int rc = get(s, key, klen, &v, &vlen, &found, err);
-	if (rc == 0 && !found)
-		rc = CH_E_NOT_FOUND;
-	if (rc == 0 && out != NULL) {
-		ch_buf_put(out, v, vlen);
-		if (!ch_buf_ok(out))
-			rc = ch_errf(err, CH_E_NOMEM, "out of memory");
-	}
-	free(v);
-	return rc;
+	char *e = NULL;
+	if (bt->rc != 0)
+		return bt->rc;
+	rocksdb_write(s->db, s->wr_sync, bt->wb, &e);
+	if (e != NULL)
+		return db_err(bt->err, e, what);
+	return 0;
 }
 
 int
-chain_store_block(struct chain_store *s, uint64_t height, struct ch_buf *block, struct ch_buf *cert,
-		  struct ch_err *err)
+chain_store_apply_genesis(struct chain_store *s, const uint8_t genesis_hash[CR_HASH_LEN],
+			  const struct chain_exec *x, const uint8_t digest[CR_HASH_LEN],
+			  uint64_t time_ms, struct ch_err *err)
 {
-	uint8_t key[9];
-	height_key(key, 'B', height);
-	int rc = get_into(s, key, 9, block, err);
-	if (rc == 0 && cert != NULL) {
-		height_key(key, 'C', height);
-		rc = get_into(s, key, 9, cert, err);
-		if (rc == CH_E_NOT_FOUND)
-			rc = ch_errf(err, CH_E_DB, "store: block %llu has no certificate",
-				     (unsigned long long)height);
-	}
-	if (rc == CH_E_NOT_FOUND)
-		ch_errf(err, rc, "no block at height %llu", (unsigned long long)height);
-	return rc;
-}
-
-int
-chain_store_height_of(struct chain_store *s, const uint8_t block_hash[CR_HASH_LEN],
-		      uint64_t *height, struct ch_err *err)
-{
-	uint8_t key[1 + CR_HASH_LEN];
-	struct ch_buf v;
-	ch_buf_init(&v);
-	key[0] = 'H';
-	memcpy(key + 1, block_hash, CR_HASH_LEN);
-	int rc = get_into(s, key, sizeof(key), &v, err);
-	if (rc == 0 && v.len != 8)
-		rc = ch_errf(err, CH_E_DB, "store: block index record has %zu bytes", v.len);
+	struct chain_tip t;
+	struct ch_err probe;
+	struct batch bt = {.wb = NULL, .rc = 0, .err = err};
+	uint8_t key[1 + META_NAME_MAX];
+	int rc = chain_store_tip(s, &t, &probe);
 	if (rc == 0)
-		*height = ch_get_be64(v.data);
-	ch_buf_close(&v);
+		return ch_errf(err, CH_E_EXISTS,
+			       "store: genesis was already applied (tip at height %" PRIu64 ")",
+			       t.height);
+	if (rc != CH_E_NOT_FOUND) {
+		if (err != NULL)
+			*err = probe;
+		return rc;
+	}
+	memset(&t, 0, sizeof(t));
+	memcpy(t.state_digest, digest, CR_HASH_LEN);
+	t.time_ms = time_ms;
+	bt.wb = rocksdb_writebatch_create();
+	batch_state(&bt, x);
+	batch_tip(&bt, &t);
+	batch_put(&bt, key, meta_key(key, "genesis"), genesis_hash, CR_HASH_LEN);
+	rc = batch_write(s, &bt, "write genesis");
+	rocksdb_writebatch_destroy(bt.wb);
 	return rc;
 }
 
-int
-chain_store_tx_location(struct chain_store *s, const uint8_t tx_hash[CR_HASH_LEN],
-			uint64_t *height, uint32_t *index, struct ch_err *err)
+/* check_extends checks that b (with cert) is the next block on tip. */
+static int
+check_extends(const struct chain_tip *tip, const struct chain_block *b,
+	      const struct chain_cert *cert, struct ch_err *err)
 {
-	uint8_t key[1 + CR_HASH_LEN];
-	struct ch_buf v;
-	ch_buf_init(&v);
-	key[0] = 'T';
-	memcpy(key + 1, tx_hash, CR_HASH_LEN);
-	int rc = get_into(s, key, sizeof(key), &v, err);
-	if (rc == 0 && v.len != 12)
-		rc = ch_errf(err, CH_E_DB, "store: tx index record has %zu bytes", v.len);
-	if (rc == 0) {
-		*height = ch_get_be64(v.data);
-		*index = ((uint32_t)v.data[8] << 24) | ((uint32_t)v.data[9] << 16) |
-			 ((uint32_t)v.data[10] << 8) | v.data[11];
+	uint8_t h[CR_HASH_LEN];
+	if (b->header.height != tip->height + 1)
+		return ch_errf(err, CH_E_INVALID,
+			       "store: block at height %" PRIu64
+			       " does not follow the tip at height %" PRIu64,
+			       b->header.height, tip->height);
+	if (memcmp(b->header.prev_hash, tip->hash, CR_HASH_LEN) != 0)
+		return ch_errf(err, CH_E_INVALID,
+			       "store: block %" PRIu64 " names a previous hash other than the tip's",
+			       b->header.height);
+	chain_header_hash(&b->header, h);
+	if (memcmp(h, b->hash, CR_HASH_LEN) != 0)
+		return ch_errf(err, CH_E_INVALID,
+			       "store: block %" PRIu64 " carries a hash that is not its header's",
+			       b->header.height);
+	if (cert->height != b->header.height || memcmp(cert->block_hash, b->hash, CR_HASH_LEN) != 0)
+		return ch_errf(err, CH_E_INVALID,
+			       "store: certificate for height %" PRIu64
+			       " does not certify block %" PRIu64,
+			       cert->height, b->header.height);
+	return 0;
+}
+
+int
+chain_store_commit(struct chain_store *s, const struct chain_block *b,
+		   const struct chain_cert *cert, const struct chain_exec *x,
+		   const uint8_t digest[CR_HASH_LEN], struct ch_err *err)
+{
+	struct chain_tip tip;
+	struct ch_buf benc, cenc;
+	struct batch bt = {.wb = NULL, .rc = 0, .err = err};
+	uint8_t key[HASH_KEY_LEN], v[TXLOC_LEN];
+	const uint64_t height = b->header.height;
+	int rc;
+
+	assert(cert != NULL && x != NULL);
+	assert(b->header.tx_count == 0 || b->txs != NULL);
+	ch_buf_init(&benc);
+	ch_buf_init(&cenc);
+	if ((rc = chain_store_tip(s, &tip, err)) != 0 ||
+	    (rc = check_extends(&tip, b, cert, err)) != 0)
+		goto out;
+	chain_block_encode(b, &benc);
+	chain_cert_encode(cert, &cenc);
+	if (!ch_buf_ok(&benc) || !ch_buf_ok(&cenc)) {
+		rc = ch_errf(err, CH_E_NOMEM, "out of memory encoding block %" PRIu64, height);
+		goto out;
 	}
-	ch_buf_close(&v);
+
+	bt.wb = rocksdb_writebatch_create();
+	height_key(key, 'B', height);
+	batch_put(&bt, key, HEIGHT_KEY_LEN, benc.data, benc.len);
+	height_key(key, 'C', height);
+	batch_put(&bt, key, HEIGHT_KEY_LEN, cenc.data, cenc.len);
+	hash_key(key, 'H', b->hash);
+	ch_put_be64(v, height);
+	batch_put(&bt, key, HASH_KEY_LEN, v, 8);
+	for (uint32_t i = 0; i < b->header.tx_count; i++) {
+		ch_put_be64(v, height);
+		put_be32(v + 8, i);
+		hash_key(key, 'T', b->txs[i].hash);
+		batch_put(&bt, key, HASH_KEY_LEN, v, TXLOC_LEN);
+	}
+	batch_state(&bt, x);
+	tip.height = height;
+	memcpy(tip.hash, b->hash, CR_HASH_LEN);
+	memcpy(tip.state_digest, digest, CR_HASH_LEN);
+	tip.time_ms = b->header.time_ms;
+	batch_tip(&bt, &tip);
+	rc = batch_write(s, &bt, "write block");
+out:
+	if (bt.wb != NULL)
+		rocksdb_writebatch_destroy(bt.wb);
+	ch_buf_close(&cenc);
+	ch_buf_close(&benc);
 	return rc;
 }
 
@@ -424,18 +546,14 @@ int
 chain_store_put_meta(struct chain_store *s, const char *name, const void *val, size_t len,
 		     struct ch_err *err)
 {
-	uint8_t key[80];
-	size_t klen = meta_key(key, sizeof(key), name);
-	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
-	rocksdb_writebatch_put(wb, (const char *)key, klen, val, len);
-	return write_sync(s, wb, err);
-}
-
-int
-chain_store_get_meta(struct chain_store *s, const char *name, struct ch_buf *val,
-		     struct ch_err *err)
-{
-	uint8_t key[80];
-	size_t klen = meta_key(key, sizeof(key), name);
-	return get_into(s, key, klen, val, err);
+	uint8_t key[1 + META_NAME_MAX];
+	size_t klen = meta_key(key, name);
+	char *e = NULL;
+	if (klen == 0)
+		return ch_errf(err, CH_E_INVALID, "store: metadata name must be 1..%d bytes",
+			       META_NAME_MAX);
+	rocksdb_put(s->db, s->wr_sync, (const char *)key, klen, val, len, &e);
+	if (e != NULL)
+		return db_err(err, e, "put metadata");
+	return 0;
 }

@@ -110,9 +110,12 @@ m_broadcast_tx_async(struct node *n, struct node_pending *p, struct rpc_call *c)
 	if (param_tx(c, tx, &e) != 0) {
 		fail(c, &e);
 	} else {
-		if (chain_mempool_get(n->mempool, tx->hash) == NULL &&
-		    node_admit_tx(n, tx, &e) != 0 && e.code != CH_E_KNOWN)
-			node_record_dropped(n, tx->hash, &e);
+		if (chain_mempool_get(n->mempool, tx->hash) == NULL) {
+			if (node_admit_tx(n, tx, &e) == 0)
+				node_gossip_add(n, tx);
+			else if (e.code != CH_E_KNOWN)
+				node_record_dropped(n, tx->hash, &e);
+		}
 		rpc_call_result(c, hash_result(tx->hash));
 	}
 	free(tx);
@@ -135,6 +138,7 @@ m_broadcast_tx_sync(struct node *n, struct node_pending *p, struct rpc_call *c)
 		if (node_admit_tx(n, tx, &e) != 0) {
 			fail(c, &e);
 		} else {
+			node_gossip_add(n, tx);
 			cJSON *r = hash_result(tx->hash);
 			cJSON_AddStringToObject(r, "status", "pending");
 			rpc_call_result(c, r);
@@ -169,6 +173,8 @@ m_broadcast_tx_commit(struct node *n, struct node_pending *p, struct rpc_call *c
 		   node_admit_tx(n, tx, &e) != 0) {
 		fail(c, &e);
 	} else {
+		if (chain_mempool_get(n->mempool, tx->hash) != NULL)
+			node_gossip_add(n, tx);
 		struct node_waiter *w = calloc(1, sizeof(*w));
 		if (w == NULL) {
 			fail_code(c, CH_E_NOMEM, "out of memory");

@@ -82,11 +82,10 @@ node_open(struct node **out, const char *home, struct ch_err *err)
 	for (size_t i = 0; i < n->genesis.nvalidators; i++)
 		if (memcmp(n->genesis.validators[i].pub_key, n->pub_key, CR_PUBKEY_LEN) == 0)
 			n->validator_index = (int)i;
-	if (n->genesis.nvalidators > 1) {
-		rc = ch_errf(err, CH_E_CONFIG,
-			     "%s lists %zu validators; this build runs single-validator chains only",
-			     n->cfg.genesis_file, n->genesis.nvalidators);
-		goto fail;
+	for (size_t i = 0; i < n->genesis.nvalidators; i++) {
+		memcpy(n->validator_keys[i], n->genesis.validators[i].pub_key, CR_PUBKEY_LEN);
+		if ((rc = cr_pubkey_parse(&n->pubkeys[i], n->genesis.validators[i].pub_key, err)) != 0)
+			goto fail;
 	}
 	if (n->validator_index < 0) {
 		rc = ch_errf(err, CH_E_CONFIG, "the key in %s is not a validator of %s",
@@ -106,6 +105,8 @@ node_open(struct node **out, const char *home, struct ch_err *err)
 		ch_errf(err, rc, "out of memory");
 		goto fail;
 	}
+	if ((rc = node_consensus_open(n, err)) != 0)
+		goto fail;
 	char h[17];
 	hex_prefix(n->tip.hash, h);
 	log_info("node %s (validator %d) of chain %s at height %" PRIu64 " (%s...)",
@@ -123,6 +124,10 @@ node_close(struct node *n)
 {
 	if (n == NULL)
 		return;
+	node_consensus_close(n);
+	for (size_t i = 0; i < CHAIN_MAX_VALIDATORS; i++)
+		cr_pubkey_free(n->pubkeys[i]);
+	ch_buf_close(&n->gossip);
 	chain_mempool_free(n->mempool);
 	chain_store_close(n->store);
 	cr_key_free(n->key);
@@ -223,8 +228,8 @@ handle_event(struct node *n, struct node_event *ev)
 
 /* ---- transactions ---- */
 
-static int
-nonce_of(void *arg, const uint8_t addr[CR_ADDR_LEN], uint64_t *nonce)
+int
+node_nonce_of(void *arg, const uint8_t addr[CR_ADDR_LEN], uint64_t *nonce)
 {
 	struct node *n = arg;
 	struct chain_state_reader rd = chain_store_reader(n->store);
@@ -357,64 +362,40 @@ max_u64(uint64_t a, uint64_t b)
 }
 
 /*
- * certify signs this validator's commit vote; with a single validator the
- * vote alone is the certificate (quorum 1).
+ * propose_block (the primary, when the core lets it) cuts a block from the
+ * mempool, executes it to drop what no longer applies, and hands it to the
+ * consensus core; it commits when the core says so (at once for n = 1).
  */
-static int
-certify(struct node *n, const struct chain_block *b, struct chain_cert *cert, struct ch_err *err)
-{
-	memset(cert, 0, sizeof(*cert));
-	cert->height = b->header.height;
-	cert->view = b->header.view;
-	memcpy(cert->block_hash, b->hash, CR_HASH_LEN);
-	uint8_t digest[CR_HASH_LEN];
-	chain_vote_digest(cert->height, cert->view, cert->block_hash, digest);
-	cert->count = 1;
-	cert->votes[0].validator = (uint16_t)n->validator_index;
-	int rc = cr_sign(n->key, digest, cert->votes[0].sig, err);
-	if (rc != 0)
-		return rc;
-	uint8_t pubs[CHAIN_MAX_VALIDATORS][CR_PUBKEY_LEN];
-	for (size_t i = 0; i < n->genesis.nvalidators; i++)
-		memcpy(pubs[i], n->genesis.validators[i].pub_key, CR_PUBKEY_LEN);
-	return chain_cert_verify(cert, (const uint8_t(*)[CR_PUBKEY_LEN])pubs,
-				 n->genesis.nvalidators,
-				 pbft_quorum((uint32_t)n->genesis.nvalidators), err);
-}
-
-/*
- * produce_block cuts, executes, certifies and commits one block when the
- * mempool has transactions and the block interval has passed. Returns a
- * non-zero code only for a failure that must stop the node (storage).
- */
-static int
-produce_block(struct node *n, struct ch_err *err)
+static void
+propose_block(struct node *n)
 {
 	const struct node_params *p = &n->genesis.params;
 	uint64_t now = node_mono_ms();
-	if (chain_mempool_count(n->mempool) == 0 ||
-	    pbft_primary(n->view, (uint32_t)n->genesis.nvalidators) != (uint32_t)n->validator_index ||
-	    now < n->last_block_mono_ms + p->block_interval_ms)
-		return 0;
+	if (chain_mempool_count(n->mempool) == 0 || !pbft_can_propose(n->pbft) ||
+	    now < n->last_block_mono_ms + p->block_interval_ms || n->fatal)
+		return;
 
-	int rc = 0;
 	const struct chain_tx **sel = malloc(p->block_max_txs * sizeof(*sel));
 	struct chain_tx *cand = NULL;
 	uint8_t(*drop)[CR_HASH_LEN] = NULL;
 	struct chain_exec *x = NULL;
 	struct chain_block b;
+	struct ch_buf enc;
 	memset(&b, 0, sizeof(b));
-	if (sel == NULL)
-		return ch_errf(err, CH_E_NOMEM, "out of memory cutting a block");
-	size_t nsel = chain_mempool_select(n->mempool, nonce_of, n, p->block_max_txs,
-					   p->block_max_bytes, sel);
+	ch_buf_init(&enc);
+	if (sel == NULL) {
+		log_error("out of memory cutting a block");
+		return;
+	}
+	size_t nsel = chain_mempool_select(n->mempool, node_nonce_of, n, p->block_max_txs,
+					   p->block_max_bytes - 4096, sel);
 	/* Copy out: removing from the mempool below invalidates sel. */
 	cand = malloc((nsel ? nsel : 1) * sizeof(*cand));
 	drop = malloc((nsel ? nsel : 1) * sizeof(*drop));
 	b.txs = malloc((nsel ? nsel : 1) * sizeof(*b.txs));
 	struct chain_state_reader rd = chain_store_reader(n->store);
 	if (cand == NULL || drop == NULL || b.txs == NULL || chain_exec_new(&x, &rd) != 0) {
-		rc = ch_errf(err, CH_E_NOMEM, "out of memory cutting a block");
+		log_error("out of memory cutting a block");
 		goto out;
 	}
 	for (size_t i = 0; i < nsel; i++)
@@ -442,54 +423,48 @@ produce_block(struct node *n, struct ch_err *err)
 	memcpy(h->prev_hash, n->tip.hash, CR_HASH_LEN);
 	h->time_ms = max_u64(node_now_ms(), n->tip.time_ms);
 	h->proposer = (uint16_t)n->validator_index;
-	h->view = n->view;
+	h->view = pbft_view(n->pbft);
 	chain_block_tx_root(b.txs, ntx, h->tx_root);
 	memcpy(h->state_digest, n->tip.state_digest, CR_HASH_LEN);
 	h->tx_count = (uint32_t)ntx;
 	chain_header_hash(h, b.hash);
-
-	struct chain_cert *cert = malloc(sizeof(*cert));
-	uint8_t digest[CR_HASH_LEN];
-	if (cert == NULL) {
-		rc = ch_errf(err, CH_E_NOMEM, "out of memory certifying a block");
+	chain_block_encode(&b, &enc);
+	if (!ch_buf_ok(&enc)) {
+		log_error("out of memory encoding a block");
 		goto out;
 	}
-	chain_exec_digest(x, n->tip.state_digest, digest);
-	if ((rc = certify(n, &b, cert, err)) == 0)
-		rc = chain_store_commit(n->store, &b, cert, x, digest, err);
-	free(cert);
-	if (rc != 0)
-		goto out;
-	n->tip.height = h->height;
-	memcpy(n->tip.hash, b.hash, CR_HASH_LEN);
-	memcpy(n->tip.state_digest, digest, CR_HASH_LEN);
-	n->tip.time_ms = h->time_ms;
+	/* The execution is kept: the commit reuses it. */
+	node_forget_validated(n);
+	n->validated_exec = x;
+	n->has_validated = true;
+	memcpy(n->validated_hash, b.hash, CR_HASH_LEN);
+	x = NULL;
 	n->last_block_mono_ms = now;
-	for (size_t i = 0; i < ntx; i++)
-		chain_mempool_remove(n->mempool, b.txs[i].hash);
-	chain_mempool_update(n->mempool, nonce_of, n, node_mono_ms());
-	char hx[17];
-	hex_prefix(b.hash, hx);
-	log_info("committed block %" PRIu64 " (%zu txs, %s...), mempool %zu", h->height, ntx, hx,
-		 chain_mempool_count(n->mempool));
+	pbft_propose(n->pbft, b.hash, enc.data, enc.len, node_mono_ms());
 out:
+	ch_buf_close(&enc);
 	chain_exec_free(x);
 	free(b.txs);
 	free(drop);
 	free(cand);
 	free(sel);
-	return rc;
 }
 
 /* ---- the loop ---- */
 
+#define NODE_TICK_MS 10
+#define NODE_STATUS_EVERY_MS 1000
+
 static uint64_t
 next_deadline(struct node *n)
 {
-	uint64_t d = node_mono_ms() + 1000;
-	if (chain_mempool_count(n->mempool) > 0)
-		d = max_u64(n->last_block_mono_ms + n->genesis.params.block_interval_ms,
-			    node_mono_ms());
+	uint64_t now = node_mono_ms();
+	uint64_t d = now + (n->genesis.nvalidators > 1 ? NODE_TICK_MS : 1000);
+	if (chain_mempool_count(n->mempool) > 0 && pbft_can_propose(n->pbft)) {
+		uint64_t b = max_u64(n->last_block_mono_ms + n->genesis.params.block_interval_ms, now);
+		if (b < d)
+			d = b;
+	}
 	for (struct node_waiter *w = n->waiters; w != NULL; w = w->next)
 		if (w->deadline_ms < d)
 			d = w->deadline_ms;
@@ -505,13 +480,81 @@ wait_until(struct node *n, uint64_t deadline_ms)
 		pthread_cond_timedwait(&n->cv, &n->mu, &ts);
 }
 
+static void
+on_peer(void *arg, uint8_t *msg, size_t len)
+{
+	struct node *n = arg;
+	struct node_event *ev = malloc(sizeof(*ev));
+	if (ev == NULL) {
+		free(msg);
+		return;
+	}
+	ev->next = NULL;
+	ev->req = NULL;
+	ev->body = (const char *)msg;
+	ev->len = len;
+	pthread_mutex_lock(&n->mu);
+	if (n->stopping || n->queued_peer_msgs >= NODE_MAX_QUEUED_PEER_MSGS) {
+		n->peer_dropped++;
+		pthread_mutex_unlock(&n->mu);
+		free(msg);
+		free(ev);
+		return;
+	}
+	n->queued_peer_msgs++;
+	if (n->tail != NULL)
+		n->tail->next = ev;
+	else
+		n->head = ev;
+	n->tail = ev;
+	pthread_cond_signal(&n->cv);
+	pthread_mutex_unlock(&n->mu);
+}
+
+static int
+start_peers(struct node *n, struct ch_err *err)
+{
+	if (n->genesis.nvalidators < 2)
+		return 0;
+	const char *urls[CHAIN_MAX_VALIDATORS];
+	for (size_t i = 0; i < n->genesis.nvalidators; i++)
+		urls[i] = n->genesis.validators[i].p2p_address;
+	size_t max_msg = 4 * (size_t)n->genesis.params.block_max_bytes + (1u << 20);
+	int rc = rpc_peer_start(&n->peers, n->cfg.p2p_listen, urls, n->genesis.nvalidators,
+				(size_t)n->validator_index, max_msg, 4096, on_peer, n, err);
+	if (rc == 0)
+		log_info("peers: listening on %s, %zu other validators", n->cfg.p2p_listen,
+			 n->genesis.nvalidators - 1);
+	return rc;
+}
+
+/* discard_events answers queued requests with "shutting down" and frees peer messages. */
+static void
+discard_events(struct node *n, struct node_event *evs)
+{
+	while (evs != NULL) {
+		struct node_event *next = evs->next;
+		if (evs->req != NULL)
+			reply_error(evs->req, 503, ch_rpc_code(CH_E_UNAVAILABLE), "node is shutting down");
+		else
+			free((void *)evs->body);
+		free(evs);
+		evs = next;
+	}
+}
+
 int
 node_run(struct node *n, struct ch_err *err)
 {
-	int rc = rpc_http_start(&n->http, n->cfg.rpc_listen, n->cfg.rpc_max_body_bytes,
-				n->cfg.rpc_max_inflight, on_http, n, err);
+	int rc = start_peers(n, err);
 	if (rc != 0)
 		return rc;
+	if ((rc = rpc_http_start(&n->http, n->cfg.rpc_listen, n->cfg.rpc_max_body_bytes,
+				 n->cfg.rpc_max_inflight, on_http, n, err)) != 0) {
+		rpc_peer_stop(n->peers);
+		n->peers = NULL;
+		return rc;
+	}
 	n->started_mono_ms = node_mono_ms();
 	log_info("serving JSON-RPC on %s", n->cfg.rpc_listen);
 
@@ -521,42 +564,56 @@ node_run(struct node *n, struct ch_err *err)
 		wait_until(n, deadline);
 		struct node_event *evs = n->head;
 		n->head = n->tail = NULL;
-		bool stop = n->stopping;
+		n->queued_peer_msgs = 0;
+		bool stop = n->stopping || n->fatal;
 		pthread_mutex_unlock(&n->mu);
+		if (stop) {
+			discard_events(n, evs);
+			break;
+		}
+		uint64_t height = n->tip.height;
 		while (evs != NULL) {
 			struct node_event *next = evs->next;
-			if (stop)
-				reply_error(evs->req, 503, ch_rpc_code(CH_E_UNAVAILABLE),
-					    "node is shutting down");
-			else
+			if (evs->req != NULL) {
 				handle_event(n, evs);
+			} else {
+				node_on_peer_message(n, (const uint8_t *)evs->body, evs->len);
+				free((void *)evs->body);
+			}
 			free(evs);
 			evs = next;
+			node_drive(n);
 		}
-		if (stop)
-			break;
-		uint64_t height = n->tip.height;
-		if ((rc = produce_block(n, err)) != 0) {
-			log_error("stopping: %s", ch_err_msg(err));
-			pthread_mutex_lock(&n->mu);
-			n->stopping = true;
-			struct node_event *rest = n->head;
-			n->head = n->tail = NULL;
-			pthread_mutex_unlock(&n->mu);
-			for (; rest != NULL; rest = evs) {
-				evs = rest->next;
-				reply_error(rest->req, 503, ch_rpc_code(CH_E_UNAVAILABLE),
-					    "node is stopping after a storage failure");
-				free(rest);
-			}
-			break;
+		uint64_t now = node_mono_ms();
+		pbft_set_pending(n->pbft, chain_mempool_count(n->mempool) > 0, now);
+		pbft_tick(n->pbft, now);
+		node_drive(n);
+		propose_block(n);
+		node_drive(n);
+		node_gossip_flush(n);
+		if (n->peers != NULL && now >= n->last_status_ms + NODE_STATUS_EVERY_MS) {
+			n->last_status_ms = now;
+			node_send_status(n);
 		}
 		if (n->tip.height != height || waiter_due(n))
 			settle_waiters(n, false);
+		if (n->fatal) {
+			log_error("stopping: a storage failure makes it unsafe to go on");
+			rc = ch_errf(err, CH_E_DB, "storage failure; see the log");
+			pthread_mutex_lock(&n->mu);
+			n->stopping = true;
+			evs = n->head;
+			n->head = n->tail = NULL;
+			pthread_mutex_unlock(&n->mu);
+			discard_events(n, evs);
+			break;
+		}
 	}
 	settle_waiters(n, true);
 	rpc_http_stop(n->http);
 	n->http = NULL;
+	rpc_peer_stop(n->peers);
+	n->peers = NULL;
 	log_info("stopped at height %" PRIu64, n->tip.height);
 	return rc;
 }

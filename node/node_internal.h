@@ -20,14 +20,19 @@
 #include "chain/tx.h"
 #include "crypto/crypto.h"
 #include "node/config.h"
+#include "pbft/pbft.h"
 #include "rpc/http_server.h"
 #include "rpc/jsonrpc.h"
+#include "rpc/peer.h"
 
-/* An HTTP request queued for the loop. */
+/* Peer messages waiting for the loop beyond this many are dropped (and counted). */
+#define NODE_MAX_QUEUED_PEER_MSGS 20000
+
+/* An HTTP request or a peer message queued for the loop. */
 struct node_event {
 	struct node_event *next;
-	struct rpc_http_req *req;
-	const char *body; /* owned by req */
+	struct rpc_http_req *req; /* NULL for a peer message */
+	const char *body;         /* owned by req, or by the event for a peer message */
 	size_t len;
 };
 
@@ -73,6 +78,27 @@ struct node {
 	uint64_t last_block_mono_ms;
 	uint64_t started_mono_ms;
 
+	/* consensus */
+	struct pbft *pbft;
+	struct rpc_peer_net *peers;
+	struct cr_pubkey *pubkeys[CHAIN_MAX_VALIDATORS];
+	uint8_t validator_keys[CHAIN_MAX_VALIDATORS][CR_PUBKEY_LEN];
+	bool fatal; /* a storage failure: sign nothing more */
+	bool has_validated;
+	uint8_t validated_hash[CR_HASH_LEN];
+	struct chain_exec *validated_exec; /* execution of the block validated last */
+	bool sync_pending;
+	uint32_t sync_peer;
+	uint64_t sync_id;
+	uint64_t sync_deadline_ms;
+	uint64_t peer_height[CHAIN_MAX_VALIDATORS];
+	uint64_t peer_seen_ms[CHAIN_MAX_VALIDATORS];
+	uint64_t peer_bad;
+	uint64_t peer_dropped;
+	size_t queued_peer_msgs;
+	uint64_t last_status_ms;
+	struct ch_buf gossip;
+
 	struct node_waiter *waiters;
 	struct node_dropped dropped[NODE_DROPPED_RING];
 	size_t ndropped;
@@ -103,6 +129,20 @@ void node_record_dropped(struct node *n, const uint8_t hash[CR_HASH_LEN], const 
 int node_tx_committed(struct node *n, const uint8_t hash[CR_HASH_LEN], uint64_t *height,
 		      uint32_t *index);
 const struct node_dropped *node_tx_dropped(struct node *n, const uint8_t hash[CR_HASH_LEN]);
+
+/* consensus.c: the pbft host, its actions, peer protocol and block commits. */
+int node_consensus_open(struct node *n, struct ch_err *err);
+void node_consensus_close(struct node *n);
+void node_drive(struct node *n);
+void node_on_peer_message(struct node *n, const uint8_t *data, size_t len);
+void node_gossip_add(struct node *n, const struct chain_tx *tx);
+void node_gossip_flush(struct node *n);
+void node_send_status(struct node *n);
+int node_check_block(struct node *n, const struct chain_block *b, struct ch_err *err);
+int node_commit_block(struct node *n, const struct chain_block *b, const struct chain_cert *cert,
+		      struct ch_err *err);
+void node_forget_validated(struct node *n);
+int node_nonce_of(void *arg, const uint8_t addr[CR_ADDR_LEN], uint64_t *nonce);
 
 /* json_view.c: JSON views (new cJSON objects owned by the caller). */
 cJSON *node_json_tx(const struct chain_tx *tx);

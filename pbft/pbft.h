@@ -229,11 +229,25 @@ int pbft_new(struct pbft **out, const struct pbft_config *cfg, const struct pbft
 void pbft_free(struct pbft *p);
 
 /*
+ * pbft_set_tip_cert gives the core the commit certificate of its committed
+ * tip (after pbft_new on a restart), which its VIEW-CHANGE messages carry.
+ */
+void pbft_set_tip_cert(struct pbft *p, uint64_t cert_view, const struct pbft_vote *cert,
+		       uint32_t ncert);
+
+/*
  * pbft_restore loads a record written by an earlier PBFT_ACT_PERSIST.
  * Call right after pbft_new, before any input. CH_E_BAD_ENCODING if the
  * record is corrupt.
  */
 int pbft_restore(struct pbft *p, const uint8_t *record, size_t len, struct ch_err *err);
+
+/*
+ * pbft_resume finishes a restart (after pbft_restore): a primary that had
+ * proposed the next height before the crash may not propose another block
+ * in that view, so it starts a view change instead of stalling.
+ */
+void pbft_resume(struct pbft *p, uint64_t now_ms);
 
 /* pbft_receive hands the core a message from the network (decoded, any sender). */
 void pbft_receive(struct pbft *p, const struct pbft_msg *m, uint64_t now_ms);
