@@ -20,7 +20,7 @@
 #include "node/log.h"
 #include "rpc/client.h"
 
-#define DEVNET_DEFAULT_VALIDATORS 1
+#define DEVNET_DEFAULT_VALIDATORS 4
 #define DEVNET_READY_TIMEOUT_MS 20000
 
 struct child {

@@ -465,6 +465,34 @@ m_num_unconfirmed_txs(struct node *n, struct node_pending *p, struct rpc_call *c
 	rpc_call_result(c, r);
 }
 
+/* peers_json lists the other validators with connection state and last reported height. */
+static cJSON *
+peers_json(struct node *n)
+{
+	cJSON *arr = cJSON_CreateArray();
+	uint64_t now = node_mono_ms();
+	for (size_t i = 0; i < n->genesis.nvalidators; i++) {
+		if ((int)i == n->validator_index)
+			continue;
+		struct rpc_peer_stats st;
+		memset(&st, 0, sizeof(st));
+		if (n->peers != NULL)
+			rpc_peer_stats(n->peers, i, &st);
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "index", (double)i);
+		cJSON_AddStringToObject(o, "id", n->genesis.validators[i].id);
+		cJSON_AddStringToObject(o, "address", n->genesis.validators[i].p2p_address);
+		cJSON_AddBoolToObject(o, "connected", st.connected);
+		cJSON_AddNumberToObject(o, "height", (double)n->peer_height[i]);
+		cJSON_AddNumberToObject(o, "last_seen_ms_ago",
+					n->peer_seen_ms[i] ? (double)(now - n->peer_seen_ms[i]) : -1);
+		cJSON_AddNumberToObject(o, "sent", (double)st.sent);
+		cJSON_AddNumberToObject(o, "dropped", (double)st.dropped);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
 static void
 m_status(struct node *n, struct node_pending *p, struct rpc_call *c)
 {
@@ -477,12 +505,14 @@ m_status(struct node *n, struct node_pending *p, struct rpc_call *c)
 	node_json_add_hex(r, "latest_block_hash", n->tip.hash, CR_HASH_LEN);
 	cJSON_AddNumberToObject(r, "latest_block_time_ms", (double)n->tip.time_ms);
 	node_json_add_hex(r, "state_digest", n->tip.state_digest, CR_HASH_LEN);
-	cJSON_AddNumberToObject(r, "view", (double)n->view);
+	cJSON_AddNumberToObject(r, "view", (double)pbft_view(n->pbft));
 	cJSON_AddNumberToObject(r, "primary",
-				pbft_primary(n->view, (uint32_t)n->genesis.nvalidators));
+				pbft_primary(pbft_view(n->pbft), (uint32_t)n->genesis.nvalidators));
 	cJSON_AddNumberToObject(r, "validators", (double)n->genesis.nvalidators);
+	cJSON_AddBoolToObject(r, "view_change", pbft_in_view_change(n->pbft));
+	cJSON_AddNumberToObject(r, "stable_checkpoint", (double)pbft_stable_checkpoint(n->pbft));
 	cJSON_AddNumberToObject(r, "mempool_txs", (double)chain_mempool_count(n->mempool));
-	cJSON_AddItemToObject(r, "peers", cJSON_CreateArray());
+	cJSON_AddItemToObject(r, "peers", peers_json(n));
 	cJSON_AddNumberToObject(r, "uptime_ms", (double)(node_mono_ms() - n->started_mono_ms));
 	rpc_call_result(c, r);
 }
@@ -528,7 +558,9 @@ m_net_info(struct node *n, struct node_pending *p, struct rpc_call *c)
 	cJSON *r = cJSON_CreateObject();
 	cJSON_AddBoolToObject(r, "listening", 1);
 	cJSON_AddStringToObject(r, "p2p_address", n->cfg.p2p_listen);
-	cJSON_AddItemToObject(r, "peers", cJSON_CreateArray());
+	cJSON_AddItemToObject(r, "peers", peers_json(n));
+	cJSON_AddNumberToObject(r, "peer_messages_rejected", (double)n->peer_bad);
+	cJSON_AddNumberToObject(r, "peer_messages_dropped", (double)n->peer_dropped);
 	rpc_call_result(c, r);
 }
 

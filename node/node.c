@@ -362,6 +362,27 @@ max_u64(uint64_t a, uint64_t b)
 }
 
 /*
+ * has_ready_tx: does the mempool hold a transaction that could go into the
+ * next block (its nonce is the account's next)? A transaction parked behind
+ * a nonce gap must not make the backups suspect the primary. Cached until
+ * the mempool or the tip changes.
+ */
+static bool
+has_ready_tx(struct node *n)
+{
+	size_t count = chain_mempool_count(n->mempool);
+	if (count == 0)
+		return false;
+	if (count != n->ready_count || n->tip.height != n->ready_height) {
+		const struct chain_tx *one;
+		n->ready_count = count;
+		n->ready_height = n->tip.height;
+		n->ready = chain_mempool_select(n->mempool, node_nonce_of, n, 1, SIZE_MAX, &one) > 0;
+	}
+	return n->ready;
+}
+
+/*
  * propose_block (the primary, when the core lets it) cuts a block from the
  * mempool, executes it to drop what no longer applies, and hands it to the
  * consensus core; it commits when the core says so (at once for n = 1).
@@ -371,7 +392,7 @@ propose_block(struct node *n)
 {
 	const struct node_params *p = &n->genesis.params;
 	uint64_t now = node_mono_ms();
-	if (chain_mempool_count(n->mempool) == 0 || !pbft_can_propose(n->pbft) ||
+	if (!has_ready_tx(n) || !pbft_can_propose(n->pbft) ||
 	    now < n->last_block_mono_ms + p->block_interval_ms || n->fatal)
 		return;
 
@@ -460,7 +481,7 @@ next_deadline(struct node *n)
 {
 	uint64_t now = node_mono_ms();
 	uint64_t d = now + (n->genesis.nvalidators > 1 ? NODE_TICK_MS : 1000);
-	if (chain_mempool_count(n->mempool) > 0 && pbft_can_propose(n->pbft)) {
+	if (has_ready_tx(n) && pbft_can_propose(n->pbft)) {
 		uint64_t b = max_u64(n->last_block_mono_ms + n->genesis.params.block_interval_ms, now);
 		if (b < d)
 			d = b;
@@ -585,7 +606,7 @@ node_run(struct node *n, struct ch_err *err)
 			node_drive(n);
 		}
 		uint64_t now = node_mono_ms();
-		pbft_set_pending(n->pbft, chain_mempool_count(n->mempool) > 0, now);
+		pbft_set_pending(n->pbft, has_ready_tx(n), now);
 		pbft_tick(n->pbft, now);
 		node_drive(n);
 		propose_block(n);

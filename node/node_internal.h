@@ -97,6 +97,9 @@ struct node {
 	uint64_t peer_dropped;
 	size_t queued_peer_msgs;
 	uint64_t last_status_ms;
+	bool ready; /* cached: the mempool holds a transaction for the next block */
+	size_t ready_count;
+	uint64_t ready_height;
 	struct ch_buf gossip;
 
 	struct node_waiter *waiters;
