@@ -326,6 +326,12 @@ settle_waiters(struct node *n, bool shutting_down)
 			rpc_call_result(w->call, r);
 		} else if ((d = node_tx_dropped(n, w->hash)) != NULL) {
 			rpc_call_error(w->call, ch_rpc_code(d->code), d->msg, NULL);
+		} else if (chain_mempool_get(n->mempool, w->hash) == NULL) {
+			/* left the mempool uncommitted: another transaction took its nonce, or it expired */
+			rpc_call_error(w->call, ch_rpc_code(CH_E_NONCE_TOO_LOW),
+				       "the transaction left the mempool without committing: its nonce "
+				       "was used by another transaction, or it expired",
+				       NULL);
 		} else if (shutting_down || now >= w->deadline_ms) {
 			cJSON *data = cJSON_CreateObject();
 			cJSON_AddStringToObject(data, "hash", hex);
