@@ -294,6 +294,16 @@ node_drive(struct node *n)
 			send_consensus(n, -1, &a.msg);
 			break;
 		case PBFT_ACT_COMMIT: {
+			if (a.height <= n->tip.height) {
+				/* state transfer got there first; it must be the same block */
+				if (a.height == n->tip.height &&
+				    memcmp(a.digest, n->tip.hash, CR_HASH_LEN) != 0) {
+					log_error("consensus committed another block at height %" PRIu64
+						  " than state transfer", a.height);
+					n->fatal = true;
+				}
+				break;
+			}
 			struct chain_block b;
 			struct chain_cert *c = malloc(sizeof(*c));
 			if (c == NULL || chain_block_decode(a.block, a.block_len, &b, &e) != 0) {
