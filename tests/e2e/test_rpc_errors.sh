@@ -76,6 +76,12 @@ expect_error "broadcast bad hex" -32001 '{"jsonrpc":"2.0","id":1,"method":"broad
 expect_error "broadcast odd hex" -32001 '{"jsonrpc":"2.0","id":1,"method":"broadcast_tx_sync","params":{"tx":"abc"}}'
 expect_error "broadcast truncated tx" -32001 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"broadcast_tx_sync\",\"params\":{\"tx\":\"${tx1:0:100}\"}}"
 expect_error "broadcast tx with trailing byte" -32001 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"broadcast_tx_sync\",\"params\":{\"tx\":\"${tx1}00\"}}"
+expect_error "blockchain with min above max" -32602 '{"jsonrpc":"2.0","id":1,"method":"blockchain","params":{"min_height":5,"max_height":2}}'
+expect_error "blockchain with a bad height" -32602 '{"jsonrpc":"2.0","id":1,"method":"blockchain","params":{"min_height":"x"}}'
+expect_error "num_unconfirmed_txs with params a number" -32600 '{"jsonrpc":"2.0","id":1,"method":"num_unconfirmed_txs","params":7}'
+expect_error "validators with a bad id" -32600 '{"jsonrpc":"2.0","id":{},"method":"validators"}'
+expect_error "broadcast_tx_commit bad timeout" -32602 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"broadcast_tx_commit\",\"params\":{\"tx\":\"$tx1\",\"timeout_ms\":0}}"
+expect_error "broadcast_tx_async bad hex" -32001 '{"jsonrpc":"2.0","id":1,"method":"broadcast_tx_async","params":{"tx":"xyz1"}}'
 expect_error "broadcast oversized tx" -32008 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"broadcast_tx_sync\",\"params\":{\"tx\":\"$(printf '%03000d' 0)\"}}"
 
 # --- signed transactions that break a rule
@@ -112,6 +118,25 @@ wallet_fails "overspending" transfer --key "$K0" --to "$A1" --amount 5000
 wallet_fails "balance of a bad address" balance xyz
 wallet_fails "unknown tx" tx "$(printf '%064d' 7)"
 wallet_fails "block beyond the tip" block 999999
+wallet_fails "block with a bad height" block -3
+wallet_fails "keygen onto an existing key" keygen --out "$K0"
+wallet_fails "keygen without --out" keygen
+wallet_fails "address of a missing key" address --key "$E2E_TMP/missing.pem"
+printf 'not a key\n' >"$E2E_TMP/junk.pem"
+wallet_fails "address of a corrupt key file" address --key "$E2E_TMP/junk.pem"
+wallet_fails "set with a bad name" set --key "$K0" "bad name" value
+wallet_fails "get with a bad owner" get nothex name
+wallet_fails "tx with a bad hash" tx 1234
+wallet_fails "transfer with a bad nonce" transfer --key "$K0" --to "$A1" --amount 1 --nonce x
+wallet_fails "transfer with a used nonce" transfer --key "$K0" --to "$A1" --amount 1 --nonce 0
+rc=0; "$WALLET" --node http://127.0.0.1:1/ status >/dev/null 2>"$E2E_TMP/err" || rc=$?
+check "wallet status against no node fails (status $rc)" [ "$rc" -eq 1 ]
+check "wallet says it cannot reach the node" grep -q "cannot reach" "$E2E_TMP/err"
+rc=0; "$WALLET" frobnicate >/dev/null 2>&1 || rc=$?
+check_eq "wallet unknown command exits 2" "$rc" 2
+rc=0; "$WALLET" status --bogus >/dev/null 2>&1 || rc=$?
+check_eq "wallet unknown option exits 2" "$rc" 2
+check "wallet --help exits 0" bash -c "\"$WALLET\" --help >/dev/null"
 
 after=$(rpc status | jq -c '.result | {height, state_digest, latest_block_hash}')
 check_eq "chain state unchanged by all the bad input" "$after" "$before"
