@@ -35,6 +35,8 @@ read_header(struct ch_rd *r, struct chain_header *h, struct ch_err *err)
 	if (!r->bad && (idlen == 0 || idlen > CHAIN_MAX_CHAIN_ID))
 		return ch_errf(err, CH_E_BAD_ENCODING, "block: chain id length %u", idlen);
 	ch_rd_copy(r, h->chain_id, idlen);
+	if (!r->bad && !chain_id_valid(h->chain_id, idlen))
+		return ch_errf(err, CH_E_BAD_ENCODING, "block: chain id must use [A-Za-z0-9._-]");
 	h->height = ch_rd_u64(r);
 	ch_rd_copy(r, h->prev_hash, CR_HASH_LEN);
 	h->time_ms = ch_rd_u64(r);

@@ -28,6 +28,17 @@ chain_id_char(char c)
 }
 
 bool
+chain_id_valid(const char *id, size_t len)
+{
+	if (len == 0 || len > CHAIN_MAX_CHAIN_ID)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!chain_id_char(id[i]))
+			return false;
+	return true;
+}
+
+bool
 chain_name_valid(const char *name, size_t len)
 {
 	if (len == 0 || len > CHAIN_MAX_NAME)
@@ -88,13 +99,10 @@ int
 chain_tx_check_fields(const struct chain_tx *tx, struct ch_err *err)
 {
 	size_t idlen = strnlen(tx->chain_id, sizeof(tx->chain_id));
-	if (idlen == 0 || idlen > CHAIN_MAX_CHAIN_ID)
-		return ch_errf(err, CH_E_TX_INVALID, "tx: chain id length %zu (must be 1..%d)", idlen,
+	if (!chain_id_valid(tx->chain_id, idlen))
+		return ch_errf(err, CH_E_TX_INVALID,
+			       "tx: chain id must be 1..%d characters of [A-Za-z0-9._-]",
 			       CHAIN_MAX_CHAIN_ID);
-	for (size_t i = 0; i < idlen; i++)
-		if (!chain_id_char(tx->chain_id[i]))
-			return ch_errf(err, CH_E_TX_INVALID,
-				       "tx: chain id must use [A-Za-z0-9._-]");
 	if (tx->type == CHAIN_TX_TRANSFER) {
 		if (tx->amount == 0)
 			return ch_errf(err, CH_E_TX_INVALID, "tx: amount must be at least 1");
@@ -188,6 +196,8 @@ chain_tx_decode(const uint8_t *data, size_t len, struct chain_tx *tx, struct ch_
 		return ch_errf(err, CH_E_BAD_ENCODING, "tx: chain id length %u (must be 1..%d)",
 			       idlen, CHAIN_MAX_CHAIN_ID);
 	ch_rd_copy(&r, tx->chain_id, idlen);
+	if (!r.bad && !chain_id_valid(tx->chain_id, idlen))
+		return ch_errf(err, CH_E_BAD_ENCODING, "tx: chain id must use [A-Za-z0-9._-]");
 	tx->type = ch_rd_u8(&r);
 	uint8_t key_type = ch_rd_u8(&r);
 	if (!r.bad && key_type != CR_KEY_P256)
@@ -204,6 +214,10 @@ chain_tx_decode(const uint8_t *data, size_t len, struct chain_tx *tx, struct ch_
 			return ch_errf(err, CH_E_BAD_ENCODING, "tx: name length %u (must be 1..%d)",
 				       nl, CHAIN_MAX_NAME);
 		ch_rd_copy(&r, tx->name, nl);
+		if (!r.bad && !chain_name_valid(tx->name, nl))
+			return ch_errf(err, CH_E_BAD_ENCODING,
+				       "tx: name must be 1..%d characters of [A-Za-z0-9._:/-]",
+				       CHAIN_MAX_NAME);
 		tx->value_len = ch_rd_u16(&r);
 		if (!r.bad && tx->value_len > CHAIN_MAX_VALUE)
 			return ch_errf(err, CH_E_BAD_ENCODING,

@@ -82,6 +82,9 @@ int chain_tx_sign(struct chain_tx *tx, const struct cr_key *key, struct ch_err *
 /* chain_tx_check_fields applies the stateless rules to a filled-in tx. */
 int chain_tx_check_fields(const struct chain_tx *tx, struct ch_err *err);
 
+/* chain_id_valid: 1..64 characters of [A-Za-z0-9._-]. */
+bool chain_id_valid(const char *id, size_t len);
+
 /* chain_name_valid / chain_value_valid: the charset rules above. */
 bool chain_name_valid(const char *name, size_t len);
 bool chain_value_valid(const uint8_t *value, size_t len);

@@ -204,19 +204,6 @@ parse_file(const char *path, cJSON **out, char **text, struct ch_err *err)
 	return 0;
 }
 
-static bool
-chain_id_valid(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > CHAIN_MAX_CHAIN_ID)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
-			return false;
-	return true;
-}
-
 static int
 parse_params(const cJSON *p, struct node_params *out, struct ch_err *err)
 {
@@ -320,7 +307,7 @@ node_genesis_load(struct node_genesis *g, const char *path, struct ch_err *err)
 	if ((rc = get_string(root, "genesis", "chain_id", true, g->chain_id, sizeof(g->chain_id),
 			     err)) != 0)
 		goto out;
-	if (!chain_id_valid(g->chain_id)) {
+	if (!chain_id_valid(g->chain_id, strlen(g->chain_id))) {
 		rc = ch_errf(err, CH_E_CONFIG,
 			     "genesis: chain_id must be 1..64 characters of [A-Za-z0-9._-]");
 		goto out;
