@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/num.h"
 #include "node/config.h"
 
 #define MAX_CONFIG_BYTES (16u << 20)
@@ -134,20 +135,9 @@ get_u64(const cJSON *obj, const char *what, const char *name, bool required, uin
 		return 0;
 	}
 	if (cJSON_IsNumber(v)) {
-		double d = v->valuedouble;
-		if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(uint64_t)d)
+		if (!ch_double_u64(v->valuedouble, &x))
 			goto bad;
-		x = (uint64_t)d;
-	} else if (cJSON_IsString(v)) {
-		const char *s = v->valuestring;
-		if (*s == '\0')
-			goto bad;
-		for (; *s; s++) {
-			if (*s < '0' || *s > '9' || x > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-				goto bad;
-			x = x * 10 + (uint64_t)(*s - '0');
-		}
-	} else {
+	} else if (!cJSON_IsString(v) || !ch_parse_u64(v->valuestring, &x)) {
 		goto bad;
 	}
 	if (x < min || x > max)

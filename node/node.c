@@ -149,26 +149,32 @@ reply_error(struct rpc_http_req *req, int http_status, int code, const char *msg
 	rpc_http_reply(req, http_status, NULL, body, (size_t)len);
 }
 
-static void
-on_http(void *arg, struct rpc_http_req *req, const char *body, size_t len)
+/*
+ * enqueue hands an event to the loop (from an nng thread). It refuses
+ * (false, the caller keeps ev) while the node stops, and refuses peer
+ * messages beyond NODE_MAX_QUEUED_PEER_MSGS so a flood cannot grow memory.
+ */
+static bool
+enqueue(struct node *n, const char *body, size_t len, struct rpc_http_req *req)
 {
-	struct node *n = arg;
 	struct node_event *ev = malloc(sizeof(*ev));
-	if (ev == NULL) {
-		reply_error(req, 503, ch_rpc_code(CH_E_NOMEM), "out of memory");
-		return;
-	}
+	if (ev == NULL)
+		return false;
 	ev->next = NULL;
 	ev->req = req;
 	ev->body = body;
 	ev->len = len;
 	pthread_mutex_lock(&n->mu);
-	if (n->stopping) {
+	bool full = req == NULL && n->queued_peer_msgs >= NODE_MAX_QUEUED_PEER_MSGS;
+	if (n->stopping || full) {
+		if (req == NULL)
+			n->peer_dropped++;
 		pthread_mutex_unlock(&n->mu);
 		free(ev);
-		reply_error(req, 503, ch_rpc_code(CH_E_UNAVAILABLE), "node is shutting down");
-		return;
+		return false;
 	}
+	if (req == NULL)
+		n->queued_peer_msgs++;
 	if (n->tail != NULL)
 		n->tail->next = ev;
 	else
@@ -176,6 +182,15 @@ on_http(void *arg, struct rpc_http_req *req, const char *body, size_t len)
 	n->tail = ev;
 	pthread_cond_signal(&n->cv);
 	pthread_mutex_unlock(&n->mu);
+	return true;
+}
+
+static void
+on_http(void *arg, struct rpc_http_req *req, const char *body, size_t len)
+{
+	if (!enqueue(arg, body, len, req))
+		reply_error(req, 503, ch_rpc_code(CH_E_UNAVAILABLE),
+			    "node is shutting down or out of memory");
 }
 
 void
@@ -510,32 +525,8 @@ wait_until(struct node *n, uint64_t deadline_ms)
 static void
 on_peer(void *arg, uint8_t *msg, size_t len)
 {
-	struct node *n = arg;
-	struct node_event *ev = malloc(sizeof(*ev));
-	if (ev == NULL) {
+	if (!enqueue(arg, (const char *)msg, len, NULL))
 		free(msg);
-		return;
-	}
-	ev->next = NULL;
-	ev->req = NULL;
-	ev->body = (const char *)msg;
-	ev->len = len;
-	pthread_mutex_lock(&n->mu);
-	if (n->stopping || n->queued_peer_msgs >= NODE_MAX_QUEUED_PEER_MSGS) {
-		n->peer_dropped++;
-		pthread_mutex_unlock(&n->mu);
-		free(msg);
-		free(ev);
-		return;
-	}
-	n->queued_peer_msgs++;
-	if (n->tail != NULL)
-		n->tail->next = ev;
-	else
-		n->head = ev;
-	n->tail = ev;
-	pthread_cond_signal(&n->cv);
-	pthread_mutex_unlock(&n->mu);
 }
 
 static int

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/num.h"
 #include "node/cli.h"
 #include "node/config.h"
 #include "node/log.h"
@@ -25,19 +26,10 @@ bool
 node_parse_uint(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	uint64_t x = 0;
-	const char *p = s;
-	if (s == NULL || *s == '\0')
-		goto bad;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9' || x > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			goto bad;
-		x = x * 10 + (uint64_t)(*p - '0');
+	if (ch_parse_u64(s, &x) && x >= min && x <= max) {
+		*out = x;
+		return true;
 	}
-	if (x < min || x > max)
-		goto bad;
-	*out = x;
-	return true;
-bad:
 	fprintf(stderr, "chaind: %s needs a whole number in %" PRIu64 "..%" PRIu64 ", got \"%s\"\n",
 		opt, min, max, s ? s : "");
 	return false;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/num.h"
 #include "rpc/jsonrpc.h"
 
 static void
@@ -213,23 +214,9 @@ rpc_param_u64(const cJSON *params, const char *name, int pos, bool required, uin
 	if (v == NULL)
 		return required ? ch_errf(err, CH_E_INVALID, "missing params.%s", name)
 				: CH_E_NOT_FOUND;
-	if (cJSON_IsNumber(v)) {
-		double d = v->valuedouble;
-		if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(uint64_t)d)
-			goto bad;
-		x = (uint64_t)d;
-	} else if (cJSON_IsString(v)) {
-		const char *s = v->valuestring;
-		if (*s == '\0')
-			goto bad;
-		for (; *s; s++) {
-			if (*s < '0' || *s > '9' || x > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-				goto bad;
-			x = x * 10 + (uint64_t)(*s - '0');
-		}
-	} else {
+	if (cJSON_IsNumber(v) ? !ch_double_u64(v->valuedouble, &x)
+			      : !cJSON_IsString(v) || !ch_parse_u64(v->valuestring, &x))
 		goto bad;
-	}
 	*out = x;
 	return 0;
 bad:

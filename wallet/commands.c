@@ -6,6 +6,7 @@
 
 #include "chain/block.h"
 #include "chain/tx.h"
+#include "common/num.h"
 #include "crypto/crypto.h"
 #include "rpc/client.h"
 #include "wallet/wallet.h"
@@ -67,22 +68,6 @@ wallet_print(const struct wallet_opts *o, const cJSON *result)
 	}
 	const cJSON *v;
 	cJSON_ArrayForEach(v, result) print_value("", v->string, v);
-}
-
-/* parse_u64 parses decimal digits only, 0..UINT64_MAX. */
-static bool
-parse_u64(const char *s, uint64_t *out)
-{
-	uint64_t x = 0;
-	if (s == NULL || *s == '\0')
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || x > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return false;
-		x = x * 10 + (uint64_t)(*s - '0');
-	}
-	*out = x;
-	return true;
 }
 
 static int
@@ -181,7 +166,7 @@ chain_and_nonce(const struct wallet_opts *o, const uint8_t addr[CR_ADDR_LEN], st
 		cJSON_Delete(r);
 	}
 	if (o->nonce != NULL) {
-		if (!parse_u64(o->nonce, &tx->nonce))
+		if (!ch_parse_u64(o->nonce, &tx->nonce))
 			return wallet_fail("--nonce must be a whole number, got \"%s\"", o->nonce);
 		return 0;
 	}
@@ -221,7 +206,7 @@ wallet_send(const struct wallet_opts *o, bool transfer)
 			wallet_fail("--amount N is required");
 			goto out;
 		}
-		if (!parse_u64(o->amount, &tx->amount) || tx->amount == 0) {
+		if (!ch_parse_u64(o->amount, &tx->amount) || tx->amount == 0) {
 			wallet_fail("--amount must be a whole number from 1 to 18446744073709551615, "
 				    "got \"%s\"",
 				    o->amount);
@@ -245,7 +230,7 @@ wallet_send(const struct wallet_opts *o, bool transfer)
 		tx->value_len = (uint16_t)vl;
 	}
 	uint64_t timeout = 10000;
-	if (o->timeout != NULL && (!parse_u64(o->timeout, &timeout) || timeout == 0 ||
+	if (o->timeout != NULL && (!ch_parse_u64(o->timeout, &timeout) || timeout == 0 ||
 				   timeout > 600000)) {
 		wallet_fail("--timeout-ms must be 1..600000");
 		goto out;
@@ -409,7 +394,7 @@ wallet_block(const struct wallet_opts *o)
 	cJSON *p = NULL;
 	if (o->nargs == 1) {
 		uint64_t h;
-		if (!parse_u64(o->args[0], &h) || h == 0)
+		if (!ch_parse_u64(o->args[0], &h) || h == 0)
 			return wallet_fail("HEIGHT must be a whole number from 1, got \"%s\"",
 					   o->args[0]);
 		p = cJSON_CreateObject();
