@@ -34,16 +34,14 @@ pbft_on_checkpoint(struct pbft *p, const struct pbft_msg *m)
 	if (m->height == 0 || m->height % p->cfg.checkpoint_interval != 0)
 		return;
 	note_checkpoint(p, m->from, m->height, m->digest);
-	if (m->height > p->height)
-		pbft_maybe_fetch(p, m->from, m->height);
+	pbft_learn_height(p, m->from, m->height, false); /* its word; f + 1 words count */
 }
 
 void
 pbft_checkpoint_digest(struct pbft *p, uint64_t height, const uint8_t state_digest[PBFT_HASH_LEN],
 		       uint64_t now_ms)
 {
-	if (now_ms > p->now)
-		p->now = now_ms;
+	pbft_enter(p, now_ms);
 	if (height == 0 || height % p->cfg.checkpoint_interval != 0)
 		return;
 	struct pbft_msg m;

@@ -9,7 +9,6 @@
 
 #include "pbft/pbft_internal.h"
 
-static const uint8_t zero_hash[PBFT_HASH_LEN];
 
 /* ---- quorum arithmetic (section 4.1, generalised to any n) ---- */
 
@@ -258,8 +257,20 @@ current_timeout(const struct pbft *p)
 void
 pbft_arm_timer(struct pbft *p)
 {
-	bool waiting = p->in_vc || p->slot.has_pp ||
+	bool waiting = p->slot.has_pp ||
 		       (p->pending && pbft_primary(p->view, p->cfg.n) != p->cfg.self);
+	if (p->in_vc) {
+		/*
+		 * The view-change timer runs only once a quorum has left this
+		 * view (4.5.2), counting those already in later views; a replica
+		 * that got ahead alone waits for the others instead of running
+		 * further ahead, one timeout ahead of them for ever.
+		 */
+		uint32_t k = 0;
+		for (uint32_t i = 0; i < p->cfg.n; i++)
+			k += p->has_vc[i] && p->vc[i].view >= p->view;
+		waiting = k >= p->quorum;
+	}
 	if (!waiting || p->cfg.n == 1)
 		p->deadline = 0;
 	else if (p->deadline == 0)
@@ -277,19 +288,151 @@ progress(struct pbft *p)
 
 /* ---- state transfer ---- */
 
-void
-pbft_maybe_fetch(struct pbft *p, uint32_t from, uint64_t target)
+/*
+ * claimed_height: the highest height at least f + 1 other validators claim
+ * to have committed; one of them is honest, so it is committed.
+ */
+static uint64_t
+claimed_height(const struct pbft *p)
 {
-	if (target <= p->height || from == p->cfg.self)
+	uint64_t top[PBFT_MAX_VALIDATORS]; /* the f + 1 largest claims, descending */
+	uint32_t k = p->f + 1, have = 0;
+	for (uint32_t i = 0; i < p->cfg.n; i++) {
+		if (i == p->cfg.self)
+			continue;
+		uint64_t h = p->peer_height[i];
+		uint32_t j = have < k ? have++ : k;
+		if (j == k && h <= top[k - 1])
+			continue;
+		if (j == k)
+			j = k - 1;
+		while (j > 0 && top[j - 1] < h) {
+			top[j] = top[j - 1];
+			j--;
+		}
+		top[j] = h;
+	}
+	return have == k ? top[k - 1] : 0;
+}
+
+/*
+ * fetch_check asks the host for state transfer when a height above ours
+ * is known to be committed, from a validator likely to have it, rotating
+ * through them on every retry (a faulty one may serve nothing).
+ */
+static void
+fetch_check(struct pbft *p)
+{
+	if (p->goal <= p->height || (p->fetching && p->now < p->fetch_deadline))
 		return;
-	if (p->fetching && p->now < p->fetch_deadline && target <= p->fetch_target)
-		return;
+	/*
+	 * Round robin over those that claimed anything above our height (a
+	 * faulty one may claim the most and serve nothing), else over all.
+	 */
+	uint32_t n = p->cfg.n, pick = UINT32_MAX, any = UINT32_MAX;
+	for (uint32_t k = 0; k < n && pick == UINT32_MAX; k++) {
+		uint32_t i = (p->fetch_next + k) % n;
+		if (i == p->cfg.self)
+			continue;
+		if (p->peer_height[i] > p->height)
+			pick = i;
+		else if (any == UINT32_MAX)
+			any = i;
+	}
+	if (pick == UINT32_MAX)
+		pick = any;
+	if (pick == UINT32_MAX)
+		return; /* n = 1 */
+	p->fetch_next = pick + 1;
 	p->fetching = true;
-	p->fetch_target = target;
 	p->fetch_deadline = p->now + p->cfg.view_timeout_ms;
 	struct pbft_action *a = push_action(p, PBFT_ACT_FETCH);
-	a->to = from;
-	a->height = target;
+	a->to = pick;
+	a->height = p->goal;
+}
+
+/*
+ * pbft_learn_height notes that validator from has committed height (a
+ * lower bound). proven: a commit certificate showed it; otherwise it is
+ * from's word, and only f + 1 such words make a height worth fetching, so
+ * that faulty validators cannot keep a replica busy chasing heights.
+ */
+void
+pbft_learn_height(struct pbft *p, uint32_t from, uint64_t height, bool proven)
+{
+	if (from < p->cfg.n && from != p->cfg.self && height > p->peer_height[from])
+		p->peer_height[from] = height;
+	if (proven && height > p->goal)
+		p->goal = height;
+	uint64_t c = claimed_height(p);
+	if (c > p->goal)
+		p->goal = c;
+	fetch_check(p);
+}
+
+/*
+ * note_ahead keeps the latest COMMIT of each validator that the slot cannot
+ * use; a quorum of matching ones is a commit certificate for a height this
+ * replica has not reached, so that height is worth fetching.
+ */
+static void
+note_ahead(struct pbft *p, const struct pbft_msg *m)
+{
+	/*
+	 * The latest one wins even if lower: a faulty validator could otherwise
+	 * pin its entry with a vote for a height far ahead, and a relayed
+	 * certificate may need its real vote.
+	 */
+	struct pbft_ahead *a = &p->ahead[m->from];
+	a->has = true;
+	a->height = m->height;
+	a->view = m->view;
+	memcpy(a->digest, m->digest, PBFT_HASH_LEN);
+	memcpy(a->sig, m->sig, PBFT_SIG_LEN);
+	struct pbft_vote cert[PBFT_MAX_VALIDATORS];
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < p->cfg.n; i++) {
+		const struct pbft_ahead *b = &p->ahead[i];
+		if (b->has && b->height == a->height && b->view == a->view &&
+		    memcmp(b->digest, a->digest, PBFT_HASH_LEN) == 0) {
+			cert[k].from = i;
+			memcpy(cert[k++].sig, b->sig, PBFT_SIG_LEN);
+		}
+	}
+	uint64_t height = m->height;
+	/* a COMMIT at h comes from a replica that committed h - 1 */
+	pbft_learn_height(p, m->from, height - 1, false);
+	if (k >= p->quorum) {
+		pbft_commit_known(p, height, a->view, a->digest, cert, k);
+		pbft_learn_height(p, m->from, height, true);
+	}
+}
+
+/*
+ * pbft_help_laggard sends validator to, which showed a committed height
+ * below ours, the commit certificate of our tip as the COMMIT messages of
+ * its signers, so that it can prove to itself that it is behind and fetch
+ * (at most once per half timeout per validator).
+ */
+void
+pbft_help_laggard(struct pbft *p, uint32_t to)
+{
+	uint64_t every = p->cfg.view_timeout_ms / 2 ? p->cfg.view_timeout_ms / 2 : 1;
+	if (to >= p->cfg.n || to == p->cfg.self || p->height == 0 || p->ncert == 0 ||
+	    (p->last_help[to] != 0 && p->now < p->last_help[to] + every))
+		return;
+	p->last_help[to] = p->now ? p->now : 1;
+	for (uint32_t i = 0; i < p->ncert; i++) {
+		struct pbft_msg m;
+		memset(&m, 0, sizeof(m));
+		m.type = PBFT_COMMIT;
+		m.from = p->cert[i].from;
+		m.view = p->cert_view;
+		m.height = p->height;
+		memcpy(m.digest, p->hash, PBFT_HASH_LEN);
+		memcpy(m.sig, p->cert[i].sig, PBFT_SIG_LEN);
+		pbft_emit_msg(p, PBFT_ACT_SEND, to, &m);
+	}
 }
 
 /* ---- messages for later heights ---- */
@@ -321,28 +464,51 @@ pbft_future_add(struct pbft *p, const struct pbft_msg *m)
 void
 pbft_future_replay(struct pbft *p)
 {
+	if (p->host_behind) {
+		p->replay_due = true; /* the host has not executed our COMMIT yet */
+		return;
+	}
+	p->replay_due = false;
 	if (p->replaying)
 		return;
 	p->replaying = true;
 	bool again = true;
-	while (again) {
-		again = false;
+	while (again && p->nfuture > 0) {
 		size_t n = p->nfuture;
-		struct pbft_msg *msgs = malloc((n ? n : 1) * sizeof(*msgs));
+		struct pbft_msg *msgs = malloc(n * sizeof(*msgs));
 		if (msgs == NULL)
 			break;
 		memcpy(msgs, p->future, n * sizeof(*msgs));
 		p->nfuture = 0;
 		uint64_t before = p->height;
 		for (size_t i = 0; i < n; i++) {
-			if (msgs[i].height > p->height)
-				pbft_dispatch(p, &msgs[i]);
+			if (msgs[i].height > p->height) {
+				if (p->host_behind)
+					pbft_future_add(p, &msgs[i]); /* for the next call */
+				else
+					pbft_dispatch(p, &msgs[i]);
+			}
 			pbft_msg_close(&msgs[i]);
 		}
 		free(msgs);
-		again = p->height > before && p->nfuture > 0;
+		again = p->height > before && !p->host_behind;
 	}
 	p->replaying = false;
+}
+
+/*
+ * pbft_enter starts every call from the host, which has carried out the
+ * actions of the previous calls by now: messages held back until the
+ * host executed a commit can be handled.
+ */
+void
+pbft_enter(struct pbft *p, uint64_t now_ms)
+{
+	if (now_ms > p->now)
+		p->now = now_ms;
+	p->host_behind = false;
+	if (p->replay_due)
+		pbft_future_replay(p);
 }
 
 /* ---- the normal case ---- */
@@ -394,39 +560,94 @@ count_votes(const struct pbft *p, const struct pbft_held *v, uint32_t skip)
 	return k;
 }
 
+/*
+ * commit_block makes block (taken over) with its certificate the next
+ * committed block and tells the host to execute it.
+ */
+static void
+commit_block(struct pbft *p, uint64_t view, const uint8_t digest[PBFT_HASH_LEN], uint8_t *block,
+	     size_t len, const struct pbft_vote *cert, uint32_t ncert)
+{
+	struct pbft_action *a = push_action(p, PBFT_ACT_COMMIT);
+	a->height = p->height + 1;
+	a->view = view;
+	memcpy(a->digest, digest, PBFT_HASH_LEN);
+	a->block = block;
+	a->block_len = len;
+	a->cert = malloc((ncert ? ncert : 1) * sizeof(*a->cert));
+	if (a->cert == NULL)
+		abort();
+	memcpy(a->cert, cert, ncert * sizeof(*cert));
+	a->ncert = ncert;
+	memcpy(p->cert, cert, ncert * sizeof(*cert));
+	p->ncert = ncert;
+	p->height++;
+	memcpy(p->hash, digest, PBFT_HASH_LEN);
+	p->cert_view = view;
+	pbft_reset_slot(p);
+	if (p->prepared.has && p->prepared.height <= p->height)
+		clear_prepared(p);
+	if (p->height >= p->goal)
+		p->fetching = false;
+	progress(p);
+	/*
+	 * Messages for the next height wait for the next call: validating a
+	 * block there needs the host to have executed this one.
+	 */
+	p->host_behind = true;
+	pbft_future_replay(p);
+}
+
 static void
 commit_slot(struct pbft *p)
 {
 	struct pbft_slot *s = &p->slot;
-	struct pbft_action *a = push_action(p, PBFT_ACT_COMMIT);
-	a->height = p->height + 1;
-	a->view = s->view;
-	memcpy(a->digest, s->digest, PBFT_HASH_LEN);
-	a->block = s->block;
-	a->block_len = s->block_len;
-	s->block = NULL;
-	a->cert = malloc(p->cfg.n * sizeof(*a->cert));
-	if (a->cert == NULL)
-		abort();
-	p->ncert = 0;
+	struct pbft_vote cert[PBFT_MAX_VALIDATORS];
+	uint32_t k = 0;
 	for (uint32_t i = 0; i < p->cfg.n; i++) {
 		const struct pbft_held *h = &s->commit[i];
 		if (h->has && h->view == s->view && memcmp(h->digest, s->digest, PBFT_HASH_LEN) == 0) {
-			a->cert[a->ncert].from = i;
-			memcpy(a->cert[a->ncert].sig, h->sig, PBFT_SIG_LEN);
-			p->cert[p->ncert++] = a->cert[a->ncert++];
+			cert[k].from = i;
+			memcpy(cert[k++].sig, h->sig, PBFT_SIG_LEN);
 		}
 	}
-	p->height++;
-	memcpy(p->hash, s->digest, PBFT_HASH_LEN);
-	p->cert_view = s->view;
-	pbft_reset_slot(p);
-	if (p->prepared.has && p->prepared.height <= p->height)
-		clear_prepared(p);
-	if (p->fetching && p->height >= p->fetch_target)
-		p->fetching = false;
-	progress(p);
-	pbft_future_replay(p);
+	uint8_t digest[PBFT_HASH_LEN];
+	memcpy(digest, s->digest, PBFT_HASH_LEN);
+	uint8_t *block = s->block;
+	s->block = NULL;
+	commit_block(p, s->view, digest, block, s->block_len, cert, k);
+}
+
+/*
+ * pbft_commit_known commits the next height from a commit certificate seen
+ * elsewhere (a VIEW-CHANGE, a quorum of COMMITs) when this replica holds
+ * the block: prepared here, or pre-prepared in the slot. Without it, a
+ * block whose certificate only faulty replicas collected could be fetched
+ * from nobody, and every NEW-VIEW would start above it. cert must be valid.
+ */
+void
+pbft_commit_known(struct pbft *p, uint64_t height, uint64_t view,
+		  const uint8_t digest[PBFT_HASH_LEN], const struct pbft_vote *cert, uint32_t ncert)
+{
+	if (height != p->height + 1 || ncert < p->quorum)
+		return;
+	const uint8_t *src = NULL;
+	size_t len = 0;
+	if (p->slot.has_pp && memcmp(p->slot.digest, digest, PBFT_HASH_LEN) == 0) {
+		src = p->slot.block;
+		len = p->slot.block_len;
+	} else if (p->prepared.has && p->prepared.height == height &&
+		   memcmp(p->prepared.digest, digest, PBFT_HASH_LEN) == 0) {
+		src = p->prepared.block;
+		len = p->prepared.block_len;
+	}
+	if (src == NULL || len == 0)
+		return;
+	uint8_t *block = malloc(len);
+	if (block == NULL)
+		abort();
+	memcpy(block, src, len);
+	commit_block(p, view, digest, block, len, cert, ncert);
 }
 
 /* check_slot moves the in-flight height forward: prepared -> COMMIT, committed -> execute. */
@@ -477,17 +698,31 @@ void
 pbft_on_preprepare(struct pbft *p, const struct pbft_msg *m)
 {
 	struct pbft_slot *s = &p->slot;
-	if (m->from != pbft_primary(m->view, p->cfg.n) || m->view != p->view || p->in_vc ||
-	    m->height <= p->height)
+	if (m->from != pbft_primary(m->view, p->cfg.n) || m->view != p->view || p->in_vc)
 		return;
-	if (m->height > p->height + 1) {
+	if (m->height <= p->height) {
+		pbft_help_laggard(p, m->from); /* a primary proposing what we committed is behind */
+		return;
+	}
+	if (m->height < p->nv_height)
+		return; /* committed before this view began: the NEW-VIEW proved it */
+	if (m->height > p->height + 1 || p->host_behind) {
 		pbft_future_add(p, m);
-		pbft_maybe_fetch(p, m->from, m->height - 1);
+		if (p->host_behind)
+			p->replay_due = true;
+		else
+			pbft_learn_height(p, m->from, m->height - 1, false);
 		return;
 	}
 	if (s->has_pp) {
 		if (memcmp(s->digest, m->digest, PBFT_HASH_LEN) != 0)
 			pbft_start_view_change(p, p->view + 1); /* equivocating primary */
+		return;
+	}
+	if (p->nv_fixed && m->height == p->nv_height &&
+	    memcmp(m->digest, p->nv_digest, PBFT_HASH_LEN) != 0) {
+		/* the NEW-VIEW re-proposed another block here: the primary equivocates */
+		pbft_start_view_change(p, p->view + 1);
 		return;
 	}
 	uint8_t h[PBFT_HASH_LEN];
@@ -518,22 +753,31 @@ pbft_on_preprepare(struct pbft *p, const struct pbft_msg *m)
 static void
 on_vote(struct pbft *p, const struct pbft_msg *m)
 {
-	if (m->type == PBFT_PREPARE && m->from == pbft_primary(m->view, p->cfg.n))
-		return; /* the primary's PRE-PREPARE stands for its PREPARE */
-	if (m->view != p->view || p->in_vc || m->height <= p->height)
-		return;
-	if (m->height > p->height + 1) {
-		pbft_future_add(p, m);
-		pbft_maybe_fetch(p, m->from, m->height - 1);
+	if (m->height <= p->height) {
+		if (m->height < p->height)
+			pbft_help_laggard(p, m->from); /* it still works on a height we passed */
 		return;
 	}
-	struct pbft_held *h =
-		m->type == PBFT_PREPARE ? &p->slot.prepare[m->from] : &p->slot.commit[m->from];
-	h->has = true;
-	h->view = m->view;
-	memcpy(h->digest, m->digest, PBFT_HASH_LEN);
-	memcpy(h->sig, m->sig, PBFT_SIG_LEN);
-	check_slot(p);
+	bool mine = m->view == p->view && !p->in_vc;
+	if (m->type == PBFT_PREPARE && m->from == pbft_primary(m->view, p->cfg.n)) {
+		/* the primary's PRE-PREPARE stands for its PREPARE */
+	} else if (mine && m->height == p->height + 1) {
+		struct pbft_held *h = m->type == PBFT_PREPARE ? &p->slot.prepare[m->from]
+							      : &p->slot.commit[m->from];
+		h->has = true;
+		h->view = m->view;
+		memcpy(h->digest, m->digest, PBFT_HASH_LEN);
+		memcpy(h->sig, m->sig, PBFT_SIG_LEN);
+		check_slot(p);
+	} else if (mine) {
+		pbft_future_add(p, m);
+	}
+	if (m->height <= p->height)
+		return;
+	if (m->type == PBFT_COMMIT)
+		note_ahead(p, m);
+	else if (m->height > p->height + 1)
+		pbft_learn_height(p, m->from, m->height - 1, false);
 }
 
 /*
@@ -590,10 +834,18 @@ pbft_dispatch(struct pbft *p, const struct pbft_msg *m)
 void
 pbft_receive(struct pbft *p, const struct pbft_msg *m, uint64_t now_ms)
 {
-	if (now_ms > p->now)
-		p->now = now_ms;
-	if (m->from >= p->cfg.n || m->from == p->cfg.self || !pbft_verify(p, m))
+	pbft_enter(p, now_ms);
+	if (m->from >= p->cfg.n || !pbft_verify(p, m))
 		return;
+	if (m->from == p->cfg.self) {
+		/* our own vote, relayed in a certificate for a height we have not reached */
+		if (m->type == PBFT_COMMIT && m->height > p->height)
+			note_ahead(p, m);
+		/* our own NEW-VIEW, sent before a crash that lost its installation */
+		if (m->type == PBFT_NEWVIEW && p->in_vc && m->view == p->view)
+			pbft_on_newview(p, m);
+		return;
+	}
 	pbft_dispatch(p, m);
 }
 
@@ -603,7 +855,8 @@ bool
 pbft_can_propose(const struct pbft *p)
 {
 	return !p->in_vc && pbft_primary(p->view, p->cfg.n) == p->cfg.self && !p->slot.has_pp &&
-	       !(p->fetching && p->now < p->fetch_deadline) &&
+	       p->height >= p->goal && p->height + 1 >= p->nv_height &&
+	       !(p->nv_fixed && p->height + 1 == p->nv_height) &&
 	       !(p->pp_vote.has && p->pp_vote.view == p->view && p->pp_vote.height == p->height + 1);
 }
 
@@ -611,8 +864,7 @@ void
 pbft_propose(struct pbft *p, const uint8_t digest[PBFT_HASH_LEN], const uint8_t *block,
 	     size_t len, uint64_t now_ms)
 {
-	if (now_ms > p->now)
-		p->now = now_ms;
+	pbft_enter(p, now_ms);
 	if (!pbft_can_propose(p) || len == 0)
 		return;
 	p->pp_vote.has = true;
@@ -641,6 +893,8 @@ pbft_propose(struct pbft *p, const uint8_t digest[PBFT_HASH_LEN], const uint8_t 
 	memcpy(m.block, block, len);
 	s->block_len = m.block_len = len;
 	pbft_emit_msg(p, PBFT_ACT_BROADCAST, 0, &m);
+	/* the primary times out too: its backups may have moved to another view */
+	pbft_arm_timer(p);
 	/* The primary votes COMMIT like everyone once prepared; with n = 1 that is now. */
 	check_slot(p);
 }
@@ -650,8 +904,7 @@ pbft_propose(struct pbft *p, const uint8_t digest[PBFT_HASH_LEN], const uint8_t 
 void
 pbft_set_pending(struct pbft *p, bool pending, uint64_t now_ms)
 {
-	if (now_ms > p->now)
-		p->now = now_ms;
+	pbft_enter(p, now_ms);
 	p->pending = pending;
 	if (!pending && !p->slot.has_pp && !p->in_vc)
 		p->deadline = 0;
@@ -662,8 +915,7 @@ void
 pbft_synced(struct pbft *p, uint64_t height, const uint8_t digest[PBFT_HASH_LEN],
 	    uint64_t cert_view, const struct pbft_vote *cert, uint32_t ncert, uint64_t now_ms)
 {
-	if (now_ms > p->now)
-		p->now = now_ms;
+	pbft_enter(p, now_ms);
 	if (height <= p->height)
 		return;
 	p->height = height;
@@ -674,7 +926,7 @@ pbft_synced(struct pbft *p, uint64_t height, const uint8_t digest[PBFT_HASH_LEN]
 	pbft_reset_slot(p);
 	if (p->prepared.has && p->prepared.height <= p->height)
 		clear_prepared(p);
-	if (p->fetching && p->height >= p->fetch_target)
+	if (p->height >= p->goal)
 		p->fetching = false;
 	progress(p);
 	pbft_future_replay(p);
@@ -727,8 +979,7 @@ retransmit(struct pbft *p)
 void
 pbft_tick(struct pbft *p, uint64_t now_ms)
 {
-	if (now_ms > p->now)
-		p->now = now_ms;
+	pbft_enter(p, now_ms);
 	if (p->deadline != 0 && p->now >= p->deadline) {
 		p->deadline = 0;
 		if (p->in_vc && p->backoff < 32)
@@ -740,5 +991,5 @@ pbft_tick(struct pbft *p, uint64_t now_ms)
 		retransmit(p);
 	if (p->fetching && p->now >= p->fetch_deadline)
 		p->fetching = false;
-	(void)zero_hash;
+	fetch_check(p); /* retry state transfer from another validator */
 }

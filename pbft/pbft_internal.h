@@ -50,6 +50,15 @@ struct pbft_signed {
 	uint8_t digest[PBFT_HASH_LEN];
 };
 
+/* A COMMIT the slot cannot use (later height or another view): evidence of a committed block. */
+struct pbft_ahead {
+	bool has;
+	uint64_t height;
+	uint64_t view;
+	uint8_t digest[PBFT_HASH_LEN];
+	uint8_t sig[PBFT_SIG_LEN];
+};
+
 struct pbft_ckpt {
 	bool has;
 	uint64_t height;
@@ -66,6 +75,14 @@ struct pbft {
 
 	uint64_t view;
 	bool in_vc; /* sent VIEW-CHANGE for view, waiting for its NEW-VIEW */
+	/*
+	 * What this view's NEW-VIEW fixed: no height below nv_height may be
+	 * ordered in it (those are committed), and if nv_fixed only nv_digest
+	 * at nv_height (the re-proposed prepared block).
+	 */
+	uint64_t nv_height;
+	bool nv_fixed;
+	uint8_t nv_digest[PBFT_HASH_LEN];
 
 	/* the committed tip and its certificate */
 	uint64_t height;
@@ -89,6 +106,19 @@ struct pbft {
 	struct pbft_msg *future;
 	size_t nfuture;
 	bool replaying;
+	/*
+	 * host_behind: a COMMIT action was queued in this call, so the host's
+	 * tip (what validate checks against) lags the core's until the host
+	 * has carried it out; buffered messages wait for the next call.
+	 */
+	bool host_behind;
+	bool replay_due;
+
+	/* what is known of the others' committed heights (state transfer) */
+	uint64_t peer_height[PBFT_MAX_VALIDATORS]; /* lower bounds each one claimed */
+	uint64_t goal;                             /* a height known to be committed */
+	struct pbft_ahead ahead[PBFT_MAX_VALIDATORS];
+	uint64_t last_help[PBFT_MAX_VALIDATORS];
 
 	struct pbft_ckpt ckpt[PBFT_MAX_VALIDATORS];
 	uint64_t stable;
@@ -100,8 +130,8 @@ struct pbft {
 	uint64_t last_progress;
 	uint64_t last_retransmit;
 	bool fetching;
-	uint64_t fetch_target;
 	uint64_t fetch_deadline;
+	uint32_t fetch_next;
 
 	/* actions, FIFO */
 	struct pbft_action *acts;
@@ -119,7 +149,12 @@ bool pbft_verify_vote(struct pbft *p, uint8_t type, uint32_t from, uint64_t view
 void pbft_reset_slot(struct pbft *p);
 void pbft_dispatch(struct pbft *p, const struct pbft_msg *m);
 void pbft_on_preprepare(struct pbft *p, const struct pbft_msg *m);
-void pbft_maybe_fetch(struct pbft *p, uint32_t from, uint64_t target);
+void pbft_learn_height(struct pbft *p, uint32_t from, uint64_t height, bool proven);
+void pbft_help_laggard(struct pbft *p, uint32_t to);
+void pbft_commit_known(struct pbft *p, uint64_t height, uint64_t view,
+		       const uint8_t digest[PBFT_HASH_LEN], const struct pbft_vote *cert,
+		       uint32_t ncert);
+void pbft_enter(struct pbft *p, uint64_t now_ms);
 void pbft_future_add(struct pbft *p, const struct pbft_msg *m);
 void pbft_future_replay(struct pbft *p);
 void pbft_arm_timer(struct pbft *p);

@@ -3,7 +3,7 @@
  * never signs two different blocks for one (view, height) and can still
  * prove, in a VIEW-CHANGE, a block it prepared.
  *
- *   version u8 (=1) | view u64 | in_vc u8
+ *   version u8 (=2) | view u64 | in_vc u8 | nv_height u64 | nv_fixed u8 | nv_digest[32]
  *   | 3 x (has u8 | view u64 | height u64 | digest[32])   pp, prepare, commit
  *   | has_prepared u8 [| view u64 | height u64 | digest[32] | pp_sig[64]
  *                       | nprep u16 | nprep x (from u16 | sig[64])
@@ -14,7 +14,7 @@
 
 #include "pbft/pbft_internal.h"
 
-#define RECORD_VERSION 1
+#define RECORD_VERSION 2
 
 static void
 put_signed(struct ch_buf *b, const struct pbft_signed *s)
@@ -31,6 +31,9 @@ pbft_record_encode(const struct pbft *p, struct ch_buf *out)
 	ch_buf_u8(out, RECORD_VERSION);
 	ch_buf_u64(out, p->view);
 	ch_buf_u8(out, p->in_vc);
+	ch_buf_u64(out, p->nv_height);
+	ch_buf_u8(out, p->nv_fixed);
+	ch_buf_put(out, p->nv_digest, PBFT_HASH_LEN);
 	put_signed(out, &p->pp_vote);
 	put_signed(out, &p->prepare_vote);
 	put_signed(out, &p->commit_vote);
@@ -70,13 +73,21 @@ pbft_restore(struct pbft *p, const uint8_t *record, size_t len, struct ch_err *e
 	struct pbft_prepared pc;
 	memset(&pc, 0, sizeof(pc));
 	uint64_t view;
-	uint8_t in_vc, has;
+	uint8_t in_vc, has, nv_fixed = 0;
+	uint64_t nv_height = 0;
+	uint8_t nv_digest[PBFT_HASH_LEN] = {0};
 	struct pbft_signed pp, prep, com;
-	if (ch_rd_u8(&r) != RECORD_VERSION)
+	uint8_t version = ch_rd_u8(&r);
+	if (version != RECORD_VERSION && version != 1)
 		goto bad;
 	view = ch_rd_u64(&r);
 	in_vc = ch_rd_u8(&r);
-	if (in_vc > 1 || !get_signed(&r, &pp) || !get_signed(&r, &prep) || !get_signed(&r, &com))
+	if (version >= 2) { /* version 1 had no NEW-VIEW bounds */
+		nv_height = ch_rd_u64(&r);
+		nv_fixed = ch_rd_u8(&r);
+		ch_rd_copy(&r, nv_digest, PBFT_HASH_LEN);
+	}
+	if (in_vc > 1 || nv_fixed > 1 || !get_signed(&r, &pp) || !get_signed(&r, &prep) || !get_signed(&r, &com))
 		goto bad;
 	has = ch_rd_u8(&r);
 	if (has > 1)
@@ -110,6 +121,11 @@ pbft_restore(struct pbft *p, const uint8_t *record, size_t len, struct ch_err *e
 	}
 	p->view = view;
 	p->in_vc = in_vc;
+	p->nv_height = nv_height;
+	p->nv_fixed = nv_fixed;
+	memcpy(p->nv_digest, nv_digest, PBFT_HASH_LEN);
+	if (nv_height > p->goal + 1)
+		p->goal = nv_height - 1; /* the NEW-VIEW proved it committed: fetch it */
 	p->pp_vote = pp;
 	p->prepare_vote = prep;
 	p->commit_vote = com;

@@ -11,6 +11,19 @@
  * certificate, or a replica with C >= h whose certificate proves the block.
  * A later view can only have prepared the same block at h (by induction on
  * views), so "highest view wins" picks it.
+ *
+ * That argument needs one more rule, kept by install_new_view and
+ * pbft_on_preprepare: a view orders nothing below its NEW-VIEW's maxC + 1
+ * (those heights are committed), and at maxC + 1 only the re-proposed
+ * block if there is one. Without it, a replica that lags behind maxC could
+ * prepare a second block at a committed height in the new view, on top of
+ * its own stale tip (the simulator found this: a lagging new primary
+ * proposed over a committed block, and lagging backups accepted it).
+ *
+ * A replica that sees a commit certificate for its next height in a
+ * VIEW-CHANGE commits the block if it holds it (pbft_commit_known): only
+ * faulty replicas may have collected that certificate, and then nobody
+ * honest could serve the block by state transfer.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +143,7 @@ pbft_start_view_change(struct pbft *p, uint64_t view)
 	build_vc(p, &m);
 	store_vc(p, &m);
 	pbft_emit_msg(p, PBFT_ACT_BROADCAST, 0, &m);
+	p->last_retransmit = p->now;
 	p->deadline = 0;
 	pbft_arm_timer(p);
 	pbft_emit_view(p);
@@ -194,6 +208,13 @@ try_new_view(struct pbft *p)
 			vcs[k++] = &p->vc[i];
 	if (k < p->quorum)
 		return;
+	/*
+	 * A PRE-PREPARE signed for this view means a NEW-VIEW went out before
+	 * a crash: another one could re-propose a different block. Wait for
+	 * the old one to come back, or time out into the next view.
+	 */
+	if (p->pp_vote.has && p->pp_vote.view == p->view)
+		return;
 	uint64_t max_c;
 	const struct pbft_msg *best = choose(vcs, k, &max_c);
 
@@ -250,11 +271,18 @@ pbft_on_viewchange(struct pbft *p, const struct pbft_msg *m)
 {
 	if (!check_vc(p, m, true))
 		return;
-	if (m->height > p->height)
-		pbft_maybe_fetch(p, m->from, m->height);
+	pbft_commit_known(p, m->height, m->cert_view, m->digest, m->cert, m->ncert);
+	pbft_learn_height(p, m->from, m->height, true); /* its certificate proves it */
+	if (m->height < p->height)
+		pbft_help_laggard(p, m->from);
 	if (m->view < p->view || (m->view == p->view && !p->in_vc)) {
-		/* the sender missed this view's NEW-VIEW: the primary sends it again */
-		if (!p->in_vc && p->has_nv && pbft_primary(p->view, p->cfg.n) == p->cfg.self) {
+		/*
+		 * The sender missed this view's NEW-VIEW: the primary sends it
+		 * again, or everyone if the sender is the primary (it crashed
+		 * after sending it and lost it).
+		 */
+		uint32_t primary = pbft_primary(p->view, p->cfg.n);
+		if (!p->in_vc && p->has_nv && (primary == p->cfg.self || primary == m->from)) {
 			struct pbft_msg copy;
 			if (pbft_msg_copy(&copy, &p->nv) == 0)
 				pbft_emit_msg(p, PBFT_ACT_SEND, m->from, &copy);
@@ -262,6 +290,7 @@ pbft_on_viewchange(struct pbft *p, const struct pbft_msg *m)
 		return;
 	}
 	store_vc(p, m);
+	pbft_arm_timer(p);
 	/* f+1 validators want a later view: join the lowest of them (4.5.2) */
 	uint32_t k = 0;
 	uint64_t lowest = UINT64_MAX;
@@ -314,6 +343,13 @@ install_new_view(struct pbft *p, const struct pbft_msg *nv)
 	bool changed = nv->view != p->view || p->in_vc;
 	p->view = nv->view;
 	p->in_vc = false;
+	/*
+	 * Heights up to maxC are committed: this view orders maxC + 1 onwards,
+	 * and at maxC + 1 only the re-proposed block if there is one.
+	 */
+	p->nv_height = nv->height;
+	p->nv_fixed = nv->has_prepared;
+	memcpy(p->nv_digest, nv->digest, PBFT_HASH_LEN);
 	pbft_reset_slot(p);
 	if (p->has_nv)
 		pbft_msg_close(&p->nv);
@@ -330,13 +366,10 @@ install_new_view(struct pbft *p, const struct pbft_msg *nv)
 	if (changed)
 		pbft_emit_view(p);
 
-	uint64_t max_c = nv->height - 1;
-	if (max_c > p->height) {
-		for (uint32_t i = 0; i < nv->nvcs; i++)
-			if (nv->vcs[i].height == max_c) {
-				pbft_maybe_fetch(p, nv->vcs[i].from, max_c);
-				break;
-			}
+	for (uint32_t i = 0; i < nv->nvcs; i++) {
+		const struct pbft_msg *vc = &nv->vcs[i];
+		pbft_commit_known(p, vc->height, vc->cert_view, vc->digest, vc->cert, vc->ncert);
+		pbft_learn_height(p, vc->from, vc->height, true);
 	}
 	if (nv->has_prepared) {
 		struct pbft_msg pp;
