@@ -515,7 +515,8 @@ node_on_peer_message(struct node *n, const uint8_t *data, size_t len)
 		if (raw != NULL &&
 		    pbft_msg_decode(raw, mlen, (uint32_t)n->genesis.nvalidators,
 				    n->genesis.params.block_max_bytes + 4096, &m, NULL) == 0) {
-			pbft_receive(n->pbft, &m, node_mono_ms());
+			if (!pbft_receive(n->pbft, &m, node_mono_ms()))
+				n->peer_bad_sig++;
 			pbft_msg_close(&m);
 		} else {
 			n->peer_bad++;

@@ -560,6 +560,7 @@ m_net_info(struct node *n, struct node_pending *p, struct rpc_call *c)
 	cJSON_AddStringToObject(r, "p2p_address", n->cfg.p2p_listen);
 	cJSON_AddItemToObject(r, "peers", peers_json(n));
 	cJSON_AddNumberToObject(r, "peer_messages_rejected", (double)n->peer_bad);
+	cJSON_AddNumberToObject(r, "peer_messages_bad_signature", (double)n->peer_bad_sig);
 	cJSON_AddNumberToObject(r, "peer_messages_dropped", (double)n->peer_dropped);
 	rpc_call_result(c, r);
 }

@@ -93,7 +93,8 @@ struct node {
 	uint64_t sync_deadline_ms;
 	uint64_t peer_height[CHAIN_MAX_VALIDATORS];
 	uint64_t peer_seen_ms[CHAIN_MAX_VALIDATORS];
-	uint64_t peer_bad;
+	uint64_t peer_bad;     /* undecodable peer messages */
+	uint64_t peer_bad_sig; /* consensus messages from unknown keys or with bad signatures */
 	uint64_t peer_dropped;
 	size_t queued_peer_msgs;
 	uint64_t last_status_ms;

@@ -831,12 +831,12 @@ pbft_dispatch(struct pbft *p, const struct pbft_msg *m)
 	}
 }
 
-void
+bool
 pbft_receive(struct pbft *p, const struct pbft_msg *m, uint64_t now_ms)
 {
 	pbft_enter(p, now_ms);
 	if (m->from >= p->cfg.n || !pbft_verify(p, m))
-		return;
+		return false;
 	if (m->from == p->cfg.self) {
 		/* our own vote, relayed in a certificate for a height we have not reached */
 		if (m->type == PBFT_COMMIT && m->height > p->height)
@@ -844,9 +844,10 @@ pbft_receive(struct pbft *p, const struct pbft_msg *m, uint64_t now_ms)
 		/* our own NEW-VIEW, sent before a crash that lost its installation */
 		if (m->type == PBFT_NEWVIEW && p->in_vc && m->view == p->view)
 			pbft_on_newview(p, m);
-		return;
+		return true;
 	}
 	pbft_dispatch(p, m);
+	return true;
 }
 
 /* ---- the primary ---- */

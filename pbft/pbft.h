@@ -249,8 +249,12 @@ int pbft_restore(struct pbft *p, const uint8_t *record, size_t len, struct ch_er
  */
 void pbft_resume(struct pbft *p, uint64_t now_ms);
 
-/* pbft_receive hands the core a message from the network (decoded, any sender). */
-void pbft_receive(struct pbft *p, const struct pbft_msg *m, uint64_t now_ms);
+/*
+ * pbft_receive hands the core a message from the network (decoded, any
+ * sender). Returns false if it was dropped for an unknown sender or a bad
+ * signature (the host counts those), true otherwise.
+ */
+bool pbft_receive(struct pbft *p, const struct pbft_msg *m, uint64_t now_ms);
 
 /* pbft_tick advances the core's clock (timeouts). */
 void pbft_tick(struct pbft *p, uint64_t now_ms);
