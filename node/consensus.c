@@ -463,6 +463,7 @@ on_blocks(struct node *n, uint32_t from, const cJSON *res)
 			votes_from_cert(cert, votes);
 			pbft_synced(n->pbft, n->tip.height, n->tip.hash, cert->view, votes, cert->count,
 				    node_mono_ms());
+			node_drive(n); /* the core expects its actions carried out before the next call */
 		}
 	}
 	if (any && cJSON_IsNumber(jh) && jh->valuedouble > (double)n->tip.height)

@@ -237,11 +237,16 @@ fail(struct sim *s, const char *fmt, ...)
 		fprintf(s->trace, "VIOLATION %s\n", s->err);
 }
 
+/* trace: one line of the event log; TRACE skips formatting its arguments when off. */
+#define TRACE(s, ...)                          \
+	do {                                   \
+		if ((s)->trace != NULL)        \
+			trace_line((s), __VA_ARGS__); \
+	} while (0)
+
 static void
-trace(struct sim *s, const char *fmt, ...)
+trace_line(struct sim *s, const char *fmt, ...)
 {
-	if (s->trace == NULL)
-		return;
 	va_list ap;
 	va_start(ap, fmt);
 	fprintf(s->trace, "%7" PRIu64 " ", s->now);
@@ -509,7 +514,7 @@ host_validate(void *arg, uint64_t height, const uint8_t digest[PBFT_HASH_LEN], c
 	const char *why;
 	bool ok = block_valid(nd, height, digest, block, len, &why);
 	if (!ok)
-		trace(nd->s, "  n%u rejects block h%" PRIu64 " %s: %s", nd->id, height, hex8(digest),
+		TRACE(nd->s, "  n%u rejects block h%" PRIu64 " %s: %s", nd->id, height, hex8(digest),
 		      why);
 	return ok;
 }
@@ -812,7 +817,7 @@ byz_newview(struct sim_node *nd, uint32_t to, const struct pbft_msg *orig)
 			memcpy(nv.p_sig, pp.sig, PBFT_SIG_LEN);
 		}
 		sign_msg(nd, &nv);
-		trace(s, "  byz n%u sends n%u a NEW-VIEW v%" PRIu64 " h%" PRIu64 " %s from %u VCs", nd->id,
+		TRACE(s, "  byz n%u sends n%u a NEW-VIEW v%" PRIu64 " h%" PRIu64 " %s from %u VCs", nd->id,
 		      r, nv.view, nv.height, nv.has_prepared ? hex8(nv.digest) : "(fresh)", q);
 		send_all(s, nd->id, r, &nv);
 		pbft_msg_close(&nv);
@@ -1027,7 +1032,7 @@ append_block(struct sim_node *nd, const uint8_t *data, size_t len, const uint8_t
 			nd->done[b.txs[i]] = 1;
 			nd->ndone++;
 		}
-	trace(s, "  n%u %s h%" PRIu64 " %s (cert view %" PRIu64 ", %u votes, %u txs)", nd->id, how,
+	TRACE(s, "  n%u %s h%" PRIu64 " %s (cert view %" PRIu64 ", %u votes, %u txs)", nd->id, how,
 	      height, hex8(hash), cert_view, ncert, b.ntx);
 	return true;
 }
@@ -1048,7 +1053,7 @@ crash_now(struct sim_node *nd)
 	struct sim *s = nd->s;
 	if (nd->core == NULL)
 		return;
-	trace(s, "  n%u crashes", nd->id);
+	TRACE(s, "  n%u crashes", nd->id);
 	pbft_free(nd->core);
 	nd->core = NULL;
 	nd->torn = -1;
@@ -1080,7 +1085,7 @@ drain(struct sim_node *nd)
 			uint32_t to = a.type == PBFT_ACT_SEND ? a.to : UINT32_MAX;
 			if (a.type == PBFT_ACT_SEND && (a.to >= s->n || a.to == nd->id))
 				fail(s, "n%u sends to %u", nd->id, a.to);
-			trace(s, "  n%u %s %s v%" PRIu64 " h%" PRIu64 " %s", nd->id,
+			TRACE(s, "  n%u %s %s v%" PRIu64 " h%" PRIu64 " %s", nd->id,
 			      a.type == PBFT_ACT_SEND ? "sends" : "broadcasts", type_name(a.msg.type),
 			      a.msg.view, a.msg.height, hex8(a.msg.digest));
 			if (nd->byz) {
@@ -1100,14 +1105,14 @@ drain(struct sim_node *nd)
 			break;
 		case PBFT_ACT_FETCH:
 			s->st.fetches++;
-			trace(s, "  n%u fetches up to h%" PRIu64 " from n%u", nd->id, a.height, a.to);
+			TRACE(s, "  n%u fetches up to h%" PRIu64 " from n%u", nd->id, a.height, a.to);
 			if (a.to < s->n && a.to != nd->id && linked(s, nd->id, a.to) &&
 			    !rng_chance(&s->rng, s->drop))
 				schedule(s, s->now + 2 * delay(s) + 1 + rng_range(&s->rng, 0, s->o.fetch_ms),
 					 EV_FETCH, nd->id, a.to, a.height);
 			break;
 		case PBFT_ACT_VIEW:
-			trace(s, "  n%u %s view %" PRIu64, nd->id,
+			TRACE(s, "  n%u %s view %" PRIu64, nd->id,
 			      a.in_view_change ? "changing to" : "entered", a.view);
 			if (a.in_view_change && !nd->byz)
 				s->st.view_changes++;
@@ -1189,7 +1194,7 @@ propose(struct sim_node *nd)
 	hash256(enc.data, enc.len, d);
 	if (bad_digest)
 		d[5] ^= 0x10;
-	trace(s, "  n%u proposes h%" PRIu64 " %s (%u txs)", nd->id, b.height, hex8(d), b.ntx);
+	TRACE(s, "  n%u proposes h%" PRIu64 " %s (%u txs)", nd->id, b.height, hex8(d), b.ntx);
 	pbft_propose(nd->core, d, enc.data, enc.len, s->now);
 	ch_buf_close(&enc);
 	return true;
@@ -1262,7 +1267,7 @@ on_deliver(struct sim *s, struct sim_event *e)
 		return;
 	}
 	s->st.delivered++;
-	trace(s, "deliver n%u->n%u %s v%" PRIu64 " h%" PRIu64 " %s (signer n%u)", e->from, e->to,
+	TRACE(s, "deliver n%u->n%u %s v%" PRIu64 " h%" PRIu64 " %s (signer n%u)", e->from, e->to,
 	      type_name(m.type), m.view, m.height, hex8(m.digest), m.from);
 	if (nd->byz)
 		byz_in(nd, &m, e->data, e->len);
@@ -1278,10 +1283,10 @@ on_fetch(struct sim *s, struct sim_event *e)
 	if (nd->core == NULL)
 		return;
 	if (peer->byz || peer->core == NULL || !linked(s, nd->id, peer->id)) {
-		trace(s, "fetch n%u<-n%u gets nothing", nd->id, peer->id);
+		TRACE(s, "fetch n%u<-n%u gets nothing", nd->id, peer->id);
 		return;
 	}
-	trace(s, "fetch n%u<-n%u: h%zu..h%zu", nd->id, peer->id, nd->height + 1, peer->height);
+	TRACE(s, "fetch n%u<-n%u: h%zu..h%zu", nd->id, peer->id, nd->height + 1, peer->height);
 	while (nd->height < peer->height && nd->core != NULL && !s->failed) {
 		const struct sim_cblock *c = &peer->chain[nd->height];
 		if (!append_block(nd, c->data, c->len, c->hash, nd->height + 1, c->cert_view, c->cert,
@@ -1319,7 +1324,7 @@ sim_restart(struct sim *s, uint32_t i)
 	struct sim_node *nd = &s->nodes[i];
 	crash_now(nd);
 	s->st.restarts++;
-	trace(s, "  n%u restarts at h%zu", i, nd->height);
+	TRACE(s, "  n%u restarts at h%zu", i, nd->height);
 	start_node(nd);
 }
 
@@ -1364,7 +1369,7 @@ dispatch(struct sim *s, struct sim_event *e)
 		struct sim_node *nd = &s->nodes[e->to];
 		nd->known[e->arg] = 1;
 		if (nd->core != NULL) {
-			trace(s, "tx %" PRIu64 " reaches n%u", e->arg, nd->id);
+			TRACE(s, "tx %" PRIu64 " reaches n%u", e->arg, nd->id);
 			settle(nd);
 		}
 		break;
@@ -1372,7 +1377,7 @@ dispatch(struct sim *s, struct sim_event *e)
 	case EV_CRASH:
 		if (s->faults_over)
 			break;
-		trace(s, "crash n%u%s", e->to, e->arg ? " (torn)" : "");
+		TRACE(s, "crash n%u%s", e->to, e->arg ? " (torn)" : "");
 		if (e->arg && s->nodes[e->to].core != NULL)
 			s->nodes[e->to].torn = (int)rng_range(&s->rng, 0, 3);
 		else
@@ -1393,18 +1398,18 @@ dispatch(struct sim *s, struct sim_event *e)
 			size_t k = 0;
 			for (uint32_t i = 0; i < s->n; i++)
 				k += (size_t)snprintf(g + k, sizeof(g) - k, "%d ", s->group[i]);
-			trace(s, "partition: %s", g);
+			TRACE(s, "partition: %s", g);
 		}
 		break;
 	case EV_HEAL:
-		trace(s, "heal");
+		TRACE(s, "heal");
 		s->split = false;
 		break;
 	case EV_FETCH:
 		on_fetch(s, e);
 		break;
 	case EV_FAULTS_END:
-		trace(s, "faults end");
+		TRACE(s, "faults end");
 		faults_end(s);
 		break;
 	}
