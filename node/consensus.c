@@ -20,7 +20,6 @@
 #include "node/node_internal.h"
 
 #define PEER_MAX_SYNC_BLOCKS 64
-#define PEER_MAX_SYNC_BYTES (16u << 20)
 #define MAX_CLOCK_DRIFT_MS 15000
 
 /* ---- host callbacks ---- */
@@ -352,13 +351,15 @@ serve_blocks(struct node *n, const cJSON *id, const cJSON *params)
 	cJSON *res = cJSON_CreateObject();
 	cJSON *arr = cJSON_AddArrayToObject(res, "blocks");
 	cJSON_AddNumberToObject(res, "height", (double)n->tip.height);
-	size_t bytes = 0, count = 0;
-	for (uint64_t h = lo; h <= hi && count < PEER_MAX_SYNC_BLOCKS && bytes < PEER_MAX_SYNC_BYTES;
+	/* One reply stays within a peer message: at most one full block's worth of bytes. */
+	size_t budget = node_max_block_encoding(&n->genesis.params), bytes = 0, count = 0;
+	for (uint64_t h = lo; h <= hi && count < PEER_MAX_SYNC_BLOCKS;
 	     h++, count++) {
 		struct ch_buf blk, cert;
 		ch_buf_init(&blk);
 		ch_buf_init(&cert);
-		if (chain_store_block(n->store, h, &blk, &cert, NULL) != 0) {
+		if (chain_store_block(n->store, h, &blk, &cert, NULL) != 0 ||
+		    (count > 0 && bytes + blk.len > budget)) {
 			ch_buf_close(&blk);
 			ch_buf_close(&cert);
 			break;
@@ -515,7 +516,7 @@ node_on_peer_message(struct node *n, const uint8_t *data, size_t len)
 		struct pbft_msg m;
 		if (raw != NULL &&
 		    pbft_msg_decode(raw, mlen, (uint32_t)n->genesis.nvalidators,
-				    n->genesis.params.block_max_bytes + 4096, &m, NULL) == 0) {
+				    node_max_block_encoding(&n->genesis.params), &m, NULL) == 0) {
 			if (!pbft_receive(n->pbft, &m, node_mono_ms()))
 				n->peer_bad_sig++;
 			pbft_msg_close(&m);
@@ -610,7 +611,7 @@ node_consensus_open(struct node *n, struct ch_err *err)
 		.max_view_timeout_ms = 16 * (uint64_t)par->view_timeout_ms,
 		.checkpoint_interval = par->checkpoint_interval,
 		.watermark_window = 4 * (uint64_t)par->checkpoint_interval,
-		.max_block_bytes = par->block_max_bytes,
+		.max_block_bytes = node_max_block_encoding(par),
 	};
 	struct pbft_host host = {
 		.arg = n,

@@ -430,7 +430,7 @@ propose_block(struct node *n)
 		return;
 	}
 	size_t nsel = chain_mempool_select(n->mempool, node_nonce_of, n, p->block_max_txs,
-					   p->block_max_bytes - 4096, sel);
+					   p->block_max_bytes, sel);
 	/* Copy out: removing from the mempool below invalidates sel. */
 	cand = malloc((nsel ? nsel : 1) * sizeof(*cand));
 	drop = malloc((nsel ? nsel : 1) * sizeof(*drop));
@@ -537,7 +537,8 @@ start_peers(struct node *n, struct ch_err *err)
 	const char *urls[CHAIN_MAX_VALIDATORS];
 	for (size_t i = 0; i < n->genesis.nvalidators; i++)
 		urls[i] = n->genesis.validators[i].p2p_address;
-	size_t max_msg = 4 * (size_t)n->genesis.params.block_max_bytes + (1u << 20);
+	/* a NEW-VIEW carries one block; base64 in JSON adds a third */
+	size_t max_msg = 2 * node_max_block_encoding(&n->genesis.params) + (1u << 20);
 	int rc = rpc_peer_start(&n->peers, n->cfg.p2p_listen, urls, n->genesis.nvalidators,
 				(size_t)n->validator_index, max_msg, 4096, on_peer, n, err);
 	if (rc == 0)

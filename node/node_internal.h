@@ -134,6 +134,17 @@ int node_tx_committed(struct node *n, const uint8_t hash[CR_HASH_LEN], uint64_t 
 		      uint32_t *index);
 const struct node_dropped *node_tx_dropped(struct node *n, const uint8_t hash[CR_HASH_LEN]);
 
+/*
+ * node_max_block_encoding: the largest block encoding the parameters allow
+ * (the rule limits the sum of transaction sizes; the header and a 4-byte
+ * length per transaction come on top).
+ */
+static inline size_t
+node_max_block_encoding(const struct node_params *p)
+{
+	return (size_t)p->block_max_bytes + 4 * (size_t)p->block_max_txs + 256;
+}
+
 /* consensus.c: the pbft host, its actions, peer protocol and block commits. */
 int node_consensus_open(struct node *n, struct ch_err *err);
 void node_consensus_close(struct node *n);
