@@ -49,6 +49,7 @@ test_roundtrip(void)
 		CHECK(c.header.tx_count == ntx && c.header.height == 9 && c.header.view == 2);
 		for (uint32_t i = 0; i < ntx; i++)
 			CHECK(memcmp(b.txs[i].hash, c.txs[i].hash, 32) == 0);
+		chain_block_close(&c); /* c is decoded into again below */
 		/* every prefix and a trailing byte are refused */
 		for (size_t n = 0; n < enc.len; n += 7)
 			CHECK(chain_block_decode(enc.data, n, &c, &e) != 0);
