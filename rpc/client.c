@@ -1,4 +1,10 @@
-/* A synchronous JSON-RPC client over nng's HTTP client. */
+/*
+ * A synchronous JSON-RPC 2.0 client over nng's HTTP client: one connection
+ * per call, closed afterwards.
+ */
+#include "rpc/client.h"
+
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,9 +12,20 @@
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 
-#include "rpc/client.h"
-
+/*
+ * Largest response accepted. nng reads the whole body before we see its
+ * size, so this bounds what we keep, not what nng allocates.
+ */
 #define MAX_RESPONSE_BYTES (64u << 20)
+
+/* errstr is nng's message for rv, starting in lower case ("connection refused"). */
+static const char *
+errstr(int rv, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", nng_strerror(rv));
+	buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
 
 int
 rpc_client_post(const char *url, const char *body, size_t len, int timeout_ms, struct ch_buf *resp,
@@ -19,90 +36,122 @@ rpc_client_post(const char *url, const char *body, size_t len, int timeout_ms, s
 	nng_http_req *req = NULL;
 	nng_http_res *res = NULL;
 	nng_aio *aio = NULL;
+	void *data = NULL;
+	size_t dlen = 0;
+	char buf[64];
 	int rv, rc = 0;
-	if ((rv = nng_url_parse(&u, url)) != 0)
-		return ch_errf(err, CH_E_INVALID, "bad node URL %s: %s", url, nng_strerror(rv));
+
+	*status = 0;
+	if ((rv = nng_url_parse(&u, url)) != 0 || strcmp(u->u_scheme, "http") != 0) {
+		rc = ch_errf(err, CH_E_INVALID, "bad node URL %s: expected http://host:port", url);
+		goto out;
+	}
 	if ((rv = nng_http_client_alloc(&cli, u)) != 0 || (rv = nng_http_req_alloc(&req, u)) != 0 ||
-	    (rv = nng_http_res_alloc(&res)) != 0 || (rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
-		rc = ch_errf(err, CH_E_NOMEM, "http client: %s", nng_strerror(rv));
+	    (rv = nng_http_res_alloc(&res)) != 0 || (rv = nng_aio_alloc(&aio, NULL, NULL)) != 0 ||
+	    (rv = nng_http_req_set_method(req, "POST")) != 0 ||
+	    (u->u_requri[0] == '\0' && (rv = nng_http_req_set_uri(req, "/")) != 0) ||
+	    (rv = nng_http_req_set_header(req, "Content-Type", "application/json")) != 0 ||
+	    (len == 0 && (rv = nng_http_req_set_header(req, "Content-Length", "0")) != 0) ||
+	    (len > 0 && (rv = nng_http_req_copy_data(req, body, len)) != 0)) { /* nng can't copy 0 */
+		rc = ch_errf(err, rv == NNG_ENOMEM ? CH_E_NOMEM : CH_E_IO, "http client for %s: %s",
+			     url, errstr(rv, buf, sizeof(buf)));
 		goto out;
 	}
-	nng_http_req_set_method(req, "POST");
-	nng_http_req_set_header(req, "Content-Type", "application/json");
-	if ((rv = nng_http_req_copy_data(req, body, len)) != 0) {
-		rc = ch_errf(err, CH_E_NOMEM, "http client: %s", nng_strerror(rv));
-		goto out;
-	}
-	nng_aio_set_timeout(aio, timeout_ms > 0 ? timeout_ms : NNG_DURATION_DEFAULT);
+	nng_aio_set_timeout(aio, timeout_ms > 0 ? timeout_ms : NNG_DURATION_INFINITE);
 	nng_http_client_transact(cli, req, res, aio);
 	nng_aio_wait(aio);
 	if ((rv = nng_aio_result(aio)) != 0) {
-		rc = ch_errf(err, CH_E_IO, "cannot reach %s: %s", url, nng_strerror(rv));
+		rc = ch_errf(err, CH_E_IO, "cannot reach %s: %s", url, errstr(rv, buf, sizeof(buf)));
 		goto out;
 	}
-	*status = nng_http_res_get_status(res);
-	void *data = NULL;
-	size_t dlen = 0;
 	nng_http_res_get_data(res, &data, &dlen);
 	if (dlen > MAX_RESPONSE_BYTES) {
-		rc = ch_errf(err, CH_E_TOO_LARGE, "response from %s is too large", url);
+		rc = ch_errf(err, CH_E_TOO_LARGE, "response from %s is larger than %u bytes", url,
+			     MAX_RESPONSE_BYTES);
 		goto out;
 	}
 	ch_buf_put(resp, data, dlen);
-	if (!ch_buf_ok(resp))
-		rc = ch_errf(err, CH_E_NOMEM, "out of memory");
+	if (!ch_buf_ok(resp)) {
+		rc = ch_errf(err, CH_E_NOMEM, "out of memory for the response from %s", url);
+		goto out;
+	}
+	*status = nng_http_res_get_status(res);
 out:
-	nng_aio_free(aio);
-	nng_http_res_free(res);
-	nng_http_req_free(req);
-	nng_http_client_free(cli);
-	nng_url_free(u);
+	if (aio != NULL)
+		nng_aio_free(aio);
+	if (res != NULL)
+		nng_http_res_free(res);
+	if (req != NULL)
+		nng_http_req_free(req);
+	if (cli != NULL)
+		nng_http_client_free(cli);
+	if (u != NULL)
+		nng_url_free(u);
 	return rc;
 }
 
-int
-rpc_client_call(const char *url, const char *method, cJSON *params, int timeout_ms, cJSON **result,
-		struct ch_err *err)
+/* build_request renders {"jsonrpc","id":1,"method","params"}; params is consumed. */
+static char *
+build_request(const char *method, cJSON *params)
 {
-	cJSON *req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "jsonrpc", "2.0");
-	cJSON_AddNumberToObject(req, "id", 1);
-	cJSON_AddStringToObject(req, "method", method);
-	if (params != NULL)
-		cJSON_AddItemToObject(req, "params", params);
-	char *text = cJSON_PrintUnformatted(req);
-	cJSON_Delete(req);
-	if (text == NULL)
-		return ch_errf(err, CH_E_NOMEM, "out of memory");
-	struct ch_buf resp;
-	ch_buf_init(&resp);
-	int status = 0;
-	int rc = rpc_client_post(url, text, strlen(text), timeout_ms, &resp, &status, err);
-	free(text);
-	if (rc != 0) {
-		ch_buf_close(&resp);
-		return rc;
+	cJSON *o = cJSON_CreateObject();
+	char *text = NULL;
+	if (o == NULL || cJSON_AddStringToObject(o, "jsonrpc", "2.0") == NULL ||
+	    cJSON_AddNumberToObject(o, "id", 1) == NULL ||
+	    cJSON_AddStringToObject(o, "method", method) == NULL)
+		goto out;
+	if (params != NULL) {
+		cJSON_AddItemToObjectCS(o, "params", params); /* constant key: cannot fail */
+		params = NULL;
 	}
-	cJSON *root = cJSON_ParseWithLength((const char *)resp.data, resp.len);
-	ch_buf_close(&resp);
-	if (root == NULL || !cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		return ch_errf(err, CH_E_IO, "%s answered HTTP %d without a JSON-RPC response", url,
-			       status);
+	text = cJSON_PrintUnformatted(o);
+out:
+	cJSON_Delete(params);
+	cJSON_Delete(o);
+	return text;
+}
+
+int
+rpc_client_call(const char *url, const char *method, cJSON *params, int timeout_ms,
+		cJSON **result, struct ch_err *err)
+{
+	struct ch_buf resp;
+	cJSON *root = NULL;
+	int status = 0, rc;
+	char *text = build_request(method, params);
+
+	*result = NULL;
+	ch_buf_init(&resp);
+	if (text == NULL) {
+		rc = ch_errf(err, CH_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = rpc_client_post(url, text, strlen(text), timeout_ms, &resp, &status, err)) != 0)
+		goto out;
+	if (resp.len > 0)
+		root = cJSON_ParseWithLength((const char *)resp.data, resp.len);
+	if (!cJSON_IsObject(root)) {
+		if (status != 200)
+			rc = ch_errf(err, CH_E_IO, "http status %d", status);
+		else
+			rc = ch_errf(err, CH_E_IO, "%s answered without a JSON-RPC response", url);
+		goto out;
 	}
 	cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
 	if (e != NULL) {
 		cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
 		cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
-		rc = ch_errf(err, ch_err_from_rpc(cJSON_IsNumber(code) ? code->valueint : -32603),
-			     "%s", cJSON_IsString(msg) ? msg->valuestring : "error without a message");
-		cJSON_Delete(root);
-		return rc;
+		int c = cJSON_IsNumber(code) ? code->valueint : ch_rpc_code(CH_E_INTERNAL);
+		rc = ch_errf(err, ch_err_from_rpc(c), "%s",
+			     cJSON_IsString(msg) ? msg->valuestring : "error without a message");
+		goto out;
 	}
-	cJSON *r = cJSON_DetachItemFromObjectCaseSensitive(root, "result");
+	if ((*result = cJSON_DetachItemFromObjectCaseSensitive(root, "result")) == NULL)
+		rc = ch_errf(err, CH_E_IO, "%s answered without a result (http status %d)", url,
+			     status);
+out:
 	cJSON_Delete(root);
-	if (r == NULL)
-		return ch_errf(err, CH_E_IO, "%s answered without a result", url);
-	*result = r;
-	return 0;
+	ch_buf_close(&resp);
+	free(text);
+	return rc;
 }

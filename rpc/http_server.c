@@ -1,180 +1,548 @@
 /*
- * The JSON-RPC endpoint on nng's HTTP server. Each request's nng_aio is
- * held until the node answers; if the client goes away first, nng cancels
- * the aio, and the answer, when it comes, is dropped.
+ * The JSON-RPC endpoint on nng's HTTP server.
+ *
+ * nng calls on_request for every request (one handler on "/", any method,
+ * any path) with the connection's callback aio already begun; a request is
+ * answered by finishing that aio with an nng_http_res as output 0, after
+ * which nng writes it and reads the connection's next request.
+ *
+ * Bodies are read here, not by nng: for a Content-Length over its limit
+ * nng answers 400 and keeps the connection, whose unread body it then
+ * parses as the next request. We answer 413 with "Connection: close",
+ * after reading and discarding the body (up to DRAIN_MAX) so that a client
+ * still sending sees the answer and not a connection reset.
+ *
+ * A client that disconnects while its request waits for the node goes
+ * unnoticed (nothing reads the socket meanwhile): the answer is written to
+ * a dead connection, the write fails and nng closes it. nng cancels the
+ * callback aio only when it closes the connection itself (server stop, or
+ * a failed body read); on_cancel then finishes the aio and a later
+ * rpc_http_reply sends nothing. nng may call on_cancel after a reply has
+ * finished the aio and freed the request, so on_cancel is given the server
+ * and looks the request up by its aio, under the server's lock. (If nng
+ * closes the connection in the instant between handing us the request and
+ * our nng_aio_defer, the cancel function is not registered and nng's reaper
+ * waits for the reply instead; nng_aio_defer reports nothing.)
+ *
+ * The server struct is reference counted: the owner (until rpc_http_stop),
+ * nng's handler (until nng frees it, after the last connection is gone)
+ * and each request. So late nng callbacks and late replies never touch
+ * freed memory, even if rpc_http_stop came first.
  */
+#include "rpc/http_server.h"
+
+#include <assert.h>
+#include <ctype.h>
 #include <pthread.h>
-#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 
-#include "rpc/http_server.h"
+#include "common/num.h"
+
+#define BODY_TIMEOUT_MS 30000  /* to receive one body */
+#define DRAIN_MAX (16u << 20)  /* bytes past max_body read and discarded to answer 413 */
+#define DRAIN_CHUNK 65536
+
+/* JSON-RPC codes in the server's own error bodies (see common/err.h) */
+#define CODE_INVALID_REQUEST -32600
+#define CODE_TOO_LARGE -32008
+#define CODE_UNAVAILABLE -32011
+
+enum req_state {
+	REQ_READING,  /* reading the body into body */
+	REQ_DRAINING, /* discarding an oversized body, then 413 */
+	REQ_HELD,     /* handed to the callback, waiting for rpc_http_reply */
+};
 
 struct rpc_http_server {
-	nng_url *url;
 	nng_http_server *srv;
-	nng_http_handler *handler;
-	size_t max_inflight;
-	atomic_size_t inflight;
 	rpc_http_fn fn;
 	void *arg;
+	size_t max_body;
+	size_t max_inflight;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	/* the rest under mu */
+	unsigned refs;      /* owner, nng's handler, each request */
+	size_t inflight;    /* requests being read or held */
+	unsigned calling;   /* threads inside fn */
+	bool stopped;
+	struct rpc_http_req *reqs; /* requests whose aio is not finished */
 };
 
 struct rpc_http_req {
 	struct rpc_http_server *s;
-	nng_aio *aio;
-	pthread_mutex_t mu;
-	bool done; /* the aio was finished (answered or cancelled) */
+	nng_aio *aio;   /* nng's callback aio; NULL once finished (under s->mu) */
+	nng_aio *rdaio; /* our body reader; NULL once held */
+	nng_http_conn *conn;
+	enum req_state state; /* under s->mu */
+	bool cancelled;       /* under s->mu: nng closed the connection */
 	char *body;
 	size_t len;
+	uint64_t left; /* bytes still to discard (REQ_DRAINING) */
+	struct rpc_http_req *prev, *next;
 };
 
+static const char hint[] = "POST JSON-RPC 2.0 requests to /\n";
+
+/* errstr is nng's message for rv, starting in lower case ("address in use"). */
+static const char *
+errstr(int rv, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", nng_strerror(rv));
+	buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
+
 static void
-finish(nng_aio *aio, int status, const char *content_type, const void *body, size_t len)
+server_free(struct rpc_http_server *s)
+{
+	assert(s->refs == 0 && s->reqs == NULL);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+/* server_unref drops one reference, freeing s with the last. */
+static void
+server_unref(void *arg)
+{
+	struct rpc_http_server *s = arg;
+	pthread_mutex_lock(&s->mu);
+	bool last = --s->refs == 0;
+	pthread_mutex_unlock(&s->mu);
+	if (last)
+		server_free(s);
+}
+
+/* make_res builds a response (body copied), or NULL if out of memory. */
+static nng_http_res *
+make_res(int status, const char *content_type, const void *body, size_t len, bool close)
 {
 	nng_http_res *res = NULL;
-	if (nng_http_res_alloc(&res) != 0) {
+	assert(status >= 100 && status <= 599);
+	if (nng_http_res_alloc(&res) != 0)
+		return NULL;
+	if (nng_http_res_set_status(res, (uint16_t)status) != 0 ||
+	    (len > 0 && nng_http_res_set_header(res, "Content-Type",
+						content_type ? content_type : "application/json") != 0) ||
+	    (len > 0 && nng_http_res_copy_data(res, body, len) != 0) ||
+	    (len == 0 && status != 204 && nng_http_res_set_header(res, "Content-Length", "0") != 0) ||
+	    (close && nng_http_res_set_header(res, "Connection", "close") != 0)) {
+		nng_http_res_free(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* error_res builds a JSON-RPC error response with id null; msg needs no escaping. */
+static nng_http_res *
+error_res(int status, int code, const char *msg, bool close)
+{
+	char body[320];
+	int n = snprintf(body, sizeof(body),
+			 "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":%d,\"message\":\"%s\"}}",
+			 code, msg);
+	assert(n > 0 && (size_t)n < sizeof(body));
+	return make_res(status, NULL, body, (size_t)n, close);
+}
+
+/* finish answers aio with res (transferred); NULL res closes the connection. */
+static void
+finish(nng_aio *aio, nng_http_res *res)
+{
+	if (res == NULL) {
 		nng_aio_finish(aio, NNG_ENOMEM);
 		return;
-	}
-	nng_http_res_set_status(res, (uint16_t)status);
-	if (len > 0) {
-		nng_http_res_set_header(res, "Content-Type",
-					content_type ? content_type : "application/json");
-		if (nng_http_res_copy_data(res, body, len) != 0) {
-			nng_http_res_free(res);
-			nng_aio_finish(aio, NNG_ENOMEM);
-			return;
-		}
 	}
 	nng_aio_set_output(aio, 0, res);
 	nng_aio_finish(aio, 0);
 }
 
 static void
-on_cancel(nng_aio *aio, void *arg, int rv)
+link_req(struct rpc_http_server *s, struct rpc_http_req *r)
 {
-	struct rpc_http_req *r = arg;
-	pthread_mutex_lock(&r->mu);
-	if (!r->done) {
-		r->done = true;
-		nng_aio_finish(aio, rv);
-	}
-	pthread_mutex_unlock(&r->mu);
+	r->prev = NULL;
+	r->next = s->reqs;
+	if (s->reqs != NULL)
+		s->reqs->prev = r;
+	s->reqs = r;
 }
 
 static void
-plain(nng_aio *aio, int status, const char *msg)
+unlink_req(struct rpc_http_server *s, struct rpc_http_req *r)
 {
-	char body[256];
-	int n = snprintf(body, sizeof(body),
-			 "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":\"%s\"}}",
-			 msg);
-	finish(aio, status, NULL, body, (size_t)n);
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		s->reqs = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	r->prev = r->next = NULL;
 }
 
+/*
+ * req_end frees r and its hold on the server. It returns r's aio if that
+ * is still to be finished (by the caller, which then owns that duty).
+ */
+static nng_aio *
+req_end(struct rpc_http_req *r)
+{
+	struct rpc_http_server *s = r->s;
+	pthread_mutex_lock(&s->mu);
+	nng_aio *aio = r->aio;
+	if (aio != NULL)
+		unlink_req(s, r);
+	r->aio = NULL;
+	s->inflight--;
+	bool last = --s->refs == 0;
+	pthread_mutex_unlock(&s->mu);
+	if (r->rdaio != NULL)
+		nng_aio_reap(r->rdaio); /* we may be inside its callback */
+	free(r->body);
+	free(r);
+	if (last)
+		server_free(s);
+	return aio;
+}
+
+/* call_fn hands a held request to the callback; s->calling was raised for it. */
+static void
+call_fn(struct rpc_http_server *s, struct rpc_http_req *r)
+{
+	s->fn(s->arg, r, r->body, r->len); /* r may be gone now */
+	pthread_mutex_lock(&s->mu);
+	if (--s->calling == 0 && s->stopped)
+		pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void
+start_read(struct rpc_http_req *r)
+{
+	nng_iov iov;
+	if (r->state == REQ_DRAINING) {
+		iov.iov_buf = r->body;
+		iov.iov_len = r->left < DRAIN_CHUNK ? (size_t)r->left : DRAIN_CHUNK;
+	} else {
+		iov.iov_buf = r->body;
+		iov.iov_len = r->len;
+	}
+	nng_aio_set_iov(r->rdaio, 1, &iov);
+	nng_aio_set_timeout(r->rdaio, BODY_TIMEOUT_MS);
+	if (r->state == REQ_DRAINING)
+		nng_http_conn_read(r->conn, r->rdaio);
+	else
+		nng_http_conn_read_all(r->conn, r->rdaio);
+}
+
+/*
+ * send_continue writes "100 Continue" for a client that waits for it before
+ * sending its body (curl does above 1 MiB). The write aio frees itself; if
+ * the connection closes first, nng fails the write and the callback runs.
+ */
+struct cont_write {
+	nng_aio *aio;
+};
+
+static void
+on_continue_sent(void *arg)
+{
+	struct cont_write *w = arg;
+	nng_aio_reap(w->aio);
+	free(w);
+}
+
+static void
+send_continue(nng_http_conn *conn)
+{
+	static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	struct cont_write *w = malloc(sizeof(*w));
+	nng_iov iov = {(void *)line, sizeof(line) - 1};
+	if (w == NULL)
+		return; /* the client sends its body after its own timeout */
+	if (nng_aio_alloc(&w->aio, on_continue_sent, w) != 0) {
+		free(w);
+		return;
+	}
+	nng_aio_set_iov(w->aio, 1, &iov);
+	nng_aio_set_timeout(w->aio, BODY_TIMEOUT_MS);
+	nng_http_conn_write_all(conn, w->aio);
+}
+
+/* on_read: a body read (or a piece of a discarded body) completed. */
+static void
+on_read(void *arg)
+{
+	struct rpc_http_req *r = arg;
+	struct rpc_http_server *s = r->s;
+	int rv = nng_aio_result(r->rdaio);
+	nng_http_res *res = NULL;
+	nng_aio *aio;
+	char msg[128];
+
+	pthread_mutex_lock(&s->mu);
+	if (rv == 0 && (r->cancelled || s->stopped))
+		rv = NNG_ECLOSED;
+	if (rv == 0 && r->state == REQ_DRAINING) {
+		size_t n = nng_aio_count(r->rdaio);
+		r->left -= n < r->left ? n : r->left;
+		pthread_mutex_unlock(&s->mu);
+		if (r->left > 0) {
+			start_read(r);
+			return;
+		}
+		snprintf(msg, sizeof(msg), "request body too large (limit %zu bytes)", s->max_body);
+		res = error_res(413, CODE_TOO_LARGE, msg, true);
+		goto end;
+	}
+	if (rv == 0) {
+		r->state = REQ_HELD;
+		s->calling++;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (rv != 0)
+		goto end;
+	nng_aio_reap(r->rdaio); /* inside its own callback: freed later, by nng's reaper */
+	r->rdaio = NULL;
+	r->body[r->len] = '\0';
+	call_fn(s, r);
+	return;
+end:
+	/* a failed read (client gone, timeout, server stopping) closes without an answer */
+	aio = req_end(r);
+	if (aio != NULL && rv != 0)
+		nng_aio_finish(aio, rv);
+	else if (aio != NULL)
+		finish(aio, res);
+	else if (res != NULL)
+		nng_http_res_free(res);
+}
+
+/* on_cancel: nng closes the connection of the request that owns aio. */
+static void
+on_cancel(nng_aio *aio, void *arg, int rv)
+{
+	struct rpc_http_server *s = arg;
+	pthread_mutex_lock(&s->mu);
+	struct rpc_http_req *r = s->reqs;
+	while (r != NULL && r->aio != aio)
+		r = r->next;
+	if (r != NULL && r->state == REQ_HELD) {
+		/* the callback still owns r; its reply will find no aio */
+		unlink_req(s, r);
+		r->aio = NULL;
+		nng_aio_finish(aio, rv);
+	} else if (r != NULL) {
+		/* the failing read ends the request (on_read) */
+		r->cancelled = true;
+		nng_aio_abort(r->rdaio, rv);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* path_ok accepts "/" with an optional query, also in absolute form; nng's client sends "". */
+static bool
+path_ok(const char *uri)
+{
+	if (uri == NULL)
+		return false;
+	if (strncasecmp(uri, "http://", 7) == 0 || strncasecmp(uri, "https://", 8) == 0) {
+		uri = strchr(strchr(uri, ':') + 3, '/');
+		if (uri == NULL)
+			return true;
+	}
+	return uri[0] == '\0' || (uri[0] == '/' && (uri[1] == '\0' || uri[1] == '?'));
+}
+
+/* reject answers at once; close when an unread body would follow. */
+static void
+reject(nng_aio *aio, int status, int code, const char *msg, bool close)
+{
+	finish(aio, error_res(status, code, msg, close));
+}
+
+/* on_request: nng's handler callback, on an nng thread. */
 static void
 on_request(nng_aio *aio)
 {
 	nng_http_req *req = nng_aio_get_input(aio, 0);
 	nng_http_handler *h = nng_aio_get_input(aio, 1);
+	nng_http_conn *conn = nng_aio_get_input(aio, 2);
 	struct rpc_http_server *s = nng_http_handler_get_data(h);
 	const char *method = nng_http_req_get_method(req);
+	const char *cl = nng_http_req_get_header(req, "Content-Length");
+	const char *te = nng_http_req_get_header(req, "Transfer-Encoding");
+	const char *expect = nng_http_req_get_header(req, "Expect");
+	struct rpc_http_req *r = NULL;
+	uint64_t len = 0;
+	char msg[160];
+
+	if (cl != NULL && !ch_parse_u64(cl, &len)) {
+		reject(aio, 400, CODE_INVALID_REQUEST, "bad Content-Length", true);
+		return;
+	}
+	bool body = len > 0 || te != NULL;
+	if (!path_ok(nng_http_req_get_uri(req))) {
+		reject(aio, 404, CODE_INVALID_REQUEST, "not found: POST JSON-RPC requests to /", body);
+		return;
+	}
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-		static const char hint[] = "POST JSON-RPC 2.0 requests to /; see docs/RPC.md\n";
-		finish(aio, 200, "text/plain", hint, sizeof(hint) - 1);
+		finish(aio, make_res(200, "text/plain", hint, sizeof(hint) - 1, body));
 		return;
 	}
 	if (strcmp(method, "POST") != 0) {
-		plain(aio, 405, "use POST");
+		nng_http_res *res = error_res(405, CODE_INVALID_REQUEST,
+					      "method not allowed: POST JSON-RPC requests to /", body);
+		if (res != NULL && nng_http_res_set_header(res, "Allow", "POST, GET, HEAD") != 0) {
+			nng_http_res_free(res);
+			res = NULL;
+		}
+		finish(aio, res);
 		return;
 	}
-	if (atomic_fetch_add(&s->inflight, 1) >= s->max_inflight) {
-		atomic_fetch_sub(&s->inflight, 1);
-		plain(aio, 503, "too many requests in flight; retry later");
+	if (te != NULL) {
+		reject(aio, 411, CODE_INVALID_REQUEST,
+		       "send the body with Content-Length (chunked bodies are not supported)", true);
 		return;
 	}
-	void *data = NULL;
-	size_t len = 0;
-	nng_http_req_get_data(req, &data, &len);
-	struct rpc_http_req *r = calloc(1, sizeof(*r));
-	char *body = malloc(len + 1);
-	if (r == NULL || body == NULL) {
+	bool big = len > s->max_body;
+	if (big && (len - s->max_body > DRAIN_MAX ||
+		    (expect != NULL && strcasecmp(expect, "100-continue") == 0))) {
+		/* not worth reading, or not sent yet: answer before the body */
+		snprintf(msg, sizeof(msg), "request body too large (limit %zu bytes)", s->max_body);
+		reject(aio, 413, CODE_TOO_LARGE, msg, true);
+		return;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r != NULL) {
+		r->s = s;
+		r->aio = aio;
+		r->conn = conn;
+		r->len = big ? 0 : (size_t)len;
+		r->left = big ? len : 0;
+		r->state = big ? REQ_DRAINING : len > 0 ? REQ_READING : REQ_HELD;
+		r->body = malloc(big ? DRAIN_CHUNK : r->len + 1);
+	}
+	if (r == NULL || r->body == NULL ||
+	    (r->state != REQ_HELD && nng_aio_alloc(&r->rdaio, on_read, r) != 0)) {
+		if (r != NULL)
+			free(r->body);
 		free(r);
-		free(body);
-		atomic_fetch_sub(&s->inflight, 1);
-		plain(aio, 503, "out of memory");
+		nng_aio_finish(aio, NNG_ENOMEM); /* closes the connection */
 		return;
 	}
-	if (len > 0)
-		memcpy(body, data, len);
-	body[len] = '\0';
-	pthread_mutex_init(&r->mu, NULL);
-	r->s = s;
-	r->aio = aio;
-	r->body = body;
-	r->len = len;
-	nng_aio_defer(aio, on_cancel, r);
-	s->fn(s->arg, r, r->body, r->len);
+
+	pthread_mutex_lock(&s->mu);
+	bool stopped = s->stopped, full = s->inflight >= s->max_inflight;
+	if (!stopped && !full) {
+		s->inflight++;
+		s->refs++;
+		link_req(s, r);
+		if (r->state == REQ_HELD)
+			s->calling++;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (stopped || full) {
+		if (r->rdaio != NULL)
+			nng_aio_free(r->rdaio);
+		free(r->body);
+		free(r);
+		if (stopped)
+			snprintf(msg, sizeof(msg), "server is stopping");
+		else
+			snprintf(msg, sizeof(msg),
+				 "too many requests in flight (limit %zu); retry later",
+				 s->max_inflight);
+		reject(aio, 503, CODE_UNAVAILABLE, msg, body);
+		return;
+	}
+	nng_aio_defer(aio, on_cancel, s);
+	if (r->state == REQ_HELD) {
+		r->body[0] = '\0';
+		call_fn(s, r);
+		return;
+	}
+	if (expect != NULL && strcasecmp(expect, "100-continue") == 0)
+		send_continue(conn);
+	start_read(r);
 }
 
 void
 rpc_http_reply(struct rpc_http_req *r, int status, const char *content_type, const void *body,
 	       size_t len)
 {
-	pthread_mutex_lock(&r->mu);
-	if (!r->done) {
-		r->done = true;
-		finish(r->aio, status, content_type, body, len);
-	}
-	pthread_mutex_unlock(&r->mu);
-	atomic_fetch_sub(&r->s->inflight, 1);
-	pthread_mutex_destroy(&r->mu);
-	free(r->body);
-	free(r);
+	/* built before req_end: body may be the request's own buffer */
+	nng_http_res *res = make_res(status, content_type, body, len, false);
+	nng_aio *aio = req_end(r);
+	if (aio != NULL)
+		finish(aio, res);
+	else if (res != NULL)
+		nng_http_res_free(res); /* the connection is gone */
 }
 
 int
-rpc_http_start(struct rpc_http_server **out, const char *url, size_t max_body, size_t max_inflight,
-	       rpc_http_fn fn, void *arg, struct ch_err *err)
+rpc_http_start(struct rpc_http_server **out, const char *url, size_t max_body,
+	       size_t max_inflight, rpc_http_fn fn, void *arg, struct ch_err *err)
 {
-	struct rpc_http_server *s = calloc(1, sizeof(*s));
-	int rv;
-	if (s == NULL)
-		return ch_errf(err, CH_E_NOMEM, "out of memory");
+	struct rpc_http_server *s = NULL;
+	nng_http_handler *h = NULL;
+	nng_url *u = NULL;
+	char buf[64];
+	int rv, rc = 0;
+
+	*out = NULL;
+	if (nng_url_parse(&u, url) != 0 || strcmp(u->u_scheme, "http") != 0) {
+		rc = ch_errf(err, CH_E_CONFIG, "json-rpc listen %s: not an http://host:port URL", url);
+		goto out;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		rc = ch_errf(err, CH_E_NOMEM, "json-rpc listen %s: out of memory", url);
+		goto out;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->refs = 1; /* the owner's */
 	s->fn = fn;
 	s->arg = arg;
+	s->max_body = max_body;
 	s->max_inflight = max_inflight;
-	atomic_init(&s->inflight, 0);
-	if ((rv = nng_url_parse(&s->url, url)) != 0) {
-		free(s);
-		return ch_errf(err, CH_E_CONFIG, "json-rpc listen %s: %s", url, nng_strerror(rv));
-	}
-	if ((rv = nng_http_server_hold(&s->srv, s->url)) != 0 ||
-	    (rv = nng_http_handler_alloc(&s->handler, "/", on_request)) != 0)
+	if ((rv = nng_http_server_hold(&s->srv, u)) != 0 ||
+	    (rv = nng_http_handler_alloc(&h, "/", on_request)) != 0 ||
+	    (rv = nng_http_handler_set_method(h, NULL)) != 0 ||
+	    (rv = nng_http_handler_set_tree(h)) != 0 ||
+	    (rv = nng_http_handler_collect_body(h, false, 0)) != 0 ||
+	    (rv = nng_http_handler_set_data(h, s, server_unref)) != 0)
 		goto fail;
-	if ((rv = nng_http_handler_set_method(s->handler, NULL)) != 0 ||
-	    (rv = nng_http_handler_collect_body(s->handler, true, max_body)) != 0 ||
-	    (rv = nng_http_handler_set_data(s->handler, s, NULL)) != 0 ||
-	    (rv = nng_http_server_add_handler(s->srv, s->handler)) != 0) {
-		nng_http_handler_free(s->handler);
+	s->refs++; /* the handler's, dropped when nng frees it */
+	if ((rv = nng_http_server_add_handler(s->srv, h)) != 0)
 		goto fail;
-	}
+	h = NULL; /* the server's now */
 	if ((rv = nng_http_server_start(s->srv)) != 0)
 		goto fail;
 	*out = s;
-	return 0;
+	goto out;
 fail:
+	/* another server of this process on the address refuses the handler: also "in use" */
+	rc = ch_errf(err, rv == NNG_ENOMEM ? CH_E_NOMEM : CH_E_IO, "json-rpc listen %s: %s", url,
+		     errstr(rv, buf, sizeof(buf)));
+	s->stopped = true;
+	if (h != NULL)
+		nng_http_handler_free(h);
 	if (s->srv != NULL)
 		nng_http_server_release(s->srv);
-	nng_url_free(s->url);
-	free(s);
-	return ch_errf(err, rv == NNG_EADDRINUSE ? CH_E_IO : CH_E_INTERNAL, "json-rpc listen %s: %s",
-		       url, nng_strerror(rv));
+	server_unref(s);
+out:
+	if (u != NULL)
+		nng_url_free(u);
+	return rc;
 }
 
 void
@@ -182,8 +550,13 @@ rpc_http_stop(struct rpc_http_server *s)
 {
 	if (s == NULL)
 		return;
+	pthread_mutex_lock(&s->mu);
+	s->stopped = true;
+	while (s->calling > 0)
+		pthread_cond_wait(&s->cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	/* closes every connection: held requests are cancelled (on_cancel) */
 	nng_http_server_stop(s->srv);
 	nng_http_server_release(s->srv);
-	nng_url_free(s->url);
-	free(s);
+	server_unref(s);
 }
