@@ -29,14 +29,16 @@ read_header(struct ch_rd *r, struct chain_header *h, struct ch_err *err)
 	memset(h, 0, sizeof(*h));
 	uint8_t version = ch_rd_u8(r);
 	if (!r->bad && version != CHAIN_BLOCK_VERSION)
-		return ch_errf(err, CH_E_BAD_ENCODING, "block: version %u (expected %d)", version,
+		return ch_errf(err, CH_E_BAD_ENCODING, "block: version %u (must be %d)", version,
 			       CHAIN_BLOCK_VERSION);
 	uint8_t idlen = ch_rd_u8(r);
-	if (!r->bad && (idlen == 0 || idlen > CHAIN_MAX_CHAIN_ID))
-		return ch_errf(err, CH_E_BAD_ENCODING, "block: chain id length %u", idlen);
+	if (!r->bad && (idlen < 1 || idlen > CHAIN_MAX_CHAIN_ID))
+		return ch_errf(err, CH_E_BAD_ENCODING, "block: chain id length %u (must be 1..%d)",
+			       idlen, CHAIN_MAX_CHAIN_ID);
 	ch_rd_copy(r, h->chain_id, idlen);
 	if (!r->bad && !chain_id_valid(h->chain_id, idlen))
-		return ch_errf(err, CH_E_BAD_ENCODING, "block: chain id must use [A-Za-z0-9._-]");
+		return ch_errf(err, CH_E_BAD_ENCODING,
+			       "block: chain id has a byte outside [A-Za-z0-9._-]");
 	h->height = ch_rd_u64(r);
 	ch_rd_copy(r, h->prev_hash, CR_HASH_LEN);
 	h->time_ms = ch_rd_u64(r);
@@ -50,7 +52,7 @@ read_header(struct ch_rd *r, struct chain_header *h, struct ch_err *err)
 	if (h->height == 0)
 		return ch_errf(err, CH_E_BAD_ENCODING, "block: height 0 (blocks start at 1)");
 	if (h->tx_count > CHAIN_MAX_BLOCK_TXS)
-		return ch_errf(err, CH_E_BAD_ENCODING, "block: %u transactions (limit %d)",
+		return ch_errf(err, CH_E_BAD_ENCODING, "block: tx count %u (the limit is %d)",
 			       h->tx_count, CHAIN_MAX_BLOCK_TXS);
 	return 0;
 }
@@ -121,7 +123,7 @@ chain_block_decode(const uint8_t *data, size_t len, struct chain_block *b, struc
 {
 	memset(b, 0, sizeof(*b));
 	if (len > CHAIN_MAX_BLOCK_BYTES)
-		return ch_errf(err, CH_E_TOO_LARGE, "block: %zu bytes (limit %u)", len,
+		return ch_errf(err, CH_E_TOO_LARGE, "block: %zu bytes (the limit is %u)", len,
 			       CHAIN_MAX_BLOCK_BYTES);
 	struct ch_rd r;
 	ch_rd_init(&r, data, len);
@@ -129,15 +131,22 @@ chain_block_decode(const uint8_t *data, size_t len, struct chain_block *b, struc
 	if (rc != 0)
 		return rc;
 	uint32_t n = b->header.tx_count;
+	/* checked before allocating, so a short input cannot ask for a huge array */
 	if ((size_t)n * (4 + MIN_TX_BYTES) > ch_rd_left(&r))
 		return ch_errf(err, CH_E_BAD_ENCODING,
-			       "block: %u transactions cannot fit in %zu bytes", n, ch_rd_left(&r));
+			       "block: tx count %u cannot fit in the %zu bytes after the header", n,
+			       ch_rd_left(&r));
 	if (n > 0 && (b->txs = calloc(n, sizeof(*b->txs))) == NULL)
 		return ch_errf(err, CH_E_NOMEM, "out of memory decoding a block of %u txs", n);
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t tl = ch_rd_u32(&r);
-		if (r.bad || tl > CHAIN_MAX_TX_BYTES) {
-			rc = ch_errf(err, CH_E_BAD_ENCODING, "block: tx %u has a bad length", i);
+		if (r.bad) {
+			rc = ch_errf(err, CH_E_BAD_ENCODING, "block: truncated at the length of tx %u", i);
+			goto fail;
+		}
+		if (tl > CHAIN_MAX_TX_BYTES) {
+			rc = ch_errf(err, CH_E_BAD_ENCODING, "block: tx %u length %u (the limit is %d)",
+				     i, tl, CHAIN_MAX_TX_BYTES);
 			goto fail;
 		}
 		const uint8_t *p = ch_rd_ptr(&r, tl);
@@ -206,22 +215,30 @@ chain_cert_decode(const uint8_t *data, size_t len, struct chain_cert *c, struct 
 {
 	struct ch_rd r;
 	ch_rd_init(&r, data, len);
+	memset(c, 0, sizeof(*c));
 	c->height = ch_rd_u64(&r);
 	c->view = ch_rd_u64(&r);
 	ch_rd_copy(&r, c->block_hash, CR_HASH_LEN);
-	c->count = ch_rd_u16(&r);
-	if (!r.bad && c->count > CHAIN_MAX_VALIDATORS)
-		return ch_errf(err, CH_E_BAD_ENCODING, "certificate: %u votes (limit %d)", c->count,
-			       CHAIN_MAX_VALIDATORS);
-	for (uint16_t i = 0; i < c->count && !r.bad; i++) {
+	uint16_t count = ch_rd_u16(&r);
+	if (!r.bad && count > CHAIN_MAX_VALIDATORS)
+		return ch_errf(err, CH_E_BAD_ENCODING, "certificate: %u votes (the limit is %d)",
+			       count, CHAIN_MAX_VALIDATORS);
+	if (!r.bad && (size_t)count * (2 + CR_SIG_LEN) != ch_rd_left(&r))
+		return ch_errf(err, CH_E_BAD_ENCODING,
+			       "certificate: %u votes need %zu bytes after the count, not %zu", count,
+			       (size_t)count * (2 + CR_SIG_LEN), ch_rd_left(&r));
+	c->count = count;
+	for (uint16_t i = 0; i < count && !r.bad; i++) {
 		c->votes[i].validator = ch_rd_u16(&r);
 		ch_rd_copy(&r, c->votes[i].sig, CR_SIG_LEN);
-		if (!r.bad && i > 0 && c->votes[i].validator <= c->votes[i - 1].validator)
+		if (i > 0 && c->votes[i].validator <= c->votes[i - 1].validator)
 			return ch_errf(err, CH_E_BAD_ENCODING,
-				       "certificate: validators not strictly ascending");
+				       "certificate: vote %u names validator %u after validator %u "
+				       "(must be strictly ascending)",
+				       i, c->votes[i].validator, c->votes[i - 1].validator);
 	}
 	if (!ch_rd_done(&r))
-		return ch_errf(err, CH_E_BAD_ENCODING, "certificate: wrong length %zu", len);
+		return ch_errf(err, CH_E_BAD_ENCODING, "certificate: truncated (%zu bytes)", len);
 	return 0;
 }
 
@@ -229,6 +246,13 @@ int
 chain_cert_verify(const struct chain_cert *c, const uint8_t (*pubkeys)[CR_PUBKEY_LEN], size_t n,
 		  size_t quorum, struct ch_err *err)
 {
+	/* a quorum of 0 would accept an empty certificate */
+	if (quorum < 1 || quorum > n)
+		return ch_errf(err, CH_E_INVALID, "certificate: quorum %zu of %zu validators", quorum,
+			       n);
+	if (c->count > CHAIN_MAX_VALIDATORS)
+		return ch_errf(err, CH_E_INVALID, "certificate: %u votes (the limit is %d)", c->count,
+			       CHAIN_MAX_VALIDATORS);
 	if (c->count < quorum)
 		return ch_errf(err, CH_E_BAD_SIGNATURE,
 			       "certificate of height %llu has %u votes; %zu are needed",
@@ -237,10 +261,16 @@ chain_cert_verify(const struct chain_cert *c, const uint8_t (*pubkeys)[CR_PUBKEY
 	chain_vote_digest(c->height, c->view, c->block_hash, d);
 	for (uint16_t i = 0; i < c->count; i++) {
 		uint16_t v = c->votes[i].validator;
-		if (v >= n || (i > 0 && v <= c->votes[i - 1].validator))
+		if (v >= n)
 			return ch_errf(err, CH_E_INVALID,
-				       "certificate: vote %u names validator %u (of %zu, ascending)", i,
+				       "certificate: vote %u names validator %u, but there are %zu", i,
 				       v, n);
+		/* ascending implies distinct: nobody's vote counts twice */
+		if (i > 0 && v <= c->votes[i - 1].validator)
+			return ch_errf(err, CH_E_INVALID,
+				       "certificate: vote %u names validator %u after validator %u "
+				       "(must be strictly ascending)",
+				       i, v, c->votes[i - 1].validator);
 		if (!cr_verify(pubkeys[v], d, c->votes[i].sig))
 			return ch_errf(err, CH_E_BAD_SIGNATURE,
 				       "certificate: the vote of validator %u does not verify", v);

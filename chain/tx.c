@@ -21,48 +21,56 @@ chain_tx_type_name(uint8_t type)
 }
 
 static bool
-chain_id_char(char c)
+id_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	       c == '.' || c == '_' || c == '-';
 }
 
+static bool
+name_char(char c)
+{
+	return id_char(c) || c == ':' || c == '/';
+}
+
+/* bad_char returns the index of the first byte ok() refuses, or len. */
+static size_t
+bad_char(const char *s, size_t len, bool (*ok)(char))
+{
+	size_t i = 0;
+	while (i < len && ok(s[i]))
+		i++;
+	return i;
+}
+
 bool
 chain_id_valid(const char *id, size_t len)
 {
-	if (len == 0 || len > CHAIN_MAX_CHAIN_ID)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!chain_id_char(id[i]))
-			return false;
-	return true;
+	return len >= 1 && len <= CHAIN_MAX_CHAIN_ID && bad_char(id, len, id_char) == len;
 }
 
 bool
 chain_name_valid(const char *name, size_t len)
 {
-	if (len == 0 || len > CHAIN_MAX_NAME)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-		if (!(chain_id_char(c) || c == ':' || c == '/'))
-			return false;
-	}
-	return true;
+	return len >= 1 && len <= CHAIN_MAX_NAME && bad_char(name, len, name_char) == len;
 }
 
-/* chain_value_valid: well-formed UTF-8 (no overlongs or surrogates), no control characters. */
-bool
-chain_value_valid(const uint8_t *v, size_t len)
+/*
+ * value_bad returns the offset of the first byte of v that is not part of
+ * well-formed UTF-8 text without control characters (C0, DEL, C1), or len;
+ * *why says what is wrong there. Overlong forms and surrogates are refused.
+ */
+static size_t
+value_bad(const uint8_t *v, size_t len, const char **why)
 {
-	if (len > CHAIN_MAX_VALUE)
-		return false;
 	size_t i = 0;
 	while (i < len) {
 		uint8_t c = v[i];
 		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return false;
+			if (c < 0x20 || c == 0x7f) {
+				*why = "control character";
+				return i;
+			}
 			i++;
 			continue;
 		}
@@ -78,51 +86,114 @@ chain_value_valid(const uint8_t *v, size_t len)
 			n = 4;
 			cp = c & 0x07;
 		} else {
-			return false;
+			*why = "invalid UTF-8";
+			return i;
 		}
-		if (i + n > len)
-			return false;
+		if (n > len - i) {
+			*why = "truncated UTF-8 sequence";
+			return i;
+		}
 		for (size_t k = 1; k < n; k++) {
-			if ((v[i + k] & 0xc0) != 0x80)
-				return false;
+			if ((v[i + k] & 0xc0) != 0x80) {
+				*why = "invalid UTF-8";
+				return i;
+			}
 			cp = (cp << 6) | (v[i + k] & 0x3f);
 		}
 		if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
-			return false;
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+			*why = "invalid UTF-8";
+			return i;
+		}
+		if (cp < 0xa0) {
+			*why = "control character";
+			return i;
+		}
 		i += n;
 	}
-	return true;
+	return len;
+}
+
+bool
+chain_value_valid(const uint8_t *value, size_t len)
+{
+	const char *why;
+	return len <= CHAIN_MAX_VALUE && value_bad(value, len, &why) == len;
+}
+
+/* check_id and check_name report the first problem of a field of len bytes. */
+static int
+check_id(const char *id, size_t len, int code, struct ch_err *err)
+{
+	if (len < 1 || len > CHAIN_MAX_CHAIN_ID)
+		return ch_errf(err, code, "tx: chain id length %zu (must be 1..%d)", len,
+			       CHAIN_MAX_CHAIN_ID);
+	size_t at = bad_char(id, len, id_char);
+	if (at < len)
+		return ch_errf(err, code, "tx: chain id byte %zu is 0x%02x (allowed: [A-Za-z0-9._-])",
+			       at, (uint8_t)id[at]);
+	return 0;
+}
+
+static int
+check_name(const char *name, size_t len, int code, struct ch_err *err)
+{
+	if (len < 1 || len > CHAIN_MAX_NAME)
+		return ch_errf(err, code, "tx: name length %zu (must be 1..%d)", len, CHAIN_MAX_NAME);
+	size_t at = bad_char(name, len, name_char);
+	if (at < len)
+		return ch_errf(err, code, "tx: name byte %zu is 0x%02x (allowed: [A-Za-z0-9._:/-])",
+			       at, (uint8_t)name[at]);
+	return 0;
+}
+
+static int
+check_value(const uint8_t *v, size_t len, int code, struct ch_err *err)
+{
+	const char *why = "";
+	if (len > CHAIN_MAX_VALUE)
+		return ch_errf(err, code, "tx: value length %zu (must be 0..%d)", len,
+			       CHAIN_MAX_VALUE);
+	size_t at = value_bad(v, len, &why);
+	if (at < len)
+		return ch_errf(err, code, "tx: value byte %zu (0x%02x): %s", at, v[at], why);
+	return 0;
+}
+
+/*
+ * check_rest applies the rules that decoding does not check while reading:
+ * amount, value text and nonce. code is the error to report.
+ */
+static int
+check_rest(const struct chain_tx *tx, int code, struct ch_err *err)
+{
+	int rc;
+	if (tx->type == CHAIN_TX_TRANSFER && tx->amount == 0)
+		return ch_errf(err, code, "tx: amount 0 (must be at least 1)");
+	if (tx->type == CHAIN_TX_SET && (rc = check_value(tx->value, tx->value_len, code, err)) != 0)
+		return rc;
+	/* the account nonce after this transaction must fit in a u64 */
+	if (tx->nonce == UINT64_MAX)
+		return ch_errf(err, code, "tx: nonce %llu out of range",
+			       (unsigned long long)tx->nonce);
+	return 0;
 }
 
 int
 chain_tx_check_fields(const struct chain_tx *tx, struct ch_err *err)
 {
-	size_t idlen = strnlen(tx->chain_id, sizeof(tx->chain_id));
-	if (!chain_id_valid(tx->chain_id, idlen))
-		return ch_errf(err, CH_E_TX_INVALID,
-			       "tx: chain id must be 1..%d characters of [A-Za-z0-9._-]",
-			       CHAIN_MAX_CHAIN_ID);
-	if (tx->type == CHAIN_TX_TRANSFER) {
-		if (tx->amount == 0)
-			return ch_errf(err, CH_E_TX_INVALID, "tx: amount must be at least 1");
-	} else if (tx->type == CHAIN_TX_SET) {
-		size_t nl = strnlen(tx->name, sizeof(tx->name));
-		if (!chain_name_valid(tx->name, nl))
-			return ch_errf(err, CH_E_TX_INVALID,
-				       "tx: name must be 1..%d characters of [A-Za-z0-9._:/-]",
-				       CHAIN_MAX_NAME);
-		if (tx->value_len > CHAIN_MAX_VALUE || !chain_value_valid(tx->value, tx->value_len))
-			return ch_errf(err, CH_E_TX_INVALID,
-				       "tx: value must be at most %d bytes of UTF-8 text without "
-				       "control characters",
-				       CHAIN_MAX_VALUE);
-	} else {
-		return ch_errf(err, CH_E_TX_INVALID, "tx: unknown type %u", tx->type);
-	}
-	if (tx->nonce == UINT64_MAX)
-		return ch_errf(err, CH_E_TX_INVALID, "tx: nonce out of range");
-	return 0;
+	int rc;
+	if ((rc = check_id(tx->chain_id, strnlen(tx->chain_id, sizeof(tx->chain_id)),
+			   CH_E_TX_INVALID, err)) != 0)
+		return rc;
+	if (tx->type != CHAIN_TX_TRANSFER && tx->type != CHAIN_TX_SET)
+		return ch_errf(err, CH_E_TX_INVALID, "tx: unknown type %u (must be %d or %d)",
+			       tx->type, CHAIN_TX_TRANSFER, CHAIN_TX_SET);
+	if (tx->type == CHAIN_TX_SET &&
+	    (rc = check_name(tx->name, strnlen(tx->name, sizeof(tx->name)), CH_E_TX_INVALID,
+			     err)) != 0)
+		return rc;
+	return check_rest(tx, CH_E_TX_INVALID, err);
 }
 
 /* encode_unsigned appends everything but the signature. */
@@ -161,10 +232,11 @@ chain_tx_sighash(const struct chain_tx *tx, uint8_t out[CR_HASH_LEN])
 {
 	struct ch_buf b;
 	ch_buf_init(&b);
+	ch_buf_reserve(&b, sizeof(tx_domain) + CHAIN_MAX_TX_BYTES);
 	ch_buf_put(&b, tx_domain, sizeof(tx_domain));
 	encode_unsigned(tx, &b);
 	if (!ch_buf_ok(&b))
-		abort(); /* a few hundred bytes; nothing sensible to do without them */
+		abort(); /* under 2 KiB; there is no error path in this API */
 	cr_sha256(b.data, b.len, out);
 	ch_buf_close(&b);
 }
@@ -178,9 +250,35 @@ derive(struct chain_tx *tx, const uint8_t *enc, size_t len)
 	tx->size = (uint32_t)len;
 }
 
+/* read_body reads the type-specific fields; r may be short (checked by the caller). */
+static int
+read_body(struct ch_rd *r, struct chain_tx *tx, struct ch_err *err)
+{
+	int rc;
+	if (tx->type == CHAIN_TX_TRANSFER) {
+		ch_rd_copy(r, tx->to, CR_ADDR_LEN);
+		tx->amount = ch_rd_u64(r);
+		return 0;
+	}
+	uint8_t nl = ch_rd_u8(r);
+	if (!r->bad && (nl < 1 || nl > CHAIN_MAX_NAME))
+		return ch_errf(err, CH_E_BAD_ENCODING, "tx: name length %u (must be 1..%d)", nl,
+			       CHAIN_MAX_NAME);
+	ch_rd_copy(r, tx->name, nl);
+	if (!r->bad && (rc = check_name(tx->name, nl, CH_E_BAD_ENCODING, err)) != 0)
+		return rc;
+	tx->value_len = ch_rd_u16(r);
+	if (!r->bad && tx->value_len > CHAIN_MAX_VALUE)
+		return ch_errf(err, CH_E_BAD_ENCODING, "tx: value length %u (must be 0..%d)",
+			       tx->value_len, CHAIN_MAX_VALUE);
+	ch_rd_copy(r, tx->value, tx->value_len);
+	return 0;
+}
+
 int
 chain_tx_decode(const uint8_t *data, size_t len, struct chain_tx *tx, struct ch_err *err)
 {
+	int rc;
 	if (len > CHAIN_MAX_TX_BYTES)
 		return ch_errf(err, CH_E_TOO_LARGE, "tx: %zu bytes (the limit is %d)", len,
 			       CHAIN_MAX_TX_BYTES);
@@ -189,55 +287,35 @@ chain_tx_decode(const uint8_t *data, size_t len, struct chain_tx *tx, struct ch_
 	ch_rd_init(&r, data, len);
 	uint8_t version = ch_rd_u8(&r);
 	if (!r.bad && version != CHAIN_TX_VERSION)
-		return ch_errf(err, CH_E_BAD_ENCODING, "tx: version %u (expected %d)", version,
+		return ch_errf(err, CH_E_BAD_ENCODING, "tx: version %u (must be %d)", version,
 			       CHAIN_TX_VERSION);
 	uint8_t idlen = ch_rd_u8(&r);
-	if (!r.bad && (idlen == 0 || idlen > CHAIN_MAX_CHAIN_ID))
+	if (!r.bad && (idlen < 1 || idlen > CHAIN_MAX_CHAIN_ID))
 		return ch_errf(err, CH_E_BAD_ENCODING, "tx: chain id length %u (must be 1..%d)",
 			       idlen, CHAIN_MAX_CHAIN_ID);
 	ch_rd_copy(&r, tx->chain_id, idlen);
-	if (!r.bad && !chain_id_valid(tx->chain_id, idlen))
-		return ch_errf(err, CH_E_BAD_ENCODING, "tx: chain id must use [A-Za-z0-9._-]");
+	/* on the raw bytes: a NUL would otherwise shorten the id silently */
+	if (!r.bad && (rc = check_id(tx->chain_id, idlen, CH_E_BAD_ENCODING, err)) != 0)
+		return rc;
 	tx->type = ch_rd_u8(&r);
+	if (!r.bad && tx->type != CHAIN_TX_TRANSFER && tx->type != CHAIN_TX_SET)
+		return ch_errf(err, CH_E_BAD_ENCODING, "tx: unknown type %u (must be %d or %d)",
+			       tx->type, CHAIN_TX_TRANSFER, CHAIN_TX_SET);
 	uint8_t key_type = ch_rd_u8(&r);
 	if (!r.bad && key_type != CR_KEY_P256)
-		return ch_errf(err, CH_E_BAD_ENCODING, "tx: key type %u (expected %d, P-256)",
+		return ch_errf(err, CH_E_BAD_ENCODING, "tx: key type %u (must be %d, P-256)",
 			       key_type, CR_KEY_P256);
 	ch_rd_copy(&r, tx->pubkey, CR_PUBKEY_LEN);
 	tx->nonce = ch_rd_u64(&r);
-	if (!r.bad && tx->type == CHAIN_TX_TRANSFER) {
-		ch_rd_copy(&r, tx->to, CR_ADDR_LEN);
-		tx->amount = ch_rd_u64(&r);
-	} else if (!r.bad && tx->type == CHAIN_TX_SET) {
-		uint8_t nl = ch_rd_u8(&r);
-		if (!r.bad && (nl == 0 || nl > CHAIN_MAX_NAME))
-			return ch_errf(err, CH_E_BAD_ENCODING, "tx: name length %u (must be 1..%d)",
-				       nl, CHAIN_MAX_NAME);
-		ch_rd_copy(&r, tx->name, nl);
-		if (!r.bad && !chain_name_valid(tx->name, nl))
-			return ch_errf(err, CH_E_BAD_ENCODING,
-				       "tx: name must be 1..%d characters of [A-Za-z0-9._:/-]",
-				       CHAIN_MAX_NAME);
-		tx->value_len = ch_rd_u16(&r);
-		if (!r.bad && tx->value_len > CHAIN_MAX_VALUE)
-			return ch_errf(err, CH_E_BAD_ENCODING,
-				       "tx: value length %u (must be at most %d)", tx->value_len,
-				       CHAIN_MAX_VALUE);
-		ch_rd_copy(&r, tx->value, tx->value_len);
-	} else if (!r.bad) {
-		return ch_errf(err, CH_E_BAD_ENCODING, "tx: unknown type %u", tx->type);
-	}
+	if (!r.bad && (rc = read_body(&r, tx, err)) != 0)
+		return rc;
 	ch_rd_copy(&r, tx->sig, CR_SIG_LEN);
 	if (r.bad)
 		return ch_errf(err, CH_E_BAD_ENCODING, "tx: truncated (%zu bytes)", len);
 	if (!ch_rd_done(&r))
 		return ch_errf(err, CH_E_BAD_ENCODING, "tx: %zu trailing bytes", ch_rd_left(&r));
-	int rc = chain_tx_check_fields(tx, err);
-	if (rc != 0) {
-		if (err != NULL)
-			err->code = CH_E_BAD_ENCODING;
-		return CH_E_BAD_ENCODING;
-	}
+	if ((rc = check_rest(tx, CH_E_BAD_ENCODING, err)) != 0)
+		return rc;
 	derive(tx, data, len);
 	return 0;
 }
@@ -249,19 +327,19 @@ chain_tx_verify(const struct chain_tx *tx, struct ch_err *err)
 	chain_tx_sighash(tx, d);
 	if (!cr_verify(tx->pubkey, d, tx->sig))
 		return ch_errf(err, CH_E_BAD_SIGNATURE,
-			       "the signature does not verify for this transaction and public key");
+			       "tx: the signature does not verify for this transaction and public key");
 	return 0;
 }
 
 int
 chain_tx_sign(struct chain_tx *tx, const struct cr_key *key, struct ch_err *err)
 {
-	cr_key_pubkey(key, tx->pubkey);
-	if (tx->value_len <= CHAIN_MAX_VALUE)
-		tx->value[tx->value_len] = 0;
-	int rc = chain_tx_check_fields(tx, err);
-	if (rc != 0)
+	int rc;
+	if ((rc = chain_tx_check_fields(tx, err)) != 0)
 		return rc;
+	if (tx->type == CHAIN_TX_SET)
+		tx->value[tx->value_len] = 0;
+	cr_key_pubkey(key, tx->pubkey);
 	uint8_t d[CR_HASH_LEN];
 	chain_tx_sighash(tx, d);
 	if ((rc = cr_sign(key, d, tx->sig, err)) != 0)
@@ -271,7 +349,7 @@ chain_tx_sign(struct chain_tx *tx, const struct cr_key *key, struct ch_err *err)
 	chain_tx_encode(tx, &b);
 	if (!ch_buf_ok(&b)) {
 		ch_buf_close(&b);
-		return ch_errf(err, CH_E_NOMEM, "out of memory");
+		return ch_errf(err, CH_E_NOMEM, "tx: out of memory encoding");
 	}
 	derive(tx, b.data, b.len);
 	ch_buf_close(&b);

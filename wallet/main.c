@@ -1,156 +1,226 @@
-/* wallet: keys, signed transactions and chain queries from the command line. */
+/*
+ * wallet: keys, signed transactions and chain queries from the command line.
+ * This file holds the option and command tables, parses the command line
+ * (options may come anywhere, the last of a repeated one wins, "--" ends
+ * them) and dispatches.
+ */
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "wallet/wallet.h"
 
-static const struct {
-	const char *name;
-	const char *usage;
-	const char *help;
-} commands[] = {
-	{"keygen", "keygen --out FILE", "make a P-256 key (file mode 0600, never overwritten)"},
-	{"address", "address --key FILE", "print the address of a key"},
-	{"transfer", "transfer --key FILE --to ADDR --amount N [--nonce N] [--wait] [--print-only]",
-	 "send N to ADDR"},
-	{"set", "set --key FILE NAME VALUE [--nonce N] [--wait] [--print-only]",
-	 "store VALUE under NAME for the key's address"},
-	{"balance", "balance ADDR", "balance and nonce of an account"},
-	{"get", "get OWNER NAME", "the value OWNER stored under NAME"},
-	{"tx", "tx HASH", "a transaction, its status and (committed) its checked Merkle proof"},
-	{"block", "block [HEIGHT]", "a block (the latest without HEIGHT)"},
-	{"status", "status", "the node's chain, height, view and mempool"},
+const struct wallet_option wallet_options[WOPT__COUNT] = {
+	[WOPT_KEY] = {"--key", "FILE", "PEM private key (P-256) to sign with or to show"},
+	[WOPT_OUT] = {"--out", "FILE", "where to write the new key (mode 0600, never overwritten)"},
+	[WOPT_TO] = {"--to", "ADDR", "recipient address: 40 hex characters, 0x optional"},
+	[WOPT_AMOUNT] = {"--amount", "N", "amount to send, a whole number 1..18446744073709551615"},
+	[WOPT_NONCE] = {"--nonce", "N",
+			"nonce to sign with (default: the account's next nonce, from the node)"},
+	[WOPT_CHAIN_ID] = {"--chain-id", "ID", "chain id to sign for (default: from the node)"},
+	[WOPT_WAIT] = {"--wait", NULL, "wait until the transaction is committed"},
+	[WOPT_TIMEOUT] = {"--timeout-ms", "N", "how long --wait waits, 1..600000 (default 10000)"},
+	[WOPT_PRINT_ONLY] = {"--print-only", NULL,
+			     "print the signed transaction in hex and send nothing; "
+			     "with --nonce and --chain-id no node is needed"},
+	[WOPT_NODE] = {"--node", "URL", "the node's JSON-RPC URL (default " WALLET_DEFAULT_NODE ")"},
+	[WOPT_JSON] = {"--json", NULL, "print the result as JSON"},
+	[WOPT_HELP] = {"--help", NULL, "show help (also -h)"},
 };
 
-static void
-usage(FILE *f, const char *only)
-{
-	if (only == NULL)
-		fprintf(f, "usage: wallet COMMAND [options]   (wallet COMMAND --help for one command)\n"
-			   "commands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (only == NULL || strcmp(only, commands[i].name) == 0)
-			fprintf(f, "  wallet %s\n      %s\n", commands[i].usage, commands[i].help);
-	fprintf(f, "options for every command:\n"
-		   "  --node URL        the node's JSON-RPC URL (default http://127.0.0.1:26601)\n"
-		   "  --json            print JSON instead of \"key: value\" lines\n"
-		   "transfer and set:\n"
-		   "  --nonce N         sign with nonce N (default: the next free nonce from the node)\n"
-		   "  --wait            wait until the transaction is committed\n"
-		   "  --timeout-ms N    how long --wait waits (default 10000)\n"
-		   "  --print-only      print the signed transaction in hex and send nothing\n"
-		   "  --chain-id ID     chain id to sign for (default: asked from the node)\n");
-}
+#define B(o) WOPT_BIT(WOPT_##o)
+#define COMMON (B(NODE) | B(JSON) | B(HELP))
+#define SEND (COMMON | B(KEY) | B(NONCE) | B(CHAIN_ID) | B(WAIT) | B(TIMEOUT) | B(PRINT_ONLY))
 
-int
-wallet_fail(const char *fmt, ...)
+const struct wallet_command wallet_commands[] = {
+	{"keygen", "keygen --out FILE", "make a new P-256 key and print its address", 0, 0,
+	 COMMON | B(OUT), B(OUT), wallet_cmd_keygen},
+	{"address", "address --key FILE", "print the key's address (--json adds the public key)", 0,
+	 0, COMMON | B(KEY), B(KEY), wallet_cmd_address},
+	{"transfer",
+	 "transfer --key FILE --to ADDR --amount N [--nonce N] [--chain-id ID] [--wait] "
+	 "[--timeout-ms N] [--print-only]",
+	 "sign and send a transfer of N from the key's account to ADDR; prints the tx hash", 0, 0,
+	 SEND | B(TO) | B(AMOUNT), B(KEY) | B(TO) | B(AMOUNT), wallet_cmd_transfer},
+	{"set",
+	 "set --key FILE NAME VALUE [--nonce N] [--chain-id ID] [--wait] [--timeout-ms N] "
+	 "[--print-only]",
+	 "sign and send: store VALUE under NAME in the key's account; prints the tx hash", 2, 2,
+	 SEND, B(KEY), wallet_cmd_set},
+	{"balance", "balance ADDR", "balance and nonce of an account", 1, 1, COMMON, 0,
+	 wallet_cmd_balance},
+	{"get", "get OWNER NAME", "the value account OWNER stored under NAME", 2, 2, COMMON, 0,
+	 wallet_cmd_get},
+	{"tx", "tx HASH",
+	 "a transaction and its status; for a committed one the Merkle inclusion proof is "
+	 "checked against its block's header",
+	 1, 1, COMMON, 0, wallet_cmd_tx},
+	{"block", "block [HEIGHT]",
+	 "a block's header, transaction hashes and number of commit votes (default: the latest)", 0,
+	 1, COMMON, 0, wallet_cmd_block},
+	{"status", "status", "the node's chain id, height, view, peers and mempool", 0, 0, COMMON, 0,
+	 wallet_cmd_status},
+	{NULL, NULL, NULL, 0, 0, 0, 0, NULL},
+};
+
+/* The positional words of the command line: the command and its arguments. */
+struct words {
+	int n; /* all of them, even past the array */
+	const char *w[WALLET_MAX_ARGS + 1];
+};
+
+static int usage_errf(struct wallet_ctx *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+usage_errf(struct wallet_ctx *w, const char *fmt, ...)
 {
 	va_list ap;
-	char line[1024];
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	wallet_verrf(w, fmt, ap);
 	va_end(ap);
-	for (char *p = line; *p; p++)
-		if (*p == '\n')
-			*p = ' ';
-	fprintf(stderr, "wallet: %s\n", line);
-	return 1;
+	return WALLET_USAGE;
 }
 
-/* value_opt tells whether an option takes a value, and where it goes. */
-static const char **
-value_opt(struct wallet_opts *o, const char *name)
+static const struct wallet_command *
+find_command(const char *name)
 {
-	static const char *const names[] = {"--node",  "--key",   "--out",      "--to",
-					    "--amount", "--nonce", "--chain-id", "--timeout-ms"};
-	const char **slots[] = {&o->node,  &o->key,   &o->out,      &o->to,
-				&o->amount, &o->nonce, &o->chain_id, &o->timeout};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(name, names[i]) == 0)
-			return slots[i];
+	for (const struct wallet_command *c = wallet_commands; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
 	return NULL;
+}
+
+/* find_option returns the option named by the first len bytes of s, or -1. */
+static int
+find_option(const char *s, size_t len)
+{
+	if (len == 2 && strncmp(s, "-h", 2) == 0)
+		return WOPT_HELP;
+	for (int o = 0; o < WOPT__COUNT; o++)
+		if (strlen(wallet_options[o].name) == len &&
+		    strncmp(wallet_options[o].name, s, len) == 0)
+			return o;
+	return -1;
+}
+
+/* is_option: "--x..." and "-h"; other words with a dash (e.g. "-5") are arguments. */
+static bool
+is_option(const char *a)
+{
+	return (a[0] == '-' && a[1] == '-' && a[2] != '\0') || strcmp(a, "-h") == 0;
+}
+
+static int
+parse(struct wallet_ctx *w, int argc, char **argv, struct words *words)
+{
+	bool opts_done = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!opts_done && strcmp(a, "--") == 0) {
+			opts_done = true;
+			continue;
+		}
+		if (opts_done || !is_option(a)) {
+			if (words->n < WALLET_MAX_ARGS + 1)
+				words->w[words->n] = a;
+			words->n++;
+			continue;
+		}
+		const char *eq = strchr(a, '=');
+		int o = find_option(a, eq != NULL ? (size_t)(eq - a) : strlen(a));
+		if (o < 0)
+			return usage_errf(w, "unknown option %s (see wallet --help)", a);
+		const struct wallet_option *opt = &wallet_options[o];
+		w->seen |= WOPT_BIT(o);
+		if (opt->arg == NULL) {
+			if (eq != NULL)
+				return usage_errf(w, "%s takes no value", opt->name);
+			continue;
+		}
+		if (eq != NULL)
+			w->val[o] = eq + 1;
+		else if (i + 1 < argc && !is_option(argv[i + 1]))
+			w->val[o] = argv[++i];
+		else
+			return usage_errf(w, "%s needs a value (%s)", opt->name, opt->arg);
+	}
+	return WALLET_OK;
+}
+
+/* check_shape checks the options and arguments against what c takes. */
+static int
+check_shape(struct wallet_ctx *w, const struct wallet_command *c, int nargs)
+{
+	for (int o = 0; o < WOPT__COUNT; o++) {
+		const struct wallet_option *opt = &wallet_options[o];
+		if (wallet_has(w, o) && !(c->opts & WOPT_BIT(o)))
+			return usage_errf(w, "%s does not take %s (see wallet %s --help)", c->name,
+					  opt->name, c->name);
+		if (!wallet_has(w, o) && (c->required & WOPT_BIT(o)))
+			return usage_errf(w, "%s needs %s %s (usage: wallet %s)", c->name, opt->name,
+					  opt->arg, c->usage);
+	}
+	if (nargs < c->min_args || nargs > c->max_args)
+		return usage_errf(w, "%s: %s arguments (usage: wallet %s)", c->name,
+				  nargs < c->min_args ? "missing" : "too many", c->usage);
+	return WALLET_OK;
+}
+
+/* run parses argv and runs the command; the error, if any, is left in w->err. */
+static int
+run(struct wallet_ctx *w, int argc, char **argv)
+{
+	struct words words;
+	const struct wallet_command *c;
+	int rc;
+	memset(&words, 0, sizeof(words));
+	if ((rc = parse(w, argc, argv, &words)) != 0)
+		return rc;
+	bool help = wallet_has(w, WOPT_HELP);
+	if (words.n == 0 && !help)
+		return usage_errf(w, "no command given; one of keygen, address, transfer, set, "
+				     "balance, get, tx, block, status (see wallet --help)");
+	if (words.n == 0 || (strcmp(words.w[0], "help") == 0 && words.n == 1)) {
+		wallet_help(stdout);
+		return WALLET_OK;
+	}
+	if (strcmp(words.w[0], "help") == 0) {
+		if (words.n > 2 || (c = find_command(words.w[1])) == NULL)
+			return usage_errf(w, "no help for \"%s\" (see wallet --help)", words.w[1]);
+		wallet_help_command(stdout, c);
+		return WALLET_OK;
+	}
+	if ((c = find_command(words.w[0])) == NULL)
+		return usage_errf(w, "unknown command \"%s\" (see wallet --help)", words.w[0]);
+	if (help) {
+		wallet_help_command(stdout, c);
+		return WALLET_OK;
+	}
+	if ((rc = check_shape(w, c, words.n - 1)) != 0)
+		return rc;
+	w->cmd = c;
+	w->nargs = words.n - 1;
+	memcpy(w->args, words.w + 1, (size_t)w->nargs * sizeof(w->args[0]));
+	w->node = wallet_has(w, WOPT_NODE) ? w->val[WOPT_NODE] : WALLET_DEFAULT_NODE;
+	w->json = wallet_has(w, WOPT_JSON);
+	return c->run(w);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct wallet_opts o;
-	memset(&o, 0, sizeof(o));
-	o.node = "http://127.0.0.1:26601";
-	const char *cmd = NULL;
-	bool help = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char **slot;
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			help = true;
-		} else if (strcmp(a, "--json") == 0) {
-			o.json = true;
-		} else if (strcmp(a, "--wait") == 0) {
-			o.wait = true;
-		} else if (strcmp(a, "--print-only") == 0) {
-			o.print_only = true;
-		} else if ((slot = value_opt(&o, a)) != NULL) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "wallet: %s needs a value\n", a);
-				return 2;
-			}
-			*slot = argv[++i];
-		} else if (a[0] == '-' && a[1] == '-') {
-			fprintf(stderr, "wallet: unknown option %s (see wallet --help)\n", a);
-			return 2;
-		} else if (cmd == NULL) {
-			cmd = a;
-		} else if (o.nargs < WALLET_MAX_ARGS) {
-			o.args[o.nargs++] = a;
-		} else {
-			fprintf(stderr, "wallet: too many arguments\n");
-			return 2;
-		}
+	struct wallet_ctx w;
+	memset(&w, 0, sizeof(w));
+	int rc = run(&w, argc, argv);
+	if (rc != WALLET_OK) {
+		fflush(stdout);
+		fprintf(stderr, "wallet: %s\n",
+			w.err.code != 0 ? w.err.msg : "failed for an unknown reason");
 	}
-	if (cmd == NULL || strcmp(cmd, "help") == 0) {
-		usage(cmd || help ? stdout : stderr, NULL);
-		return cmd || help ? 0 : 2;
+	if (fflush(stdout) != 0 && rc == WALLET_OK) {
+		fprintf(stderr, "wallet: cannot write the output\n");
+		rc = WALLET_FAIL;
 	}
-	static const struct {
-		const char *name;
-		int nargs_min, nargs_max;
-	} shapes[] = {{"keygen", 0, 0},  {"address", 0, 0}, {"transfer", 0, 0}, {"set", 2, 2},
-		      {"balance", 1, 1}, {"get", 2, 2},     {"tx", 1, 1},       {"block", 0, 1},
-		      {"status", 0, 0}};
-	size_t k = 0;
-	while (k < sizeof(shapes) / sizeof(shapes[0]) && strcmp(shapes[k].name, cmd) != 0)
-		k++;
-	if (k == sizeof(shapes) / sizeof(shapes[0])) {
-		fprintf(stderr, "wallet: unknown command \"%s\" (see wallet --help)\n", cmd);
-		return 2;
-	}
-	if (help) {
-		usage(stdout, cmd);
-		return 0;
-	}
-	if (o.nargs < shapes[k].nargs_min || o.nargs > shapes[k].nargs_max) {
-		fprintf(stderr, "wallet: wrong number of arguments; usage:\n");
-		usage(stderr, cmd);
-		return 2;
-	}
-	if (strcmp(cmd, "keygen") == 0)
-		return wallet_keygen(&o);
-	if (strcmp(cmd, "address") == 0)
-		return wallet_address(&o);
-	if (strcmp(cmd, "transfer") == 0)
-		return wallet_send(&o, true);
-	if (strcmp(cmd, "set") == 0)
-		return wallet_send(&o, false);
-	if (strcmp(cmd, "balance") == 0)
-		return wallet_balance(&o);
-	if (strcmp(cmd, "get") == 0)
-		return wallet_get(&o);
-	if (strcmp(cmd, "tx") == 0)
-		return wallet_tx(&o);
-	if (strcmp(cmd, "block") == 0)
-		return wallet_block(&o);
-	return wallet_status(&o);
+	return rc;
 }

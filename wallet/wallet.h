@@ -1,50 +1,140 @@
 /*
- * wallet.h - what the wallet's files share: parsed options and the
- * commands. Every command returns the process exit status (0 ok, 1 error,
- * 2 usage) after printing one line "wallet: ..." on stderr for an error.
+ * wallet.h - what the wallet's files share: the options and commands it
+ * knows, the per-run context, output and input helpers.
+ *
+ * Every command gets the context, returns an exit status (WALLET_OK,
+ * WALLET_FAIL, WALLET_USAGE) and, when it fails, leaves one line of
+ * explanation in ctx->err; main prints it as "wallet: <msg>" on stderr.
+ * Nothing is printed on stdout by a command that fails.
  */
 #ifndef WALLET_WALLET_H
 #define WALLET_WALLET_H
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cjson/cJSON.h>
 
+#include "common/err.h"
+#include "crypto/crypto.h"
+
+#define WALLET_DEFAULT_NODE "http://127.0.0.1:26601"
+#define WALLET_RPC_TIMEOUT_MS 10000
 #define WALLET_MAX_ARGS 8
 
-struct wallet_opts {
-	const char *node;     /* --node URL */
-	bool json;            /* --json */
-	const char *key;      /* --key FILE */
-	const char *out;      /* --out FILE */
-	const char *to;       /* --to ADDR */
-	const char *amount;   /* --amount N */
-	const char *nonce;    /* --nonce N */
-	const char *chain_id; /* --chain-id ID */
-	const char *timeout;  /* --timeout-ms N */
-	bool wait;            /* --wait */
-	bool print_only;      /* --print-only */
-	int nargs;            /* positional arguments after the command */
-	const char *args[WALLET_MAX_ARGS];
+enum { WALLET_OK = 0, WALLET_FAIL = 1, WALLET_USAGE = 2 };
+
+/* Options, in the order help lists them. */
+enum wallet_opt {
+	WOPT_KEY,
+	WOPT_OUT,
+	WOPT_TO,
+	WOPT_AMOUNT,
+	WOPT_NONCE,
+	WOPT_CHAIN_ID,
+	WOPT_WAIT,
+	WOPT_TIMEOUT,
+	WOPT_PRINT_ONLY,
+	WOPT_NODE,
+	WOPT_JSON,
+	WOPT_HELP,
+	WOPT__COUNT
 };
 
-int wallet_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define WOPT_BIT(o) (1u << (o))
 
-/* wallet_call calls method on the node; prints "wallet: <message>" and returns 1 on error. */
-int wallet_call(const struct wallet_opts *o, const char *method, cJSON *params, int timeout_ms,
+struct wallet_option {
+	const char *name; /* with the dashes, "--key" */
+	const char *arg;  /* "FILE", or NULL for a flag */
+	const char *help;
+};
+
+struct wallet_ctx;
+
+struct wallet_command {
+	const char *name;
+	const char *usage; /* the whole line after "wallet " */
+	const char *help;
+	int min_args, max_args; /* positional arguments after the command */
+	unsigned opts;          /* WOPT_BIT set of the options it takes */
+	unsigned required;      /* ... and of those it needs */
+	int (*run)(struct wallet_ctx *w);
+};
+
+/* The tables (main.c). The command table ends with a NULL name. */
+extern const struct wallet_option wallet_options[WOPT__COUNT];
+extern const struct wallet_command wallet_commands[];
+
+/* One run of the wallet: parsed command line and the error to report. */
+struct wallet_ctx {
+	const struct wallet_command *cmd;
+	const char *val[WOPT__COUNT]; /* option values (borrowed from argv) */
+	unsigned seen;                /* WOPT_BIT of every option given */
+	const char *node;             /* --node or the default */
+	bool json;                    /* --json */
+	int nargs;
+	const char *args[WALLET_MAX_ARGS]; /* positional, borrowed from argv */
+	struct ch_err err;
+};
+
+static inline bool
+wallet_has(const struct wallet_ctx *w, enum wallet_opt o)
+{
+	return (w->seen & WOPT_BIT(o)) != 0;
+}
+
+/* help.c: full help, or one command's, on f. */
+void wallet_help(FILE *f);
+void wallet_help_command(FILE *f, const struct wallet_command *c);
+
+/* output.c */
+
+/* wallet_errf records one line (newlines become spaces) and returns WALLET_FAIL. */
+int wallet_errf(struct wallet_ctx *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int wallet_verrf(struct wallet_ctx *w, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+/* wallet_print prints result: cJSON_Print with --json, else "key: value" lines. */
+void wallet_print(const struct wallet_ctx *w, const cJSON *result);
+
+/* wallet_json_u64 reads obj.name as a whole JSON number or a decimal string. */
+bool wallet_json_u64(const cJSON *obj, const char *name, uint64_t *out);
+
+/* wallet_json_hex decodes obj.name, a hex string of exactly n bytes. */
+bool wallet_json_hex(const cJSON *obj, const char *name, uint8_t *out, size_t n);
+
+/* input.c: checks of command-line values; each records a message on failure. */
+int wallet_parse_addr(struct wallet_ctx *w, const char *what, const char *s,
+		      uint8_t out[CR_ADDR_LEN]);
+int wallet_parse_hash(struct wallet_ctx *w, const char *what, const char *s,
+		      uint8_t out[CR_HASH_LEN]);
+int wallet_parse_u64(struct wallet_ctx *w, const char *what, const char *s, uint64_t min,
+		     uint64_t max, uint64_t *out);
+/* wallet_load_key loads --key; free with cr_key_free. */
+int wallet_load_key(struct wallet_ctx *w, struct cr_key **out);
+
+/* query.c */
+
+/*
+ * wallet_call calls method on --node (params transferred, may be NULL) and
+ * stores the result in *result (caller frees). On failure ctx->err holds
+ * the node's message or why it could not be reached.
+ */
+int wallet_call(struct wallet_ctx *w, const char *method, cJSON *params, int timeout_ms,
 		cJSON **result);
 
-/* wallet_print prints result as JSON (--json) or as "key: value" lines. */
-void wallet_print(const struct wallet_opts *o, const cJSON *result);
-
-int wallet_keygen(const struct wallet_opts *o);
-int wallet_address(const struct wallet_opts *o);
-int wallet_send(const struct wallet_opts *o, bool transfer);
-int wallet_balance(const struct wallet_opts *o);
-int wallet_get(const struct wallet_opts *o);
-int wallet_tx(const struct wallet_opts *o);
-int wallet_block(const struct wallet_opts *o);
-int wallet_status(const struct wallet_opts *o);
+/* The commands. */
+int wallet_cmd_keygen(struct wallet_ctx *w);
+int wallet_cmd_address(struct wallet_ctx *w);
+int wallet_cmd_transfer(struct wallet_ctx *w);
+int wallet_cmd_set(struct wallet_ctx *w);
+int wallet_cmd_balance(struct wallet_ctx *w);
+int wallet_cmd_get(struct wallet_ctx *w);
+int wallet_cmd_tx(struct wallet_ctx *w);
+int wallet_cmd_block(struct wallet_ctx *w);
+int wallet_cmd_status(struct wallet_ctx *w);
 
 #endif
