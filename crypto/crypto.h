@@ -94,6 +94,35 @@ bool cr_pubkey_verify(const struct cr_pubkey *pk, const uint8_t digest[CR_HASH_L
 bool cr_verify(const uint8_t pub[CR_PUBKEY_LEN], const uint8_t digest[CR_HASH_LEN],
 	       const uint8_t sig[CR_SIG_LEN]);
 
+/*
+ * A bounded cache of decoded public keys for verifiers that see the same
+ * keys again and again (validators, busy accounts), saving the point decode
+ * on a hit. Safe to share between threads: a lock covers only the table,
+ * never a verification. A key is cached once it has verified a signature;
+ * it then replaces the least recently used key of its 4-slot set, so
+ * it may hold fewer than capacity keys when several hash to one set.
+ */
+struct cr_pubkey_cache;
+
+/*
+ * cr_pubkey_cache_new makes a cache of at most capacity keys; free it with
+ * cr_pubkey_cache_free. CH_E_INVALID for capacity 0, CH_E_NOMEM.
+ */
+int cr_pubkey_cache_new(struct cr_pubkey_cache **out, size_t capacity);
+
+/* cr_pubkey_cache_free frees c; no thread may still be using it. NULL is fine. */
+void cr_pubkey_cache_free(struct cr_pubkey_cache *c);
+
+/*
+ * cr_pubkey_cache_verify answers exactly as cr_verify does, decoding pub
+ * only if c does not hold it. c may be NULL: then it is cr_verify.
+ */
+bool cr_pubkey_cache_verify(struct cr_pubkey_cache *c, const uint8_t pub[CR_PUBKEY_LEN],
+			    const uint8_t digest[CR_HASH_LEN], const uint8_t sig[CR_SIG_LEN]);
+
+/* cr_pubkey_cache_stats reads how many lookups found their key and how many did not. */
+void cr_pubkey_cache_stats(struct cr_pubkey_cache *c, uint64_t *hits, uint64_t *misses);
+
 /* cr_address: first 20 bytes of SHA-256(compressed public key). */
 void cr_address(const uint8_t pub[CR_PUBKEY_LEN], uint8_t out[CR_ADDR_LEN]);
 

@@ -18,6 +18,7 @@
 #include <openssl/pem.h>
 
 #include "crypto/crypto.h"
+#include "crypto/crypto_internal.h"
 
 struct cr_key {
 	EVP_PKEY *pkey;
@@ -220,7 +221,7 @@ out:
 }
 
 int
-cr_pubkey_parse(struct cr_pubkey **out, const uint8_t pub[CR_PUBKEY_LEN], struct ch_err *err)
+cr_p256_decode(EVP_PKEY **out, const uint8_t pub[CR_PUBKEY_LEN], struct ch_err *err)
 {
 	int rc = CH_E_BAD_ENCODING;
 	OSSL_PARAM_BLD *bld = NULL;
@@ -244,21 +245,31 @@ cr_pubkey_parse(struct cr_pubkey **out, const uint8_t pub[CR_PUBKEY_LEN], struct
 		rc = ch_errf(err, CH_E_BAD_ENCODING, "public key is not a point on P-256");
 		goto out;
 	}
-	struct cr_pubkey *pk = malloc(sizeof(*pk));
-	if (pk == NULL) {
-		rc = ch_errf(err, CH_E_NOMEM, "out of memory");
-		goto out;
-	}
-	pk->pkey = pkey;
-	pkey = NULL;
-	*out = pk;
+	*out = pkey;
 	rc = 0;
 out:
-	EVP_PKEY_free(pkey);
 	EVP_PKEY_CTX_free(ctx);
 	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
 	return rc;
+}
+
+int
+cr_pubkey_parse(struct cr_pubkey **out, const uint8_t pub[CR_PUBKEY_LEN], struct ch_err *err)
+{
+	EVP_PKEY *pkey = NULL;
+	int rc;
+
+	if ((rc = cr_p256_decode(&pkey, pub, err)) != 0)
+		return rc;
+	struct cr_pubkey *pk = malloc(sizeof(*pk));
+	if (pk == NULL) {
+		EVP_PKEY_free(pkey);
+		return ch_errf(err, CH_E_NOMEM, "out of memory");
+	}
+	pk->pkey = pkey;
+	*out = pk;
+	return 0;
 }
 
 void
@@ -278,51 +289,76 @@ scalar_ok(const uint8_t x[32])
 	return memcmp(x, zero, 32) != 0 && memcmp(x, p256_order, 32) < 0;
 }
 
+/*
+ * der_int appends the DER INTEGER of the 32-byte unsigned big-endian x:
+ * leading zero bytes dropped (one kept for zero), and a 0x00 put back in
+ * front when the top bit is set so that the value stays positive.
+ */
+static size_t
+der_int(const uint8_t x[32], uint8_t *out)
+{
+	size_t skip = 0;
+	while (skip < 31 && x[skip] == 0)
+		skip++;
+	size_t len = 32 - skip;
+	bool pad = (x[skip] & 0x80) != 0;
+	size_t n = 0;
+	out[n++] = 0x02;
+	out[n++] = (uint8_t)(len + pad);
+	if (pad)
+		out[n++] = 0x00;
+	memcpy(out + n, x + skip, len);
+	return n + len;
+}
+
+size_t
+cr_sig_der(const uint8_t sig[CR_SIG_LEN], uint8_t der[CR_SIG_DER_MAX])
+{
+	/* Both INTEGERs are at most 35 bytes, so every length fits in one byte. */
+	size_t n = 2;
+	n += der_int(sig, der + n);
+	n += der_int(sig + 32, der + n);
+	der[0] = 0x30;
+	der[1] = (uint8_t)(n - 2);
+	return n;
+}
+
+bool
+cr_p256_verify(EVP_PKEY *pkey, const uint8_t digest[CR_HASH_LEN], const uint8_t sig[CR_SIG_LEN])
+{
+	bool ok = false;
+	EVP_PKEY_CTX *ctx = NULL;
+	uint8_t der[CR_SIG_DER_MAX];
+
+	if (!scalar_ok(sig) || !scalar_ok(sig + 32) || memcmp(sig + 32, p256_half_order, 32) > 0)
+		return false;
+	size_t derlen = cr_sig_der(sig, der);
+	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
+	    EVP_PKEY_verify_init(ctx) != 1)
+		goto out;
+	ok = EVP_PKEY_verify(ctx, der, derlen, digest, CR_HASH_LEN) == 1;
+out:
+	ERR_clear_error();
+	EVP_PKEY_CTX_free(ctx);
+	return ok;
+}
+
 bool
 cr_pubkey_verify(const struct cr_pubkey *pk, const uint8_t digest[CR_HASH_LEN],
 		 const uint8_t sig[CR_SIG_LEN])
 {
-	bool ok = false;
-	ECDSA_SIG *es = NULL;
-	BIGNUM *r = NULL, *s = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	uint8_t der[80], *p = der;
-
-	if (!scalar_ok(sig) || !scalar_ok(sig + 32) || memcmp(sig + 32, p256_half_order, 32) > 0)
-		return false;
-	if ((es = ECDSA_SIG_new()) == NULL || (r = BN_bin2bn(sig, 32, NULL)) == NULL ||
-	    (s = BN_bin2bn(sig + 32, 32, NULL)) == NULL)
-		goto out;
-	if (ECDSA_SIG_set0(es, r, s) != 1)
-		goto out;
-	r = s = NULL; /* owned by es now */
-	if (i2d_ECDSA_SIG(es, NULL) > (int)sizeof(der))
-		goto out;
-	int derlen = i2d_ECDSA_SIG(es, &p);
-	if (derlen <= 0)
-		goto out;
-	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk->pkey, NULL)) == NULL ||
-	    EVP_PKEY_verify_init(ctx) != 1)
-		goto out;
-	ok = EVP_PKEY_verify(ctx, der, (size_t)derlen, digest, CR_HASH_LEN) == 1;
-out:
-	ERR_clear_error();
-	EVP_PKEY_CTX_free(ctx);
-	BN_free(r);
-	BN_free(s);
-	ECDSA_SIG_free(es);
-	return ok;
+	return cr_p256_verify(pk->pkey, digest, sig);
 }
 
 bool
 cr_verify(const uint8_t pub[CR_PUBKEY_LEN], const uint8_t digest[CR_HASH_LEN],
 	  const uint8_t sig[CR_SIG_LEN])
 {
-	struct cr_pubkey *pk = NULL;
-	if (cr_pubkey_parse(&pk, pub, NULL) != 0)
+	EVP_PKEY *pkey = NULL;
+	if (cr_p256_decode(&pkey, pub, NULL) != 0)
 		return false;
-	bool ok = cr_pubkey_verify(pk, digest, sig);
-	cr_pubkey_free(pk);
+	bool ok = cr_p256_verify(pkey, digest, sig);
+	EVP_PKEY_free(pkey);
 	return ok;
 }
 
