@@ -10,6 +10,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,10 +24,29 @@
 #define HASH_KEY_LEN (1 + CR_HASH_LEN)
 #define DATA_KEY_MAX (1 + CR_ADDR_LEN + CHAIN_MAX_NAME)
 
+/*
+ * Committed accounts kept in memory (direct-mapped by address), so the
+ * admission, block building and validation paths rarely reach RocksDB.
+ * A commit holds cache_mu across its batch write and puts every account it
+ * changed into the cache before letting go, so no reader sees the new tip
+ * with an old account; a reader only fills a slot if no commit came in
+ * between (cache_gen), so a value read before a commit never outlives it.
+ */
+#define ACCT_CACHE_SLOTS 65536
+
+struct acct_slot {
+	uint8_t addr[CR_ADDR_LEN];
+	bool used;
+	struct chain_account a;
+};
+
 struct chain_store {
 	rocksdb_t *db;
 	rocksdb_readoptions_t *rd;
 	rocksdb_writeoptions_t *wr_sync;
+	pthread_mutex_t cache_mu;
+	uint64_t cache_gen;
+	struct acct_slot *cache;
 };
 
 /* db_err records a RocksDB error string as CH_E_DB and frees it. */
@@ -46,13 +66,18 @@ chain_store_open(struct chain_store **out, const char *dir, struct ch_err *err)
 	rocksdb_options_t *opts = rocksdb_options_create();
 	rocksdb_block_based_table_options_t *topts = rocksdb_block_based_options_create();
 	struct chain_store *s = calloc(1, sizeof(*s));
-	if (s == NULL) {
+	if (s == NULL || (s->cache = calloc(ACCT_CACHE_SLOTS, sizeof(*s->cache))) == NULL) {
+		free(s);
 		rc = ch_errf(err, CH_E_NOMEM, "out of memory opening the store");
 		goto out;
 	}
+	pthread_mutex_init(&s->cache_mu, NULL);
 	/* The table options take ownership of the filter policy. */
 	rocksdb_block_based_options_set_filter_policy(topts, rocksdb_filterpolicy_create_bloom(10));
 	rocksdb_options_set_block_based_table_factory(opts, topts);
+	/* a bloom filter in front of the memtable: most lookups (new transaction hashes) miss */
+	rocksdb_options_set_memtable_prefix_bloom_size_ratio(opts, 0.02);
+	rocksdb_options_set_memtable_whole_key_filtering(opts, 1);
 	rocksdb_options_set_create_if_missing(opts, 1);
 	rocksdb_options_set_max_open_files(opts, 256);
 	rocksdb_options_set_keep_log_file_num(opts, 4);
@@ -84,6 +109,8 @@ chain_store_close(struct chain_store *s)
 		rocksdb_writeoptions_destroy(s->wr_sync);
 	if (s->rd != NULL)
 		rocksdb_readoptions_destroy(s->rd);
+	pthread_mutex_destroy(&s->cache_mu);
+	free(s->cache);
 	free(s);
 }
 
@@ -311,20 +338,60 @@ chain_store_get_meta(struct chain_store *s, const char *name, struct ch_buf *val
 
 /* ---- state reader (any thread) ---- */
 
+static struct acct_slot *
+cache_slot(struct chain_store *s, const uint8_t addr[CR_ADDR_LEN])
+{
+	uint32_t h;
+	memcpy(&h, addr, sizeof(h)); /* addresses are hash outputs */
+	return &s->cache[h % ACCT_CACHE_SLOTS];
+}
+
+/* cache_put stores a committed account (cache_mu held). */
+static void
+cache_put(struct chain_store *s, const uint8_t addr[CR_ADDR_LEN], const struct chain_account *a)
+{
+	struct acct_slot *sl = cache_slot(s, addr);
+	memcpy(sl->addr, addr, CR_ADDR_LEN);
+	sl->a = *a;
+	sl->used = true;
+}
+
+static void
+cache_put_cb(void *arg, const uint8_t addr[CR_ADDR_LEN], const struct chain_account *a)
+{
+	cache_put(arg, addr, a);
+}
+
 static int
 reader_account(void *arg, const uint8_t addr[CR_ADDR_LEN], struct chain_account *out,
 	       struct ch_err *err)
 {
+	struct chain_store *s = arg;
 	uint8_t key[1 + CR_ADDR_LEN], v[ACCT_LEN];
+	pthread_mutex_lock(&s->cache_mu);
+	const struct acct_slot *sl = cache_slot(s, addr);
+	bool hit = sl->used && memcmp(sl->addr, addr, CR_ADDR_LEN) == 0;
+	uint64_t gen = s->cache_gen;
+	if (hit)
+		*out = sl->a;
+	pthread_mutex_unlock(&s->cache_mu);
+	if (hit)
+		return 0;
 	key[0] = 'A';
 	memcpy(key + 1, addr, CR_ADDR_LEN);
-	int rc = get_fixed(arg, key, sizeof(key), v, sizeof(v), "account", err);
+	int rc = get_fixed(s, key, sizeof(key), v, sizeof(v), "account", err);
 	memset(out, 0, sizeof(*out));
 	if (rc == CH_E_NOT_FOUND)
-		return 0;
-	if (rc == 0) {
+		rc = 0; /* an account never written: zero balance and nonce */
+	else if (rc == 0) {
 		out->balance = ch_get_be64(v);
 		out->nonce = ch_get_be64(v + 8);
+	}
+	if (rc == 0) {
+		pthread_mutex_lock(&s->cache_mu);
+		if (s->cache_gen == gen) /* no commit since the read began */
+			cache_put(s, addr, out);
+		pthread_mutex_unlock(&s->cache_mu);
 	}
 	return rc;
 }
@@ -428,6 +495,19 @@ batch_write(struct chain_store *s, struct batch *bt, const char *what)
 	return 0;
 }
 
+/* write_state writes bt (which holds x's state) and, once durable, x's accounts into the cache. */
+static int
+write_state(struct chain_store *s, struct batch *bt, const struct chain_exec *x, const char *what)
+{
+	pthread_mutex_lock(&s->cache_mu);
+	int rc = batch_write(s, bt, what);
+	s->cache_gen++;
+	if (rc == 0)
+		chain_exec_foreach_account(x, cache_put_cb, s);
+	pthread_mutex_unlock(&s->cache_mu);
+	return rc;
+}
+
 int
 chain_store_apply_genesis(struct chain_store *s, const uint8_t genesis_hash[CR_HASH_LEN],
 			  const struct chain_exec *x, const uint8_t digest[CR_HASH_LEN],
@@ -454,7 +534,7 @@ chain_store_apply_genesis(struct chain_store *s, const uint8_t genesis_hash[CR_H
 	batch_state(&bt, x);
 	batch_tip(&bt, &t);
 	batch_put(&bt, key, meta_key(key, "genesis"), genesis_hash, CR_HASH_LEN);
-	rc = batch_write(s, &bt, "write genesis");
+	rc = write_state(s, &bt, x, "write genesis");
 	rocksdb_writebatch_destroy(bt.wb);
 	return rc;
 }
@@ -533,7 +613,7 @@ chain_store_commit(struct chain_store *s, const struct chain_block *b,
 	memcpy(tip.state_digest, digest, CR_HASH_LEN);
 	tip.time_ms = b->header.time_ms;
 	batch_tip(&bt, &tip);
-	rc = batch_write(s, &bt, "write block");
+	rc = write_state(s, &bt, x, "write block");
 out:
 	if (bt.wb != NULL)
 		rocksdb_writebatch_destroy(bt.wb);
