@@ -17,6 +17,7 @@ struct node_testnet_opts {
 	unsigned accounts;
 	uint64_t balance;
 	const char *chain_id;
+	int64_t block_interval_ms; /* -1: the default */
 };
 
 void node_testnet_defaults(struct node_testnet_opts *o);

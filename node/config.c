@@ -20,7 +20,7 @@ node_params_default(struct node_params *p)
 {
 	p->block_max_txs = 5000;
 	p->block_max_bytes = 4u << 20;
-	p->block_interval_ms = 20;
+	p->block_interval_ms = 0; /* consensus paces blocks: a new one as soon as the last commits */
 	p->checkpoint_interval = 100;
 	p->view_timeout_ms = 1000;
 }
@@ -433,6 +433,7 @@ node_config_load(struct node_config *c, const char *home, struct ch_err *err)
 			  err)) != 0 ||
 	    (rc = get_u32(root, w, "rpc_max_inflight", 1, 100000, &c->rpc_max_inflight, err)) != 0 ||
 	    (rc = get_u32(root, w, "mempool_max_txs", 1, 10000000, &c->mempool_max_txs, err)) != 0 ||
+	    (rc = get_u32(root, w, "verify_threads", 0, 256, &c->verify_threads, err)) != 0 ||
 	    (rc = get_u32(root, w, "commit_timeout_ms", 1, 3600000, &c->commit_timeout_ms, err)) !=
 		    0)
 		goto out;
@@ -509,5 +510,6 @@ node_config_save(const struct node_config *c, struct ch_err *err)
 	cJSON_AddNumberToObject(root, "mempool_ttl_ms", (double)c->mempool_ttl_ms);
 	cJSON_AddNumberToObject(root, "mempool_max_nonce_gap", (double)c->mempool_max_nonce_gap);
 	cJSON_AddNumberToObject(root, "commit_timeout_ms", c->commit_timeout_ms);
+	cJSON_AddNumberToObject(root, "verify_threads", c->verify_threads);
 	return save_json(root, path, err);
 }

@@ -8,7 +8,7 @@
  *    "validators": [{"id": "node0", "pub_key": HEX33, "p2p_address": "tcp://..."}],
  *    "accounts": [{"address": HEX20, "balance": "1000000"}],
  *    "params": {"block_max_txs": 5000, "block_max_bytes": 4194304,
- *               "block_interval_ms": 20, "checkpoint_interval": 100,
+ *               "block_interval_ms": 0, "checkpoint_interval": 100,
  *               "view_timeout_ms": 1000}}
  * config.json (paths relative to the node's home directory):
  *   {"moniker": "node0", "genesis_file": "../genesis.json",
@@ -17,7 +17,8 @@
  *    "rpc_max_body_bytes": 1048576, "rpc_max_inflight": 1024,
  *    "mempool_max_txs": 50000, "mempool_max_bytes": 67108864,
  *    "mempool_ttl_ms": 600000, "mempool_max_nonce_gap": 1000,
- *    "commit_timeout_ms": 10000}
+ *    "commit_timeout_ms": 10000, "verify_threads": 0}
+ * verify_threads: threads that check transaction signatures (0: one per core).
  */
 #ifndef NODE_CONFIG_H
 #define NODE_CONFIG_H
@@ -78,6 +79,7 @@ struct node_config {
 	uint64_t mempool_ttl_ms;
 	uint64_t mempool_max_nonce_gap;
 	uint32_t commit_timeout_ms;
+	uint32_t verify_threads; /* 0: one per core */
 };
 
 /* node_params_default fills the consensus and block parameters' defaults. */

@@ -110,7 +110,7 @@ node_check_block(struct node *n, const struct chain_block *b, struct ch_err *err
 		else if (strcmp(tx->chain_id, n->genesis.chain_id) != 0)
 			rc = ch_errf(err, CH_E_BLOCK_INVALID, "tx %u is for another chain", i);
 		else if (chain_mempool_get(n->mempool, tx->hash) == NULL &&
-			 chain_tx_verify(tx, err) != 0)
+			 chain_sigcache_verify(n->sigcache, tx, err) != 0)
 			rc = ch_errf(err, CH_E_BLOCK_INVALID, "tx %u: bad signature", i);
 		else if (chain_exec_apply(x, tx, err) != 0)
 			rc = ch_errf(err, CH_E_BLOCK_INVALID, "tx %u: %s", i, err ? err->msg : "");
@@ -474,6 +474,18 @@ out:
 	free(cert);
 }
 
+/* node_peer_tx_decode decodes one hex transaction of a peer's "txs" message. */
+int
+node_peer_tx_decode(const cJSON *s, struct chain_tx *tx)
+{
+	uint8_t raw[CHAIN_MAX_TX_BYTES];
+	size_t len = 0;
+	if (!cJSON_IsString(s) ||
+	    cr_hex_decode(s->valuestring, strlen(s->valuestring), raw, sizeof(raw), &len) != 0)
+		return CH_E_BAD_ENCODING;
+	return chain_tx_decode(raw, len, tx, NULL);
+}
+
 static void
 on_peer_txs(struct node *n, const cJSON *params)
 {
@@ -484,12 +496,7 @@ on_peer_txs(struct node *n, const cJSON *params)
 	if (tx == NULL)
 		return;
 	cJSON_ArrayForEach(s, arr) {
-		uint8_t raw[CHAIN_MAX_TX_BYTES];
-		size_t len = 0;
-		if (!cJSON_IsString(s) ||
-		    cr_hex_decode(s->valuestring, strlen(s->valuestring), raw, sizeof(raw), &len) != 0 ||
-		    chain_tx_decode(raw, len, tx, NULL) != 0 ||
-		    chain_mempool_get(n->mempool, tx->hash) != NULL)
+		if (node_peer_tx_decode(s, tx) != 0 || chain_mempool_get(n->mempool, tx->hash) != NULL)
 			continue;
 		(void)node_admit_tx(n, tx, NULL);
 	}
@@ -501,9 +508,16 @@ void
 node_on_peer_message(struct node *n, const uint8_t *data, size_t len)
 {
 	cJSON *root = cJSON_ParseWithLength((const char *)data, len);
+	node_on_peer_json(n, root);
+	cJSON_Delete(root);
+}
+
+/* node_on_peer_json handles one parsed message from a validator (loop thread). */
+void
+node_on_peer_json(struct node *n, const cJSON *root)
+{
 	if (root == NULL || !cJSON_IsObject(root)) {
 		n->peer_bad++;
-		cJSON_Delete(root);
 		return;
 	}
 	const cJSON *method = cJSON_GetObjectItemCaseSensitive(root, "method");
@@ -546,7 +560,6 @@ node_on_peer_message(struct node *n, const uint8_t *data, size_t len)
 	} else {
 		n->peer_bad++;
 	}
-	cJSON_Delete(root);
 }
 
 /* node_gossip_flush broadcasts the transactions admitted from clients since the last call, in one message. */

@@ -46,9 +46,9 @@ param_hex(const struct rpc_call *c, const char *name, int pos, uint8_t *out, siz
 	return 0;
 }
 
-/* param_tx decodes params.tx (hex of a signed transaction). */
-static int
-param_tx(const struct rpc_call *c, struct chain_tx *tx, struct ch_err *err)
+/* node_param_tx decodes params.tx (hex of a signed transaction). */
+int
+node_param_tx(const struct rpc_call *c, struct chain_tx *tx, struct ch_err *err)
 {
 	const char *s;
 	int rc = rpc_param_string(c->params, "tx", 0, true, &s, err);
@@ -107,7 +107,7 @@ m_broadcast_tx_async(struct node *n, struct node_pending *p, struct rpc_call *c)
 		fail_code(c, CH_E_NOMEM, "out of memory");
 		return;
 	}
-	if (param_tx(c, tx, &e) != 0) {
+	if (node_param_tx(c, tx, &e) != 0) {
 		fail(c, &e);
 	} else {
 		if (chain_mempool_get(n->mempool, tx->hash) == NULL) {
@@ -132,7 +132,7 @@ m_broadcast_tx_sync(struct node *n, struct node_pending *p, struct rpc_call *c)
 		fail_code(c, CH_E_NOMEM, "out of memory");
 		return;
 	}
-	if (param_tx(c, tx, &e) != 0) {
+	if (node_param_tx(c, tx, &e) != 0) {
 		fail(c, &e);
 	} else if (!known_status(n, c, tx->hash)) {
 		if (node_admit_tx(n, tx, &e) != 0) {
@@ -165,7 +165,7 @@ m_broadcast_tx_commit(struct node *n, struct node_pending *p, struct rpc_call *c
 	if (rc == 0 && (timeout < 1 || timeout > COMMIT_TIMEOUT_MAX_MS))
 		rc = ch_errf(&e, CH_E_INVALID, "params.timeout_ms must be 1..%d",
 			     COMMIT_TIMEOUT_MAX_MS);
-	if (rc != 0 || param_tx(c, tx, &e) != 0) {
+	if (rc != 0 || node_param_tx(c, tx, &e) != 0) {
 		fail(c, &e);
 	} else if (node_tx_committed(n, tx->hash, &height, &index)) {
 		known_status(n, c, tx->hash);
@@ -512,6 +512,10 @@ m_status(struct node *n, struct node_pending *p, struct rpc_call *c)
 	cJSON_AddBoolToObject(r, "view_change", pbft_in_view_change(n->pbft));
 	cJSON_AddNumberToObject(r, "stable_checkpoint", (double)pbft_stable_checkpoint(n->pbft));
 	cJSON_AddNumberToObject(r, "mempool_txs", (double)chain_mempool_count(n->mempool));
+	uint64_t hits, verified;
+	chain_sigcache_stats(n->sigcache, &hits, &verified);
+	cJSON_AddNumberToObject(r, "tx_signatures_verified", (double)verified);
+	cJSON_AddNumberToObject(r, "tx_signature_cache_hits", (double)hits);
 	cJSON_AddItemToObject(r, "peers", peers_json(n));
 	cJSON_AddNumberToObject(r, "uptime_ms", (double)(node_mono_ms() - n->started_mono_ms));
 	rpc_call_result(c, r);

@@ -101,7 +101,8 @@ node_open(struct node **out, const char *home, struct ch_err *err)
 		.ttl_ms = n->cfg.mempool_ttl_ms,
 		.max_nonce_gap = n->cfg.mempool_max_nonce_gap,
 	};
-	if ((rc = chain_mempool_new(&n->mempool, &mc)) != 0) {
+	if ((rc = chain_mempool_new(&n->mempool, &mc)) != 0 ||
+	    (rc = chain_sigcache_new(&n->sigcache, NODE_SIGCACHE_ENTRIES)) != 0) {
 		ch_errf(err, rc, "out of memory");
 		goto fail;
 	}
@@ -129,6 +130,7 @@ node_close(struct node *n)
 		cr_pubkey_free(n->pubkeys[i]);
 	ch_buf_close(&n->gossip);
 	chain_mempool_free(n->mempool);
+	chain_sigcache_free(n->sigcache);
 	chain_store_close(n->store);
 	cr_key_free(n->key);
 	node_genesis_close(&n->genesis);
@@ -149,39 +151,67 @@ reply_error(struct rpc_http_req *req, int http_status, int code, const char *msg
 	rpc_http_reply(req, http_status, NULL, body, (size_t)len);
 }
 
+/* event_discard answers a request with "shutting down" (or frees a peer message) and frees ev. */
+static void
+event_discard(struct node_event *ev, const char *why)
+{
+	if (ev->req != NULL)
+		reply_error(ev->req, 503, ch_rpc_code(CH_E_UNAVAILABLE), why);
+	else
+		free((void *)ev->body);
+	if (ev->pending != NULL) {
+		rpc_request_close(&ev->pending->rpc);
+		free(ev->pending);
+	}
+	cJSON_Delete(ev->root);
+	free(ev);
+}
+
 /*
- * enqueue hands an event to the loop (from an nng thread). It refuses
- * (false, the caller keeps ev) while the node stops, and refuses peer
- * messages beyond NODE_MAX_QUEUED_PEER_MSGS so a flood cannot grow memory.
+ * node_event_push hands an event to the loop. While the node stops it
+ * answers "shutting down" instead; peer messages beyond
+ * NODE_MAX_QUEUED_PEER_MSGS are dropped, so a flood cannot grow memory.
+ */
+void
+node_event_push(struct node *n, struct node_event *ev)
+{
+	pthread_mutex_lock(&n->mu);
+	bool queued = !n->stopping && node_queue_push(&n->queue, ev);
+	if (queued)
+		pthread_cond_signal(&n->cv);
+	else if (ev->req == NULL)
+		n->peer_dropped++;
+	pthread_mutex_unlock(&n->mu);
+	if (!queued)
+		event_discard(ev, "node is shutting down");
+}
+
+/* is_peer_txs: a peer's transaction gossip, which goes through the preparation stage. */
+static bool
+is_peer_txs(const char *body, size_t len)
+{
+	static const char head[] = "{\"jsonrpc\":\"2.0\",\"method\":\"txs\"";
+	return len >= sizeof(head) - 1 && memcmp(body, head, sizeof(head) - 1) == 0;
+}
+
+/*
+ * enqueue (on an nng thread) sends client requests and peer transaction
+ * gossip through the preparation stage, and everything else straight to
+ * the loop. False if out of memory (the caller keeps body).
  */
 static bool
 enqueue(struct node *n, const char *body, size_t len, struct rpc_http_req *req)
 {
-	struct node_event *ev = malloc(sizeof(*ev));
+	struct node_event *ev = calloc(1, sizeof(*ev));
 	if (ev == NULL)
 		return false;
-	ev->next = NULL;
 	ev->req = req;
 	ev->body = body;
 	ev->len = len;
-	pthread_mutex_lock(&n->mu);
-	bool full = req == NULL && n->queued_peer_msgs >= NODE_MAX_QUEUED_PEER_MSGS;
-	if (n->stopping || full) {
-		if (req == NULL)
-			n->peer_dropped++;
-		pthread_mutex_unlock(&n->mu);
-		free(ev);
-		return false;
-	}
-	if (req == NULL)
-		n->queued_peer_msgs++;
-	if (n->tail != NULL)
-		n->tail->next = ev;
-	else
-		n->head = ev;
-	n->tail = ev;
-	pthread_cond_signal(&n->cv);
-	pthread_mutex_unlock(&n->mu);
+	if (n->prep != NULL && (req != NULL || is_peer_txs(body, len)) &&
+	    node_prep_submit(n->prep, ev))
+		return true;
+	node_event_push(n, ev);
 	return true;
 }
 
@@ -189,8 +219,7 @@ static void
 on_http(void *arg, struct rpc_http_req *req, const char *body, size_t len)
 {
 	if (!enqueue(arg, body, len, req))
-		reply_error(req, 503, ch_rpc_code(CH_E_UNAVAILABLE),
-			    "node is shutting down or out of memory");
+		reply_error(req, 503, ch_rpc_code(CH_E_NOMEM), "node is out of memory");
 }
 
 void
@@ -226,6 +255,12 @@ node_pending_maybe_finish(struct node *n, struct node_pending *p)
 static void
 handle_event(struct node *n, struct node_event *ev)
 {
+	if (ev->pending != NULL) { /* parsed by the preparation stage */
+		node_handle_request(n, ev->pending);
+		node_pending_maybe_finish(n, ev->pending);
+		ev->pending = NULL;
+		return;
+	}
 	struct node_pending *p = calloc(1, sizeof(*p));
 	if (p == NULL) {
 		reply_error(ev->req, 503, ch_rpc_code(CH_E_NOMEM), "out of memory");
@@ -279,12 +314,10 @@ node_admit_tx(struct node *n, const struct chain_tx *tx, struct ch_err *err)
 		return ch_errf(err, CH_E_WRONG_CHAIN,
 			       "transaction is for chain \"%s\" but this node serves chain \"%s\"",
 			       tx->chain_id, n->genesis.chain_id);
-	int rc = chain_tx_verify(tx, err);
-	if (rc != 0)
-		return rc;
 	struct chain_state_reader rd = chain_store_reader(n->store);
 	struct chain_account a;
-	if ((rc = rd.get_account(rd.arg, tx->sender, &a, err)) != 0)
+	int rc = rd.get_account(rd.arg, tx->sender, &a, err);
+	if (rc != 0)
 		return rc;
 	if (tx->nonce < a.nonce)
 		return ch_errf(err, CH_E_NONCE_TOO_LOW,
@@ -295,6 +328,9 @@ node_admit_tx(struct node *n, const struct chain_tx *tx, struct ch_err *err)
 		return ch_errf(err, CH_E_INSUFFICIENT_FUNDS,
 			       "balance %" PRIu64 " is less than the amount %" PRIu64, a.balance,
 			       tx->amount);
+	/* last, as the dearest check; usually answered by the preparation stage's verdict */
+	if ((rc = chain_sigcache_verify(n->sigcache, tx, err)) != 0)
+		return rc;
 	return chain_mempool_add(n->mempool, tx, a.nonce, node_mono_ms(), err);
 }
 
@@ -518,7 +554,7 @@ wait_until(struct node *n, uint64_t deadline_ms)
 {
 	struct timespec ts = {.tv_sec = (time_t)(deadline_ms / 1000),
 			      .tv_nsec = (long)(deadline_ms % 1000) * 1000000};
-	while (n->head == NULL && !n->stopping && node_mono_ms() < deadline_ms)
+	while (n->queue.head == NULL && !n->stopping && node_mono_ms() < deadline_ms)
 		pthread_cond_timedwait(&n->cv, &n->mu, &ts);
 }
 
@@ -547,17 +583,28 @@ start_peers(struct node *n, struct ch_err *err)
 	return rc;
 }
 
+/* handle_peer handles one peer message event (and frees it). */
+static void
+handle_peer(struct node *n, struct node_event *ev)
+{
+	if (ev->root != NULL) { /* parsed by the preparation stage */
+		node_on_peer_json(n, ev->root);
+		cJSON_Delete(ev->root);
+	} else {
+		node_on_peer_message(n, (const uint8_t *)ev->body, ev->len);
+	}
+	free((void *)ev->body);
+	free(ev);
+	node_drive(n);
+}
+
 /* discard_events answers queued requests with "shutting down" and frees peer messages. */
 static void
-discard_events(struct node *n, struct node_event *evs)
+discard_events(struct node_event *evs)
 {
 	while (evs != NULL) {
 		struct node_event *next = evs->next;
-		if (evs->req != NULL)
-			reply_error(evs->req, 503, ch_rpc_code(CH_E_UNAVAILABLE), "node is shutting down");
-		else
-			free((void *)evs->body);
-		free(evs);
+		event_discard(evs, "node is shutting down");
 		evs = next;
 	}
 }
@@ -565,13 +612,18 @@ discard_events(struct node *n, struct node_event *evs)
 int
 node_run(struct node *n, struct ch_err *err)
 {
-	int rc = start_peers(n, err);
-	if (rc != 0)
+	int rc = node_prep_start(n, err);
+	if (rc != 0 || (rc = start_peers(n, err)) != 0) {
+		node_prep_stop(n->prep);
+		n->prep = NULL;
 		return rc;
+	}
 	if ((rc = rpc_http_start(&n->http, n->cfg.rpc_listen, n->cfg.rpc_max_body_bytes,
 				 n->cfg.rpc_max_inflight, on_http, n, err)) != 0) {
 		rpc_peer_stop(n->peers);
 		n->peers = NULL;
+		node_prep_stop(n->prep);
+		n->prep = NULL;
 		return rc;
 	}
 	n->started_mono_ms = node_mono_ms();
@@ -581,13 +633,11 @@ node_run(struct node *n, struct ch_err *err)
 		uint64_t deadline = next_deadline(n);
 		pthread_mutex_lock(&n->mu);
 		wait_until(n, deadline);
-		struct node_event *evs = n->head;
-		n->head = n->tail = NULL;
-		n->queued_peer_msgs = 0;
 		bool stop = n->stopping || n->fatal;
+		struct node_event *evs = node_queue_take_all(&n->queue);
 		pthread_mutex_unlock(&n->mu);
 		if (stop) {
-			discard_events(n, evs);
+			discard_events(evs);
 			break;
 		}
 		uint64_t height = n->tip.height;
@@ -595,13 +645,12 @@ node_run(struct node *n, struct ch_err *err)
 			struct node_event *next = evs->next;
 			if (evs->req != NULL) {
 				handle_event(n, evs);
+				free(evs);
+				node_drive(n);
 			} else {
-				node_on_peer_message(n, (const uint8_t *)evs->body, evs->len);
-				free((void *)evs->body);
+				handle_peer(n, evs);
 			}
-			free(evs);
 			evs = next;
-			node_drive(n);
 		}
 		uint64_t now = node_mono_ms();
 		pbft_set_pending(n->pbft, has_ready_tx(n), now);
@@ -621,10 +670,9 @@ node_run(struct node *n, struct ch_err *err)
 			rc = ch_errf(err, CH_E_DB, "storage failure; see the log");
 			pthread_mutex_lock(&n->mu);
 			n->stopping = true;
-			evs = n->head;
-			n->head = n->tail = NULL;
+			evs = node_queue_take_all(&n->queue);
 			pthread_mutex_unlock(&n->mu);
-			discard_events(n, evs);
+			discard_events(evs);
 			break;
 		}
 	}
@@ -633,6 +681,13 @@ node_run(struct node *n, struct ch_err *err)
 	n->http = NULL;
 	rpc_peer_stop(n->peers);
 	n->peers = NULL;
+	/* the workers finish what they hold; the loop is gone, so it is answered "shutting down" */
+	node_prep_stop(n->prep);
+	n->prep = NULL;
+	pthread_mutex_lock(&n->mu);
+	struct node_event *left = node_queue_take_all(&n->queue);
+	pthread_mutex_unlock(&n->mu);
+	discard_events(left);
 	log_info("stopped at height %" PRIu64, n->tip.height);
 	return rc;
 }

@@ -15,6 +15,7 @@
 
 #include "chain/block.h"
 #include "chain/mempool.h"
+#include "chain/sigcache.h"
 #include "chain/state.h"
 #include "chain/store.h"
 #include "chain/tx.h"
@@ -28,13 +29,33 @@
 /* Peer messages waiting for the loop beyond this many are dropped (and counted). */
 #define NODE_MAX_QUEUED_PEER_MSGS 20000
 
+/* Signature verdicts remembered: several blocks' worth of transactions. */
+#define NODE_SIGCACHE_ENTRIES (1u << 17)
+
 /* An HTTP request or a peer message queued for the loop. */
 struct node_event {
 	struct node_event *next;
 	struct rpc_http_req *req; /* NULL for a peer message */
 	const char *body;         /* owned by req, or by the event for a peer message */
 	size_t len;
+	struct node_pending *pending; /* set by the preparation stage: the parsed request */
+	cJSON *root;                  /* set by the preparation stage: the parsed peer message */
 };
+
+/*
+ * A queue of events, under its owner's lock. Peer messages beyond
+ * NODE_MAX_QUEUED_PEER_MSGS are refused, so a flood cannot grow memory;
+ * client requests are bounded by the HTTP server's in-flight limit.
+ */
+struct node_queue {
+	struct node_event *head, *tail;
+	size_t peer_msgs;
+};
+
+/* queue.c: push (false: refused, the caller keeps ev), pop one, or take the whole list. */
+bool node_queue_push(struct node_queue *q, struct node_event *ev);
+struct node_event *node_queue_pop(struct node_queue *q);
+struct node_event *node_queue_take_all(struct node_queue *q);
 
 /*
  * A JSON-RPC request being answered. Calls that wait for a commit
@@ -72,6 +93,8 @@ struct node {
 	int validator_index; /* -1 if this node is not a validator */
 	struct chain_store *store;
 	struct chain_mempool *mempool;
+	struct chain_sigcache *sigcache; /* shared with the preparation threads */
+	struct node_prep *prep;
 	struct rpc_http_server *http;
 	struct chain_tip tip;
 	uint64_t view;
@@ -96,7 +119,6 @@ struct node {
 	uint64_t peer_bad;     /* undecodable peer messages */
 	uint64_t peer_bad_sig; /* consensus messages from unknown keys or with bad signatures */
 	uint64_t peer_dropped;
-	size_t queued_peer_msgs;
 	uint64_t last_status_ms;
 	bool ready; /* cached: the mempool holds a transaction for the next block */
 	size_t ready_count;
@@ -109,9 +131,21 @@ struct node {
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct node_event *head, *tail;
+	struct node_queue queue;
 	bool stopping;
 };
+
+/* node.c: hand an event to the loop (any thread); answers "shutting down" when stopping. */
+void node_event_push(struct node *n, struct node_event *ev);
+
+/* prep.c: the worker threads that parse requests and check signatures before the loop. */
+struct node_prep;
+int node_prep_start(struct node *n, struct ch_err *err);
+void node_prep_stop(struct node_prep *q); /* q may be NULL */
+bool node_prep_submit(struct node_prep *q, struct node_event *ev);
+
+/* methods.c: decode params.tx (hex of a signed transaction); any thread. */
+int node_param_tx(const struct rpc_call *c, struct chain_tx *tx, struct ch_err *err);
 
 /* methods.c: answer every call of a parsed request (loop thread). */
 void node_handle_request(struct node *n, struct node_pending *p);
@@ -150,6 +184,8 @@ int node_consensus_open(struct node *n, struct ch_err *err);
 void node_consensus_close(struct node *n);
 void node_drive(struct node *n);
 void node_on_peer_message(struct node *n, const uint8_t *data, size_t len);
+void node_on_peer_json(struct node *n, const cJSON *root);
+int node_peer_tx_decode(const cJSON *hex, struct chain_tx *tx); /* any thread */
 void node_gossip_add(struct node *n, const struct chain_tx *tx);
 void node_gossip_flush(struct node *n);
 void node_send_status(struct node *n);

@@ -20,6 +20,7 @@ node_testnet_defaults(struct node_testnet_opts *o)
 	o->accounts = 10;
 	o->balance = 1000000000;
 	o->chain_id = "chaind-testnet";
+	o->block_interval_ms = -1;
 }
 
 bool
@@ -78,6 +79,8 @@ node_testnet(const struct node_testnet_opts *o, bool quiet, struct ch_err *err)
 	snprintf(g.chain_id, sizeof(g.chain_id), "%s", o->chain_id);
 	g.genesis_time_ms = node_now_ms();
 	node_params_default(&g.params);
+	if (o->block_interval_ms >= 0)
+		g.params.block_interval_ms = (uint32_t)o->block_interval_ms;
 	g.nvalidators = o->validators;
 	for (unsigned i = 0; i < o->validators; i++) {
 		struct node_config c;
@@ -136,9 +139,11 @@ out:
 static void
 testnet_usage(FILE *f)
 {
+	struct node_params def;
+	node_params_default(&def);
 	fprintf(f,
 		"usage: chaind testnet --validators N --dir DIR [--base-port B] [--accounts M]\n"
-		"                      [--balance X] [--chain-id ID]\n"
+		"                      [--balance X] [--chain-id ID] [--block-interval-ms T]\n"
 		"Writes DIR/genesis.json, DIR/nodeI/ (config.json, validator.pem) and\n"
 		"DIR/accounts/accountJ.pem (funded). Node i listens for peers on\n"
 		"tcp://127.0.0.1:(B+2i) and serves JSON-RPC on http://127.0.0.1:(B+2i+1).\n"
@@ -147,7 +152,9 @@ testnet_usage(FILE *f)
 		"  --base-port B    first port (default 26600)\n"
 		"  --accounts M     funded accounts (default 10)\n"
 		"  --balance X      balance of each funded account (default 1000000000)\n"
-		"  --chain-id ID    chain id (default chaind-testnet)\n");
+		"  --chain-id ID    chain id (default chaind-testnet)\n"
+		"  --block-interval-ms T  least time between two blocks' proposals (genesis\n"
+		"                   parameter block_interval_ms; default %u)\n", def.block_interval_ms);
 }
 
 int
@@ -187,6 +194,10 @@ node_cmd_testnet(int argc, char **argv)
 			o.balance = x;
 		} else if (strcmp(a, "--chain-id") == 0) {
 			o.chain_id = v;
+		} else if (strcmp(a, "--block-interval-ms") == 0) {
+			if (!node_parse_uint(a, v, 0, 60000, &x))
+				return 2;
+			o.block_interval_ms = (int64_t)x;
 		} else {
 			fprintf(stderr, "chaind testnet: unknown option %s (see --help)\n", a);
 			return 2;

@@ -1,0 +1,42 @@
+/* The event queues of the loop and of the preparation stage. */
+#include "node/node_internal.h"
+
+bool
+node_queue_push(struct node_queue *q, struct node_event *ev)
+{
+	if (ev->req == NULL && q->peer_msgs >= NODE_MAX_QUEUED_PEER_MSGS)
+		return false;
+	if (ev->req == NULL)
+		q->peer_msgs++;
+	ev->next = NULL;
+	if (q->tail != NULL)
+		q->tail->next = ev;
+	else
+		q->head = ev;
+	q->tail = ev;
+	return true;
+}
+
+struct node_event *
+node_queue_pop(struct node_queue *q)
+{
+	struct node_event *ev = q->head;
+	if (ev == NULL)
+		return NULL;
+	q->head = ev->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	if (ev->req == NULL)
+		q->peer_msgs--;
+	ev->next = NULL;
+	return ev;
+}
+
+struct node_event *
+node_queue_take_all(struct node_queue *q)
+{
+	struct node_event *evs = q->head;
+	q->head = q->tail = NULL;
+	q->peer_msgs = 0;
+	return evs;
+}
