@@ -96,18 +96,37 @@ known_status(struct node *n, struct rpc_call *c, const uint8_t hash[CR_HASH_LEN]
 	return true;
 }
 
+/*
+ * call_tx returns c's transaction (caller frees): the one the preparation
+ * stage decoded, or decoded now; NULL with the error in err.
+ */
+static struct chain_tx *
+call_tx(struct node_pending *p, struct rpc_call *c, struct ch_err *err)
+{
+	size_t i = (size_t)(c - p->rpc.calls);
+	struct chain_tx *tx;
+	if (p->txs != NULL && (tx = p->txs[i]) != NULL) {
+		p->txs[i] = NULL;
+		return tx;
+	}
+	if ((tx = malloc(sizeof(*tx))) == NULL) {
+		ch_errf(err, CH_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	if (node_param_tx(c, tx, err) != 0) {
+		free(tx);
+		return NULL;
+	}
+	return tx;
+}
+
 static void
 m_broadcast_tx_async(struct node *n, struct node_pending *p, struct rpc_call *c)
 {
-	(void)p;
-	struct chain_tx *tx = malloc(sizeof(*tx));
 	struct ch_err e;
 	ch_err_clear(&e);
+	struct chain_tx *tx = call_tx(p, c, &e);
 	if (tx == NULL) {
-		fail_code(c, CH_E_NOMEM, "out of memory");
-		return;
-	}
-	if (node_param_tx(c, tx, &e) != 0) {
 		fail(c, &e);
 	} else {
 		if (chain_mempool_get(n->mempool, tx->hash) == NULL) {
@@ -124,15 +143,10 @@ m_broadcast_tx_async(struct node *n, struct node_pending *p, struct rpc_call *c)
 static void
 m_broadcast_tx_sync(struct node *n, struct node_pending *p, struct rpc_call *c)
 {
-	(void)p;
-	struct chain_tx *tx = malloc(sizeof(*tx));
 	struct ch_err e;
 	ch_err_clear(&e);
+	struct chain_tx *tx = call_tx(p, c, &e);
 	if (tx == NULL) {
-		fail_code(c, CH_E_NOMEM, "out of memory");
-		return;
-	}
-	if (node_param_tx(c, tx, &e) != 0) {
 		fail(c, &e);
 	} else if (!known_status(n, c, tx->hash)) {
 		if (node_admit_tx(n, tx, &e) != 0) {
@@ -150,22 +164,18 @@ m_broadcast_tx_sync(struct node *n, struct node_pending *p, struct rpc_call *c)
 static void
 m_broadcast_tx_commit(struct node *n, struct node_pending *p, struct rpc_call *c)
 {
-	struct chain_tx *tx = malloc(sizeof(*tx));
+	struct chain_tx *tx = NULL;
 	struct ch_err e;
 	uint64_t timeout = n->cfg.commit_timeout_ms, height;
 	uint32_t index;
 	ch_err_clear(&e);
-	if (tx == NULL) {
-		fail_code(c, CH_E_NOMEM, "out of memory");
-		return;
-	}
 	int rc = rpc_param_u64(c->params, "timeout_ms", 1, false, &timeout, &e);
 	if (rc == CH_E_NOT_FOUND)
 		rc = 0;
 	if (rc == 0 && (timeout < 1 || timeout > COMMIT_TIMEOUT_MAX_MS))
 		rc = ch_errf(&e, CH_E_INVALID, "params.timeout_ms must be 1..%d",
 			     COMMIT_TIMEOUT_MAX_MS);
-	if (rc != 0 || node_param_tx(c, tx, &e) != 0) {
+	if (rc != 0 || (tx = call_tx(p, c, &e)) == NULL) {
 		fail(c, &e);
 	} else if (node_tx_committed(n, tx->hash, &height, &index)) {
 		known_status(n, c, tx->hash);

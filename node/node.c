@@ -159,10 +159,8 @@ event_discard(struct node_event *ev, const char *why)
 		reply_error(ev->req, 503, ch_rpc_code(CH_E_UNAVAILABLE), why);
 	else
 		free((void *)ev->body);
-	if (ev->pending != NULL) {
-		rpc_request_close(&ev->pending->rpc);
-		free(ev->pending);
-	}
+	if (ev->pending != NULL)
+		node_pending_free(ev->pending);
 	cJSON_Delete(ev->root);
 	free(ev);
 }
@@ -248,6 +246,15 @@ node_pending_maybe_finish(struct node *n, struct node_pending *p)
 	else
 		rpc_http_reply(p->req, 200, NULL, body, len);
 	free(body);
+	node_pending_free(p);
+}
+
+void
+node_pending_free(struct node_pending *p)
+{
+	for (size_t i = 0; p->txs != NULL && i < p->rpc.ncalls; i++)
+		free(p->txs[i]);
+	free(p->txs);
 	rpc_request_close(&p->rpc);
 	free(p);
 }

@@ -65,6 +65,7 @@ struct node_event *node_queue_take_all(struct node_queue *q);
 struct node_pending {
 	struct rpc_http_req *req;
 	struct rpc_request rpc;
+	struct chain_tx **txs; /* per call, or NULL: transactions the preparation stage decoded */
 	size_t waiting;
 };
 
@@ -149,6 +150,9 @@ int node_param_tx(const struct rpc_call *c, struct chain_tx *tx, struct ch_err *
 
 /* methods.c: answer every call of a parsed request (loop thread). */
 void node_handle_request(struct node *n, struct node_pending *p);
+
+/* node.c: free p and everything it holds (after its reply is sent). */
+void node_pending_free(struct node_pending *p);
 
 /* node.c: finish p if nothing waits any more (render, reply, free). */
 void node_pending_maybe_finish(struct node *n, struct node_pending *p);

@@ -1,8 +1,8 @@
 /*
  * The preparation stage: worker threads that do the stateless half of
  * admitting transactions before the loop thread sees them. For a client
- * request they parse the JSON-RPC body and check the signature of every
- * transaction it submits; for a peer's "txs" message they parse it and
+ * request they parse the JSON-RPC body, decode every transaction it
+ * submits (handed to the loop with the request) and check its signature; for a peer's "txs" message they parse it and
  * check every transaction. Verdicts land in the node's signature cache
  * (chain/sigcache.h), so the loop thread, and later block validation, find
  * them there instead of verifying again. Consensus messages skip this
@@ -25,17 +25,26 @@ struct node_prep {
 	bool stopping;
 };
 
+/* check_request decodes and verifies the transactions a request submits, keeping them in p->txs. */
 static void
 check_request(struct node *n, struct node_pending *p)
 {
-	struct chain_tx *tx = malloc(sizeof(*tx));
-	for (size_t i = 0; tx != NULL && i < p->rpc.ncalls; i++) {
+	for (size_t i = 0; i < p->rpc.ncalls; i++) {
 		const struct rpc_call *c = &p->rpc.calls[i];
-		if (c->method != NULL && strncmp(c->method, "broadcast_tx_", 13) == 0 &&
-		    node_param_tx(c, tx, NULL) == 0)
-			(void)chain_sigcache_verify(n->sigcache, tx, NULL);
+		if (c->method == NULL || strncmp(c->method, "broadcast_tx_", 13) != 0)
+			continue;
+		if (p->txs == NULL && (p->txs = calloc(p->rpc.ncalls, sizeof(*p->txs))) == NULL)
+			return;
+		struct chain_tx *tx = malloc(sizeof(*tx));
+		if (tx == NULL)
+			return;
+		if (node_param_tx(c, tx, NULL) != 0) {
+			free(tx); /* the loop decodes it again to answer with the error */
+			continue;
+		}
+		(void)chain_sigcache_verify(n->sigcache, tx, NULL);
+		p->txs[i] = tx;
 	}
-	free(tx);
 }
 
 static void

@@ -60,6 +60,23 @@ fi
 # (the bracket keeps pgrep from matching its own command line)
 check "no validator left running" bash -c "! pgrep -f '[c]haind start --home $E2E_TMP/closed/net' >/dev/null"
 
+# --attach: a network the user started; chain-bench finds the validators'
+# processes for CPU and RSS, continues every account's nonce, and leaves the
+# validators running.
+"$CHAIND" testnet --validators 4 --dir "$E2E_TMP/net" --base-port "$BASE_PORT" --accounts 20 >/dev/null
+for i in 0 1 2 3; do start_node "$i"; done
+for i in 0 1 2 3; do wait_ready "$i"; done
+for run in 1 2; do
+  "$BENCH" --attach "$E2E_TMP/net" --duration 2 --rate 100 --clients 2 --out "$E2E_TMP/attach$run" \
+    >"$E2E_TMP/attach$run.out" 2>"$E2E_TMP/attach$run.err"
+  check_eq "attach run $run: exits 0" "$?" 0
+  check "attach run $run: committed" positive "$(field attach$run .committed)"
+  check_eq "attach run $run: nothing lost" "$(field attach$run .lost)" 0
+  check "attach run $run: found the validators' processes" positive \
+    "$(field attach$run '[.validators[].peak_rss_mb] | min')"
+done
+check "attach: validators still running" kill -0 "$NODE_PID_0" "$NODE_PID_3"
+
 "$BENCH" --rate fast >/dev/null 2>"$E2E_TMP/usage.err"
 check_eq "bad --rate: exit 2" "$?" 2
 check "bad --rate: says what is expected" grep -q "max, closed or sweep" "$E2E_TMP/usage.err"
