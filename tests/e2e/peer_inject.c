@@ -1,0 +1,186 @@
+/*
+ * peer-inject: a hostile "validator" for the end-to-end tests. It dials a
+ * validator's peer address (nng PUSH, as real validators do) and sends
+ * COUNT messages of one kind:
+ *   junk        random bytes, not JSON
+ *   badjson     JSON-RPC objects with unknown methods and wrong types
+ *   garbled     a "consensus" envelope whose payload does not decode
+ *   forged      PREPAREs claiming to come from validator FROM, signed with a
+ *               key that is not FROM's
+ *   badtx       "txs" gossip of transfers from KEYFILE's account, with nonces
+ *               NONCE, NONCE+1, ..., whose signature does not verify
+ *   oversized   messages of SIZE bytes (beyond the node's limit)
+ * Usage: peer-inject URL KIND COUNT [FROM|SIZE|NONCE] [CHAIN_ID] [KEYFILE]
+ * Exit status: 0 if every message was handed to nng, 1 otherwise.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/pipeline0/push.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "chain/tx.h"
+#include "common/buf.h"
+#include "crypto/crypto.h"
+#include "pbft/pbft.h"
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t
+rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void
+fill(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)rng();
+}
+
+/* consensus wraps an encoded pbft message in the peer protocol's envelope. */
+static void
+consensus(struct ch_buf *out, const uint8_t *enc, size_t len)
+{
+	static const char head[] = "{\"jsonrpc\":\"2.0\",\"method\":\"consensus\",\"params\":{\"msg\":\"";
+	char *b64 = malloc(4 * ((len + 2) / 3) + 1);
+	if (b64 == NULL)
+		abort();
+	cr_base64_encode(enc, len, b64);
+	ch_buf_put(out, head, sizeof(head) - 1);
+	ch_buf_put(out, b64, strlen(b64));
+	ch_buf_put(out, "\"}}", 3);
+	free(b64);
+}
+
+static void
+forged(struct ch_buf *out, const struct cr_key *key, uint32_t from, uint64_t i)
+{
+	struct pbft_msg m;
+	struct ch_buf sb, enc;
+	uint8_t d[CR_HASH_LEN];
+	memset(&m, 0, sizeof(m));
+	m.type = PBFT_PREPARE;
+	m.from = from;
+	m.view = 0;
+	m.height = 1 + i;
+	fill(m.digest, sizeof(m.digest));
+	ch_buf_init(&sb);
+	ch_buf_init(&enc);
+	pbft_msg_signed_bytes(&m, &sb);
+	cr_sha256(sb.data, sb.len, d);
+	if (cr_sign(key, d, m.sig, NULL) != 0)
+		abort();
+	pbft_msg_encode(&m, &enc);
+	consensus(out, enc.data, enc.len);
+	ch_buf_close(&sb);
+	ch_buf_close(&enc);
+}
+
+static void
+badtx(struct ch_buf *out, const struct cr_key *key, const char *chain_id, uint64_t nonce)
+{
+	static const char head[] = "{\"jsonrpc\":\"2.0\",\"method\":\"txs\",\"params\":{\"txs\":[\"";
+	struct chain_tx tx;
+	struct ch_buf enc;
+	memset(&tx, 0, sizeof(tx));
+	snprintf(tx.chain_id, sizeof(tx.chain_id), "%s", chain_id);
+	tx.type = CHAIN_TX_TRANSFER;
+	tx.nonce = nonce;
+	tx.amount = 1;
+	fill(tx.to, sizeof(tx.to));
+	if (chain_tx_sign(&tx, key, NULL) != 0)
+		abort();
+	tx.amount = 2; /* after signing: the signature no longer matches */
+	ch_buf_init(&enc);
+	chain_tx_encode(&tx, &enc);
+	char *hex = malloc(2 * enc.len + 1);
+	if (hex == NULL)
+		abort();
+	cr_hex_encode(enc.data, enc.len, hex);
+	ch_buf_put(out, head, sizeof(head) - 1);
+	ch_buf_put(out, hex, strlen(hex));
+	ch_buf_put(out, "\"]}}", 4);
+	free(hex);
+	ch_buf_close(&enc);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 4) {
+		fprintf(stderr, "usage: peer-inject URL junk|badjson|garbled|forged|badtx|oversized "
+				"COUNT [FROM|SIZE|NONCE] [CHAIN_ID] [KEYFILE]\n");
+		return 2;
+	}
+	const char *url = argv[1], *kind = argv[2];
+	long count = atol(argv[3]), arg = argc > 4 ? atol(argv[4]) : 1;
+	const char *chain_id = argc > 5 ? argv[5] : "chaind-testnet";
+	struct cr_key *key = NULL;
+	nng_socket s;
+	int rv;
+	if (argc > 6 ? cr_key_load_pem(&key, argv[6], NULL) != 0 : cr_key_generate(&key, NULL) != 0)
+		return 1;
+	rng_state ^= (uint64_t)time(NULL);
+	if ((rv = nng_push0_open(&s)) != 0 || (rv = nng_dial(s, url, NULL, 0)) != 0) {
+		fprintf(stderr, "peer-inject: cannot dial %s: %s\n", url, nng_strerror(rv));
+		return 1;
+	}
+	nng_setopt_ms(s, NNG_OPT_SENDTIMEO, 5000);
+	int failed = 0;
+	for (long i = 0; i < count; i++) {
+		struct ch_buf m;
+		ch_buf_init(&m);
+		if (strcmp(kind, "junk") == 0) {
+			uint8_t b[256];
+			size_t n = 1 + rng() % sizeof(b);
+			fill(b, n);
+			ch_buf_put(&m, b, n);
+		} else if (strcmp(kind, "badjson") == 0) {
+			static const char *const bodies[] = {
+				"{\"jsonrpc\":\"2.0\",\"method\":\"no_such_method\",\"params\":{}}",
+				"{\"jsonrpc\":\"2.0\",\"method\":\"status\",\"params\":{\"from\":\"x\"}}",
+				"{\"jsonrpc\":\"2.0\",\"method\":\"txs\",\"params\":{\"txs\":\"nope\"}}",
+				"{\"jsonrpc\":\"2.0\",\"method\":\"get_blocks\",\"params\":{\"from\":-1}}",
+				"[1,2,3]",
+				"{\"jsonrpc\":\"2.0\",\"method\":\"consensus\",\"params\":{\"msg\":42}}",
+			};
+			const char *b = bodies[i % (sizeof(bodies) / sizeof(bodies[0]))];
+			ch_buf_put(&m, b, strlen(b));
+		} else if (strcmp(kind, "garbled") == 0) {
+			uint8_t b[200];
+			fill(b, sizeof(b));
+			consensus(&m, b, sizeof(b));
+		} else if (strcmp(kind, "forged") == 0) {
+			forged(&m, key, (uint32_t)arg, (uint64_t)i);
+		} else if (strcmp(kind, "badtx") == 0) {
+			badtx(&m, key, chain_id, (uint64_t)(arg + i));
+		} else if (strcmp(kind, "oversized") == 0) {
+			uint8_t *b = malloc((size_t)arg);
+			if (b == NULL)
+				abort();
+			memset(b, '{', (size_t)arg);
+			ch_buf_put(&m, b, (size_t)arg);
+			free(b);
+		} else {
+			fprintf(stderr, "peer-inject: unknown kind %s\n", kind);
+			return 2;
+		}
+		if (!ch_buf_ok(&m) || nng_send(s, m.data, m.len, 0) != 0)
+			failed++;
+		ch_buf_close(&m);
+	}
+	nng_msleep(300); /* let the queue drain before closing */
+	nng_close(s);
+	cr_key_free(key);
+	if (failed > 0)
+		fprintf(stderr, "peer-inject: %d of %ld messages not sent\n", failed, count);
+	return failed > 0;
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Hostile input on the peer port: a process that is not a validator dials
+# node 0's peer address and sends junk, malformed JSON-RPC, undecodable
+# consensus payloads, PREPAREs forged in another validator's name, gossip of
+# transactions with bad signatures, oversized messages and a flood. Node 0
+# counts what it rejected (net_info), admits nothing, keeps the same chain as
+# the others and goes on committing.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+e2e_init "${1:-build}"
+INJECT="$BUILD/peer-inject"
+NET="$E2E_TMP/net"
+"$CHAIND" testnet --validators 4 --dir "$NET" --base-port "$BASE_PORT" --accounts 2 >/dev/null
+for i in 0 1 2 3; do start_node "$i"; done
+for i in 0 1 2 3; do wait_ready "$i"; done
+P2P="tcp://127.0.0.1:$BASE_PORT"
+W() { "$WALLET" --node "$(rpc_url 0)" "$@"; }
+TO=$(W address --key "$NET/accounts/account1.pem")
+transfer() { W transfer --key "$NET/accounts/account0.pem" --to "$TO" --amount 1 --wait --timeout-ms 20000 >/dev/null; }
+counter() { rpc net_info null 0 | jq -r ".result.$1"; }
+# wait_counter NAME MIN: wait (at most 20 s) until node 0's counter reaches MIN.
+wait_counter() {
+  local i
+  for i in $(seq 1 200); do
+    [ "$(counter "$1")" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+check "a transfer commits before the attack" transfer
+height0=$(rpc status null 0 | jq -r .result.height)
+rejected0=$(counter peer_messages_rejected)
+badsig0=$(counter peer_messages_bad_signature)
+
+check "junk: sent" "$INJECT" "$P2P" junk 200
+check "junk: 200 counted as rejected" wait_counter peer_messages_rejected $((rejected0 + 200))
+check "malformed JSON-RPC: sent" "$INJECT" "$P2P" badjson 60
+check "undecodable consensus payloads: sent" "$INJECT" "$P2P" garbled 50
+check "malformed and undecodable: counted as rejected" \
+  wait_counter peer_messages_rejected $((rejected0 + 200 + 50))
+check "forged PREPAREs in validator 1's name: sent" "$INJECT" "$P2P" forged 100 1
+check "forged: 100 counted as bad signatures" wait_counter peer_messages_bad_signature $((badsig0 + 100))
+rejected1=$(counter peer_messages_rejected)
+check "PREPAREs from a validator index that does not exist: sent" "$INJECT" "$P2P" forged 20 7
+check "unknown validator index: 20 counted as rejected" wait_counter peer_messages_rejected $((rejected1 + 20))
+# Transfers from a funded account at its next nonces, so that only the
+# signature is wrong: the node must check it, and admit none.
+nonce=$(rpc account "{\"address\":\"$(W address --key "$NET/accounts/account0.pem")\"}" 0 | jq -r .result.nonce)
+verified0=$(rpc status null 0 | jq -r .result.tx_signatures_verified)
+check "gossip of funded transfers with bad signatures: sent" \
+  "$INJECT" "$P2P" badtx 100 "$nonce" chaind-testnet "$NET/accounts/account0.pem"
+verified_all() { [ "$(rpc status null 0 | jq -r .result.tx_signatures_verified)" -ge $((verified0 + 100)) ]; }
+for i in $(seq 1 100); do verified_all && break; sleep 0.1; done
+check "bad-signature transactions: all 100 checked" verified_all
+check_eq "bad-signature transactions: none admitted" "$(rpc num_unconfirmed_txs null 0 | jq -r .result.count)" 0
+check "oversized messages (16 MiB): sent" "$INJECT" "$P2P" oversized 3 16777216
+check "a flood of 20000 junk messages: sent" "$INJECT" "$P2P" junk 20000
+check "node 0 answers during the attack" wait_ready 0
+
+# The chain goes on, and node 0 agrees with the others.
+check "a transfer commits after the attack" transfer
+for i in $(seq 1 100); do
+  h=$(rpc status null 0 | jq -r .result.height)
+  [ "$h" -gt "$height0" ] && break
+  sleep 0.1
+done
+check "node 0's height grew" test "$h" -gt "$height0"
+sleep 1
+h=$(rpc status null 3 | jq -r .result.height)
+for i in 0 1 2; do
+  for k in $(seq 1 100); do
+    [ "$(rpc status null "$i" | jq -r .result.height)" -ge "$h" ] && break
+    sleep 0.1
+  done
+done
+hash() { rpc block "{\"height\":$h}" "$1" | jq -r .result.hash; }
+want=$(hash 3)
+for i in 0 1 2; do check_eq "node $i has node 3's block at height $h" "$(hash "$i")" "$want"; done
+check_eq "no view change was caused" "$(rpc status null 0 | jq -r .result.view)" 0
+e2e_done
