@@ -2,6 +2,7 @@
 
 #include "chain/block.h"
 #include "test.h"
+#include "test_p256.h"
 
 #define NKEYS 4
 
@@ -485,22 +486,6 @@ test_cert_roundtrip(void)
 	ch_buf_close(&again);
 	free(c);
 	free(d);
-}
-
-/* high_s replaces s with n - s: the malleable twin of a valid signature. */
-static void
-high_s(uint8_t sig[64])
-{
-	static const uint8_t order[32] = {
-		0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17,
-		0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
-	unsigned borrow = 0;
-	for (int i = 31; i >= 0; i--) {
-		unsigned d = (unsigned)order[i] - sig[32 + i] - borrow;
-		borrow = d > 0xff;
-		sig[32 + i] = (uint8_t)d;
-	}
 }
 
 /* expect_verify: chain_cert_verify returns code, with what (if any) in the message. */
