@@ -9,14 +9,25 @@
  *               key that is not FROM's
  *   badtx       "txs" gossip of transfers from KEYFILE's account, with nonces
  *               NONCE, NONCE+1, ..., whose signature does not verify
- *   oversized   messages of SIZE bytes (beyond the node's limit)
+ *   oversized   messages of SIZE bytes (beyond the node's limit), each on a
+ *               raw TCP connection that speaks the SP handshake and then
+ *               announces SIZE bytes: the node must close the connection
  * Usage: peer-inject URL KIND COUNT [FROM|SIZE|NONCE] [CHAIN_ID] [KEYFILE]
- * Exit status: 0 if every message was handed to nng, 1 otherwise.
+ * Exit status: 0 if every message was handed to nng (oversized: every
+ * connection was closed by the node), 1 otherwise. A run that has not ended
+ * after 120 s stops with status 3.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/pipeline0/push.h>
@@ -112,6 +123,68 @@ badtx(struct ch_buf *out, const struct cr_key *key, const char *chain_id, uint64
 	ch_buf_close(&enc);
 }
 
+/*
+ * oversized sends one message of `size` bytes to the host:port of a
+ * tcp://127.0.0.1:PORT url on a raw TCP connection: the SP header of a PUSH
+ * peer, a 64-bit length, then payload until the node hangs up. It returns 0
+ * if the node closed the connection (before or after the payload ended).
+ */
+static int
+oversized(const char *url, size_t size)
+{
+	const char *colon = strrchr(url, ':');
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)(colon ? atoi(colon + 1) : 0));
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct timeval tv = {.tv_sec = 10};
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "peer-inject: cannot connect to %s: %s\n", url, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* SP over TCP: 0, 'S', 'P', version 0, protocol 0x50 (push), 2 reserved. */
+	uint8_t head[16] = {0, 'S', 'P', 0, 0, 0x50, 0, 0};
+	for (int i = 0; i < 8; i++)
+		head[8 + i] = (uint8_t)((uint64_t)size >> (56 - 8 * i));
+	static uint8_t chunk[65536];
+	memset(chunk, '{', sizeof(chunk));
+	int closed = send(fd, head, sizeof(head), MSG_NOSIGNAL) != (ssize_t)sizeof(head);
+	for (size_t sent = 0; !closed && sent < size;) {
+		size_t n = size - sent < sizeof(chunk) ? size - sent : sizeof(chunk);
+		ssize_t w = send(fd, chunk, n, MSG_NOSIGNAL);
+		if (w <= 0)
+			closed = errno == EPIPE || errno == ECONNRESET || w == 0 ? 1 : -1;
+		else
+			sent += (size_t)w;
+	}
+	if (!closed) { /* all written: the node must still hang up, not wait */
+		uint8_t b[64];
+		ssize_t r;
+		while ((r = recv(fd, b, sizeof(b), 0)) > 0)
+			;
+		closed = r == 0 || errno == ECONNRESET ? 1 : -1;
+	}
+	if (closed != 1)
+		fprintf(stderr, "peer-inject: the node did not close the connection: %s\n",
+			strerror(errno));
+	close(fd);
+	return closed == 1 ? 0 : -1;
+}
+
+static void
+watchdog(int sig)
+{
+	(void)sig;
+	static const char msg[] = "peer-inject: still running after 120 s, giving up\n";
+	ssize_t r = write(2, msg, sizeof(msg) - 1);
+	(void)r;
+	_exit(3);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -122,6 +195,14 @@ main(int argc, char **argv)
 	}
 	const char *url = argv[1], *kind = argv[2];
 	long count = atol(argv[3]), arg = argc > 4 ? atol(argv[4]) : 1;
+	signal(SIGALRM, watchdog);
+	alarm(120);
+	if (strcmp(kind, "oversized") == 0) {
+		int failed = 0;
+		for (long i = 0; i < count; i++)
+			failed += oversized(url, (size_t)arg) != 0;
+		return failed > 0;
+	}
 	const char *chain_id = argc > 5 ? argv[5] : "chaind-testnet";
 	struct cr_key *key = NULL;
 	nng_socket s;
@@ -162,13 +243,6 @@ main(int argc, char **argv)
 			forged(&m, key, (uint32_t)arg, (uint64_t)i);
 		} else if (strcmp(kind, "badtx") == 0) {
 			badtx(&m, key, chain_id, (uint64_t)(arg + i));
-		} else if (strcmp(kind, "oversized") == 0) {
-			uint8_t *b = malloc((size_t)arg);
-			if (b == NULL)
-				abort();
-			memset(b, '{', (size_t)arg);
-			ch_buf_put(&m, b, (size_t)arg);
-			free(b);
 		} else {
 			fprintf(stderr, "peer-inject: unknown kind %s\n", kind);
 			return 2;
