@@ -14,6 +14,15 @@ e2e_init() {
   trap e2e_cleanup EXIT
   # A port range of our own: base in 20000..44000, even.
   BASE_PORT=$(( 20000 + (RANDOM % 12000) * 2 ))
+  FAULT_FILE="$BUILD/faults/$(basename "$0" .sh).tsv"
+  mkdir -p "$BUILD/faults"
+  : >"$FAULT_FILE"
+}
+
+# fault_record FAULT TIMES SAFETY_VIOLATIONS ACKED_LOST OUTCOME: one row of
+# the fault table (scripts/fault-table renders $BUILD/faults/*.tsv).
+fault_record() {
+  printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$FAULT_FILE"
 }
 
 e2e_cleanup() {
@@ -88,6 +97,14 @@ kill_node() {
   local pid_var="NODE_PID_$1"
   kill "-$2" "${!pid_var}" 2>/dev/null || true
   wait "${!pid_var}" 2>/dev/null || true
+}
+
+# stop_node I: stop node I with SIGTERM and return its exit status, which is
+# 0 only for a clean shutdown (under ASan also: LeakSanitizer found no leak).
+stop_node() {
+  local pid_var="NODE_PID_$1"
+  kill -TERM "${!pid_var}" 2>/dev/null || return 1
+  wait "${!pid_var}"
 }
 
 # wait_mempool_empty I: wait (at most 60 s) until node I has no pending transactions.

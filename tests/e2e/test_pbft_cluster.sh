@@ -144,4 +144,18 @@ for j in $(seq 0 $((ACCOUNTS - 1))); do
 done
 check_eq "total supply conserved" "$total" $((ACCOUNTS * 1000000))
 
+# A clean stop, then the audit of the four data directories on disk.
+for i in $(seq 0 $((N - 1))); do check "node $i stops cleanly on SIGTERM (exit 0, no leak)" stop_node "$i"; done
+audit=$("$BUILD/chain-audit" "$NET/genesis.json" --same-tip --acked "$ACKED" "$NET"/node*/data) || true
+tail -n 1 <<<"$audit"
+check "chain-audit finds no violation" grep -q ' 0 missing, 0 safety violations, 0 violations$' <<<"$audit"
+safety=$(sed -n 's/.* \([0-9]*\) safety violations.*/\1/p' <<<"$audit")
+lost=$(sed -n 's/.* \([0-9]*\) missing.*/\1/p' <<<"$audit")
+outcome() { [ "$E2E_FAIL" -eq 0 ] && echo "$1" || echo "FAILED"; }
+fault_record "SIGKILL of the primary under load" 1 "${safety:-?}" "${lost:-?}" \
+  "$(outcome "view change, commits resumed: $(cat "$E2E_TMP/resume_ms")")"
+fault_record "restart of the killed primary" 1 "${safety:-?}" "${lost:-?}" "$(outcome "caught up")"
+fault_record "a validator's data directory wiped" 1 "${safety:-?}" "${lost:-?}" \
+  "$(outcome "synced back from its peers")"
+
 e2e_done

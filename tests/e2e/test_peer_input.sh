@@ -16,7 +16,11 @@ for i in 0 1 2 3; do wait_ready "$i"; done
 P2P="tcp://127.0.0.1:$BASE_PORT"
 W() { "$WALLET" --node "$(rpc_url 0)" "$@"; }
 TO=$(W address --key "$NET/accounts/account1.pem")
-transfer() { W transfer --key "$NET/accounts/account0.pem" --to "$TO" --amount 1 --wait --timeout-ms 20000 >/dev/null; }
+ACKED="$E2E_TMP/acked"
+transfer() {
+  W transfer --json --key "$NET/accounts/account0.pem" --to "$TO" --amount 1 --wait \
+    --timeout-ms 20000 | jq -r .hash >>"$ACKED"
+}
 counter() { rpc net_info null 0 | jq -r ".result.$1"; }
 # wait_counter NAME MIN: wait (at most 20 s) until node 0's counter reaches MIN.
 wait_counter() {
@@ -76,6 +80,32 @@ for i in 0 1 2; do
 done
 hash() { rpc block "{\"height\":$h}" "$1" | jq -r .result.hash; }
 want=$(hash 3)
-for i in 0 1 2; do check_eq "node $i has node 3's block at height $h" "$(hash "$i")" "$want"; done
+safety=0
+for i in 0 1 2; do
+  got=$(hash "$i")
+  [ "$got" = "$want" ] || safety=$((safety + 1))
+  check_eq "node $i has node 3's block at height $h" "$got" "$want"
+done
 check_eq "no view change was caused" "$(rpc status null 0 | jq -r .result.view)" 0
+
+# A clean stop, then the audit of the four data directories on disk.
+for i in 0 1 2 3; do check "node $i stops cleanly on SIGTERM (exit 0, no leak)" stop_node "$i"; done
+audit=$("$BUILD/chain-audit" "$NET/genesis.json" --same-tip --acked "$ACKED" "$NET"/node*/data)
+check "chain-audit finds no violation" [ $? -eq 0 ]
+tail -n 1 <<<"$audit"
+lost=$(sed -n 's/.* \([0-9]*\) missing.*/\1/p' <<<"$audit")
+safety=$((safety + $(sed -n 's/.* \([0-9]*\) safety violations.*/\1/p' <<<"$audit")))
+
+outcome="rejected and counted; node 0 kept answering; the chain went on"
+[ "$E2E_FAIL" -eq 0 ] || outcome="FAILED"
+for row in "random bytes on the peer port:200" \
+  "malformed JSON-RPC on the peer port (unknown methods, wrong types):60" \
+  "consensus envelopes whose payload does not decode:50" \
+  "PREPAREs forged in another validator's name:100" \
+  "PREPAREs from a validator index that does not exist:20" \
+  "gossiped transfers with bad signatures (funded account, next nonces):100" \
+  "peer messages announcing 16 MiB (over the limit):3" \
+  "flood of junk peer messages:20000"; do
+  fault_record "${row%:*}" "${row##*:}" "$safety" "${lost:-?}" "$outcome"
+done
 e2e_done

@@ -1668,6 +1668,8 @@ sim_main(const struct sim_scenario *sc, size_t nsc)
 		scale = 1.0;
 	uint64_t passed = 0, failed = 0;
 	bool found = only == NULL;
+	const char *faults_path = getenv("CHAIN_FAULTS_FILE");
+	FILE *faults = faults_path && seed_env == NULL ? fopen(faults_path, "w") : NULL;
 	for (size_t k = 0; k < nsc; k++) {
 		if (only != NULL && strcmp(only, sc[k].name) != 0)
 			continue;
@@ -1687,7 +1689,8 @@ sim_main(const struct sim_scenario *sc, size_t nsc)
 			continue;
 		}
 		uint32_t seeds = (uint32_t)(sc[k].seeds * scale);
-		uint64_t sc_failed = 0, events = 0, blocks = 0, vcs = 0, fetches = 0, repro = 0;
+		uint64_t sc_failed = 0, sc_unsafe = 0, events = 0, blocks = 0, vcs = 0, fetches = 0,
+			 repro = 0;
 		for (uint32_t seed = 1; seed <= seeds; seed++) {
 			struct sim *s = sim_new(&sc[k].opts, seed, NULL);
 			int rc = sim_run(s);
@@ -1703,6 +1706,9 @@ sim_main(const struct sim_scenario *sc, size_t nsc)
 					printf("FAIL %s seed %u: %s\n  replay: SIM_SCENARIO=%s SIM_SEED=%u\n",
 					       sc[k].name, seed, sim_error(s), sc[k].name, seed);
 				sc_failed++;
+				/* Everything but a stall is a safety (or honesty) violation. */
+				sc_unsafe += strstr(sim_error(s), "liveness:") == NULL &&
+					     strstr(sim_error(s), "no events left") == NULL;
 				failed++;
 			} else {
 				passed++;
@@ -1715,7 +1721,15 @@ sim_main(const struct sim_scenario *sc, size_t nsc)
 		       sc[k].name, seeds, sc_failed, (double)events / d, (double)blocks / d,
 		       (double)vcs / d, (double)repro / d, (double)fetches / d);
 		fflush(stdout);
+		if (faults != NULL)
+			fprintf(faults,
+				"simulated: %s [%s]\t%u\t%" PRIu64 "\tn/a\t%" PRIu64
+				" runs failed; per run %.1f blocks, %.1f view changes\n",
+				sc[k].what ? sc[k].what : sc[k].name, sc[k].name, seeds, sc_unsafe,
+				sc_failed, (double)blocks / d, (double)vcs / d);
 	}
+	if (faults != NULL)
+		fclose(faults);
 	if (!found) {
 		printf("no scenario named %s\n", only);
 		failed++;

@@ -100,19 +100,21 @@ struct sim_stats {
 };
 void sim_get_stats(const struct sim *s, struct sim_stats *st);
 
-/* A named fault mix and how many seeds of it to run. */
+/* A named fault mix, how many seeds of it to run, and what it is in words. */
 struct sim_scenario {
 	const char *name;
 	struct sim_opts opts;
 	uint32_t seeds;
+	const char *what;
 };
 
 /*
  * sim_main runs every scenario over its seeds (SIM_SEED=<n> with
  * SIM_SCENARIO=<name> replays one run with a trace on stdout instead;
  * SIM_SCALE=<k> multiplies the seed counts), prints failures with the
- * command that replays them and "N passed, N failed" last. Returns the
- * process exit status.
+ * command that replays them and "N passed, N failed" last. With
+ * CHAIN_FAULTS_FILE=<path> it also writes one row per scenario to path for
+ * the fault table (scripts/fault-table). Returns the process exit status.
  */
 int sim_main(const struct sim_scenario *sc, size_t nsc);
 
