@@ -11,6 +11,9 @@
 #include <time.h>
 
 #include "node/log.h"
+#ifdef CHAIN_BYZANTINE
+#include "node/byzantine.h"
+#endif
 #include "node/node.h"
 #include "node/node_internal.h"
 #include "pbft/pbft.h"
@@ -108,6 +111,13 @@ node_open(struct node **out, const char *home, struct ch_err *err)
 	}
 	if ((rc = node_consensus_open(n, err)) != 0)
 		goto fail;
+#ifdef CHAIN_BYZANTINE
+	const char *byz = getenv("CHAIND_BYZANTINE");
+	if (byz != NULL && (rc = node_byz_new(&n->byz, byz, err)) != 0)
+		goto fail;
+	if (n->byz != NULL)
+		log_warn("Byzantine test build: this validator misbehaves (%s)", node_byz_name(n->byz));
+#endif
 	char h[17];
 	hex_prefix(n->tip.hash, h);
 	log_info("node %s (validator %d) of chain %s at height %" PRIu64 " (%s...)",
@@ -126,6 +136,9 @@ node_close(struct node *n)
 	if (n == NULL)
 		return;
 	node_consensus_close(n);
+#ifdef CHAIN_BYZANTINE
+	node_byz_free(n->byz);
+#endif
 	for (size_t i = 0; i < CHAIN_MAX_VALIDATORS; i++)
 		cr_pubkey_free(n->pubkeys[i]);
 	ch_buf_close(&n->gossip);

@@ -134,7 +134,13 @@ struct node {
 	pthread_cond_t cv;
 	struct node_queue queue;
 	bool stopping;
+
+	struct node_byz *byz; /* chaind-byzantine only (node/byzantine.h); NULL: honest */
 };
+
+/* consensus.c: send a consensus message, or its encoding, to a peer (-1: all). */
+void node_send_consensus(struct node *n, int to, const struct pbft_msg *m);
+void node_send_encoded(struct node *n, int to, const uint8_t *enc, size_t len);
 
 /* node.c: hand an event to the loop (any thread); answers "shutting down" when stopping. */
 void node_event_push(struct node *n, struct node_event *ev);

@@ -1,0 +1,301 @@
+/*
+ * byzantine.c - the misbehaviours of byzantine.h. Built only into
+ * chaind-byzantine (CMake option CHAIN_BYZANTINE).
+ */
+#include "node/byzantine.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "node/log.h"
+#include "node/node_internal.h"
+
+enum byz_kind {
+	BYZ_SILENT,
+	BYZ_EQUIVOCATE,
+	BYZ_VOTES,
+	BYZ_REPLAY,
+	BYZ_BAD_SIG,
+	BYZ_WRONG_PARENT,
+	BYZ_OVERSPEND,
+	BYZ_STALE_NONCE,
+};
+
+static const char *const byz_names[] = {
+	[BYZ_SILENT] = "silent",
+	[BYZ_EQUIVOCATE] = "equivocate",
+	[BYZ_VOTES] = "votes",
+	[BYZ_REPLAY] = "replay",
+	[BYZ_BAD_SIG] = "bad-sig",
+	[BYZ_WRONG_PARENT] = "wrong-parent",
+	[BYZ_OVERSPEND] = "overspend",
+	[BYZ_STALE_NONCE] = "stale-nonce",
+};
+#define NKINDS (sizeof(byz_names) / sizeof(byz_names[0]))
+
+#define REPLAY_RING 256
+
+struct node_byz {
+	enum byz_kind kind;
+	uint64_t rng;
+	struct ch_buf sent[REPLAY_RING]; /* encodings of messages sent (replay) */
+	size_t nsent;
+};
+
+int
+node_byz_new(struct node_byz **out, const char *name, struct ch_err *err)
+{
+	for (size_t k = 0; k < NKINDS; k++) {
+		if (strcmp(name, byz_names[k]) != 0)
+			continue;
+		struct node_byz *b = calloc(1, sizeof(*b));
+		if (b == NULL)
+			return ch_errf(err, CH_E_NOMEM, "out of memory");
+		b->kind = (enum byz_kind)k;
+		b->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ull;
+		for (size_t i = 0; i < REPLAY_RING; i++)
+			ch_buf_init(&b->sent[i]);
+		*out = b;
+		return 0;
+	}
+	return ch_errf(err, CH_E_CONFIG,
+		       "CHAIND_BYZANTINE=%s: unknown behaviour (silent, equivocate, votes, replay, "
+		       "bad-sig, wrong-parent, overspend, stale-nonce)",
+		       name);
+}
+
+void
+node_byz_free(struct node_byz *b)
+{
+	if (b == NULL)
+		return;
+	for (size_t i = 0; i < REPLAY_RING; i++)
+		ch_buf_close(&b->sent[i]);
+	free(b);
+}
+
+const char *
+node_byz_name(const struct node_byz *b)
+{
+	return byz_names[b->kind];
+}
+
+static uint64_t
+rnd(struct node_byz *b)
+{
+	b->rng ^= b->rng << 13;
+	b->rng ^= b->rng >> 7;
+	b->rng ^= b->rng << 17;
+	return b->rng;
+}
+
+/* resign signs m again with this validator's key after a change. */
+static void
+resign(struct node *n, struct pbft_msg *m)
+{
+	struct ch_buf sb;
+	uint8_t d[CR_HASH_LEN];
+	ch_buf_init(&sb);
+	pbft_msg_signed_bytes(m, &sb);
+	cr_sha256(sb.data, sb.len, d);
+	if (!ch_buf_ok(&sb) || cr_sign(n->key, d, m->sig, NULL) != 0)
+		log_error("byzantine: cannot sign");
+	ch_buf_close(&sb);
+}
+
+/* rehash_tx recomputes a changed transaction's hash (SHA-256 of its encoding). */
+static void
+rehash_tx(struct chain_tx *tx)
+{
+	struct ch_buf enc;
+	ch_buf_init(&enc);
+	chain_tx_encode(tx, &enc);
+	cr_sha256(enc.data, enc.len, tx->hash);
+	tx->size = (uint32_t)enc.len;
+	ch_buf_close(&enc);
+}
+
+/* reblock seals a changed block: transaction root and header hash, then the encoding. */
+static void
+reblock(struct chain_block *b, struct ch_buf *out)
+{
+	chain_block_tx_root(b->txs, b->header.tx_count, b->header.tx_root);
+	chain_header_hash(&b->header, b->hash);
+	chain_block_encode(b, out);
+}
+
+/* append_tx adds tx at the end of b's transactions. */
+static bool
+append_tx(struct chain_block *b, const struct chain_tx *tx)
+{
+	struct chain_tx *t = realloc(b->txs, (b->header.tx_count + 1) * sizeof(*t));
+	if (t == NULL)
+		return false;
+	b->txs = t;
+	b->txs[b->header.tx_count++] = *tx;
+	return true;
+}
+
+/* committed_tx copies the first transaction of block 1 (false before it exists). */
+static bool
+committed_tx(struct node *n, struct chain_tx *out)
+{
+	struct ch_buf blk, cert;
+	struct chain_block b;
+	bool ok = false;
+	ch_buf_init(&blk);
+	ch_buf_init(&cert);
+	if (n->tip.height >= 1 && chain_store_block(n->store, 1, &blk, &cert, NULL) == 0 &&
+	    chain_block_decode(blk.data, blk.len, &b, NULL) == 0) {
+		*out = b.txs[0];
+		ok = true;
+		chain_block_close(&b);
+	}
+	ch_buf_close(&blk);
+	ch_buf_close(&cert);
+	return ok;
+}
+
+/*
+ * variant_block makes the block a misbehaving primary proposes instead of
+ * m's: out gets its encoding and digest its hash. False if this behaviour
+ * leaves m alone.
+ */
+static bool
+variant_block(struct node *n, struct node_byz *bz, const struct pbft_msg *m, struct ch_buf *out,
+	      uint8_t digest[CR_HASH_LEN], const char **what)
+{
+	struct chain_block b;
+	struct chain_tx extra;
+	bool ok = true;
+	if (m->type != PBFT_PREPREPARE || m->block == NULL ||
+	    chain_block_decode(m->block, m->block_len, &b, NULL) != 0)
+		return false;
+	switch (bz->kind) {
+	case BYZ_EQUIVOCATE:
+		b.header.time_ms++;
+		*what = "a second block for the same height";
+		break;
+	case BYZ_BAD_SIG:
+		b.txs[0].sig[10] ^= 0x01; /* r: still a well-formed signature */
+		rehash_tx(&b.txs[0]);
+		*what = "a block with a broken transaction signature";
+		break;
+	case BYZ_WRONG_PARENT:
+		b.header.prev_hash[0] ^= 0x01;
+		*what = "a block on a wrong parent";
+		break;
+	case BYZ_OVERSPEND:
+		memset(&extra, 0, sizeof(extra));
+		snprintf(extra.chain_id, sizeof(extra.chain_id), "%s", n->genesis.chain_id);
+		extra.type = CHAIN_TX_TRANSFER;
+		extra.amount = 1000000;
+		extra.nonce = 0;
+		for (size_t i = 0; i < CR_ADDR_LEN; i++)
+			extra.to[i] = (uint8_t)rnd(bz);
+		ok = chain_tx_sign(&extra, n->key, NULL) == 0 && append_tx(&b, &extra);
+		*what = "a block with a transfer from an empty account";
+		break;
+	case BYZ_STALE_NONCE:
+		if (!committed_tx(n, &extra))
+			extra = b.txs[0]; /* before block 1: the same transaction twice */
+		ok = append_tx(&b, &extra);
+		*what = "a block with a transaction whose nonce is used";
+		break;
+	default:
+		ok = false;
+	}
+	if (ok) {
+		reblock(&b, out);
+		memcpy(digest, b.hash, CR_HASH_LEN);
+		ok = ch_buf_ok(out);
+	}
+	chain_block_close(&b);
+	return ok;
+}
+
+/* variant makes the message the behaviour sends instead of m; false: send m. */
+static bool
+variant(struct node *n, struct node_byz *bz, const struct pbft_msg *m, struct pbft_msg *v,
+	struct ch_buf *block, const char **what)
+{
+	*v = *m; /* shallow: v borrows m's arrays except a new block */
+	if (bz->kind == BYZ_VOTES) {
+		if (m->type != PBFT_PREPARE && m->type != PBFT_COMMIT)
+			return false;
+		for (size_t i = 0; i < PBFT_HASH_LEN; i++)
+			v->digest[i] = (uint8_t)rnd(bz);
+		*what = m->type == PBFT_PREPARE ? "a PREPARE for a random digest"
+						: "a COMMIT for a random digest";
+	} else {
+		if (!variant_block(n, bz, m, block, v->digest, what))
+			return false;
+		v->block = block->data;
+		v->block_len = block->len;
+	}
+	resign(n, v);
+	return true;
+}
+
+static void
+remember(struct node_byz *bz, const struct pbft_msg *m)
+{
+	struct ch_buf *slot = &bz->sent[bz->nsent++ % REPLAY_RING];
+	slot->len = 0;
+	pbft_msg_encode(m, slot);
+}
+
+void
+node_byz_send(struct node *n, struct node_byz *bz, int to, const struct pbft_msg *m)
+{
+	uint32_t nv = (uint32_t)n->genesis.nvalidators;
+	switch (bz->kind) {
+	case BYZ_SILENT:
+		log_info("byzantine: withheld a consensus message (type %u, view %" PRIu64
+			 ", height %" PRIu64 ")",
+			 m->type, m->view, m->height);
+		return;
+	case BYZ_REPLAY:
+		node_send_consensus(n, to, m);
+		if (bz->nsent > 0) {
+			size_t have = bz->nsent < REPLAY_RING ? bz->nsent : REPLAY_RING;
+			for (int k = 0; k < 3; k++) {
+				const struct ch_buf *old = &bz->sent[rnd(bz) % have];
+				node_send_encoded(n, -1, old->data, old->len);
+			}
+			log_info("byzantine: replayed 3 old messages");
+		}
+		remember(bz, m);
+		return;
+	default:
+		break;
+	}
+	struct pbft_msg v;
+	struct ch_buf block;
+	const char *what = "";
+	ch_buf_init(&block);
+	if (!variant(n, bz, m, &v, &block, &what)) {
+		node_send_consensus(n, to, m);
+		ch_buf_close(&block);
+		return;
+	}
+	/* Equivocation and conflicting votes: the lower half gets m, the upper half v. */
+	bool split = bz->kind == BYZ_EQUIVOCATE || bz->kind == BYZ_VOTES;
+	int changed = 0;
+	for (uint32_t i = 0; i < nv; i++) {
+		if ((int)i == n->validator_index || (to >= 0 && (uint32_t)to != i))
+			continue;
+		bool upper = i >= nv / 2;
+		node_send_consensus(n, (int)i, !split || upper ? &v : m);
+		changed += !split || upper;
+	}
+	if (changed > 0)
+		log_info("byzantine: sent %s at view %" PRIu64 " height %" PRIu64
+			 " to %d validator(s)",
+			 what, m->view, m->height, changed);
+	ch_buf_close(&block);
+}

@@ -1,0 +1,37 @@
+/*
+ * byzantine.h - misbehaviours of a Byzantine validator, for tests. They are
+ * compiled only into the chaind-byzantine executable, and only when CMake's
+ * CHAIN_BYZANTINE option is on (off by default): chaind itself never holds
+ * this code. chaind-byzantine takes the behaviour from the environment,
+ * CHAIND_BYZANTINE=<name>, and otherwise runs the honest protocol:
+ *   silent        sends no consensus message at all
+ *   equivocate    as primary, a second valid block for the same height (one
+ *                 millisecond later) to the upper half of the validators
+ *   votes         to the upper half, PREPAREs and COMMITs for a random digest
+ *   replay        with every consensus message, three old ones again
+ *   bad-sig       as primary, proposes blocks with a broken transaction signature
+ *   wrong-parent  as primary, proposes blocks on a wrong parent hash
+ *   overspend     as primary, adds a signed transfer from an empty account
+ *   stale-nonce   as primary, adds a transaction committed before
+ * Every misbehaviour is signed with the validator's own key, so it is what a
+ * compromised validator could do. Each act is logged ("byzantine: ...") so
+ * that tests can count them.
+ */
+#ifndef NODE_BYZANTINE_H
+#define NODE_BYZANTINE_H
+
+#include "common/err.h"
+#include "pbft/pbft.h"
+
+struct node;
+struct node_byz;
+
+/* node_byz_new parses a behaviour's name (CH_E_CONFIG with the list if unknown). */
+int node_byz_new(struct node_byz **out, const char *name, struct ch_err *err);
+void node_byz_free(struct node_byz *b); /* NULL is fine */
+const char *node_byz_name(const struct node_byz *b);
+
+/* node_byz_send sends m to validator `to` (-1: every peer) as the behaviour would. */
+void node_byz_send(struct node *n, struct node_byz *b, int to, const struct pbft_msg *m);
+
+#endif
