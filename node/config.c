@@ -411,6 +411,37 @@ resolve(char *out, size_t cap, const char *home, const char *path)
 	return n < 0 || (size_t)n >= cap ? CH_E_CONFIG : 0;
 }
 
+/* get_peer_addresses reads the optional "peer_addresses" object (id -> tcp:// URL). */
+static int
+get_peer_addresses(const cJSON *root, const char *w, struct node_config *c, struct ch_err *err)
+{
+	const cJSON *pa = cJSON_GetObjectItemCaseSensitive(root, "peer_addresses"), *v;
+	if (pa == NULL)
+		return 0;
+	if (!cJSON_IsObject(pa))
+		return ch_errf(err, CH_E_CONFIG,
+			       "%s: \"peer_addresses\" must be an object of validator id to tcp:// URL",
+			       w);
+	cJSON_ArrayForEach(v, pa)
+	{
+		struct node_peer_address *p = &c->peer_addresses[c->npeer_addresses];
+		if (c->npeer_addresses == NODE_MAX_PEER_ADDRESSES)
+			return ch_errf(err, CH_E_CONFIG, "%s: more than %d peer_addresses", w,
+				       NODE_MAX_PEER_ADDRESSES);
+		if (!cJSON_IsString(v) || strncmp(v->valuestring, "tcp://", 6) != 0 ||
+		    strlen(v->valuestring) >= sizeof(p->address) ||
+		    strlen(v->string) >= sizeof(p->id) || v->string[0] == '\0')
+			return ch_errf(err, CH_E_CONFIG,
+				       "%s: peer_addresses.%.40s must be a tcp:// URL under %zu "
+				       "characters",
+				       w, v->string, sizeof(p->address));
+		snprintf(p->id, sizeof(p->id), "%s", v->string);
+		snprintf(p->address, sizeof(p->address), "%s", v->valuestring);
+		c->npeer_addresses++;
+	}
+	return 0;
+}
+
 int
 node_config_load(struct node_config *c, const char *home, struct ch_err *err)
 {
@@ -475,6 +506,7 @@ node_config_load(struct node_config *c, const char *home, struct ch_err *err)
 		rc = ch_errf(err, CH_E_CONFIG, "%s: p2p_listen must start with tcp://", w);
 		goto out;
 	}
+	rc = get_peer_addresses(root, w, c, err);
 out:
 	free(text);
 	cJSON_Delete(root);
@@ -511,5 +543,11 @@ node_config_save(const struct node_config *c, struct ch_err *err)
 	cJSON_AddNumberToObject(root, "mempool_max_nonce_gap", (double)c->mempool_max_nonce_gap);
 	cJSON_AddNumberToObject(root, "commit_timeout_ms", c->commit_timeout_ms);
 	cJSON_AddNumberToObject(root, "verify_threads", c->verify_threads);
+	if (c->npeer_addresses > 0) {
+		cJSON *pa = cJSON_AddObjectToObject(root, "peer_addresses");
+		for (size_t i = 0; pa != NULL && i < c->npeer_addresses; i++)
+			cJSON_AddStringToObject(pa, c->peer_addresses[i].id,
+						c->peer_addresses[i].address);
+	}
 	return save_json(root, path, err);
 }

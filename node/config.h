@@ -19,6 +19,9 @@
  *    "mempool_ttl_ms": 600000, "mempool_max_nonce_gap": 1000,
  *    "commit_timeout_ms": 10000, "verify_threads": 0}
  * verify_threads: threads that check transaction signatures (0: one per core).
+ * Optional "peer_addresses": {"node1": "tcp://10.0.0.7:26600", ...} dials the
+ * named validators at these addresses instead of genesis's p2p_address (a
+ * different route to a peer, e.g. through NAT or a proxy).
  */
 #ifndef NODE_CONFIG_H
 #define NODE_CONFIG_H
@@ -33,6 +36,7 @@
 
 #define NODE_MAX_PATH 1024
 #define NODE_MAX_ADDR 128
+#define NODE_MAX_PEER_ADDRESSES 64
 
 struct node_validator {
 	char id[64];
@@ -80,6 +84,11 @@ struct node_config {
 	uint64_t mempool_max_nonce_gap;
 	uint32_t commit_timeout_ms;
 	uint32_t verify_threads; /* 0: one per core */
+	size_t npeer_addresses;
+	struct node_peer_address {
+		char id[64]; /* a validator's id in genesis */
+		char address[NODE_MAX_ADDR];
+	} peer_addresses[NODE_MAX_PEER_ADDRESSES];
 };
 
 /* node_params_default fills the consensus and block parameters' defaults. */

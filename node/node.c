@@ -593,6 +593,19 @@ start_peers(struct node *n, struct ch_err *err)
 	const char *urls[CHAIN_MAX_VALIDATORS];
 	for (size_t i = 0; i < n->genesis.nvalidators; i++)
 		urls[i] = n->genesis.validators[i].p2p_address;
+	for (size_t k = 0; k < n->cfg.npeer_addresses; k++) {
+		const struct node_peer_address *pa = &n->cfg.peer_addresses[k];
+		size_t i = 0;
+		while (i < n->genesis.nvalidators && strcmp(n->genesis.validators[i].id, pa->id) != 0)
+			i++;
+		if (i == n->genesis.nvalidators)
+			return ch_errf(err, CH_E_CONFIG,
+				       "config.json: peer_addresses names %s, which is not a "
+				       "validator in %s",
+				       pa->id, n->cfg.genesis_file);
+		urls[i] = pa->address;
+		log_info("peers: dialing %s at %s (peer_addresses)", pa->id, pa->address);
+	}
 	/* a NEW-VIEW carries one block; base64 in JSON adds a third */
 	size_t max_msg = 2 * node_max_block_encoding(&n->genesis.params) + (1u << 20);
 	int rc = rpc_peer_start(&n->peers, n->cfg.p2p_listen, urls, n->genesis.nvalidators,

@@ -129,6 +129,18 @@ test_config_errors(void)
 	REQUIRE(node_config_load(&c, dir, &e) == 0);
 	CHECK(strcmp(c.data_dir, "/abs/data") == 0);
 	CHECK(strstr(c.key_file, "/k.pem") != NULL && strncmp(c.key_file, dir, strlen(dir)) == 0);
+	write_file("config.json", "{\"peer_addresses\":{\"node1\":\"tcp://127.0.0.1:9\","
+				  "\"node2\":\"tcp://10.0.0.2:26604\"}}");
+	REQUIRE(node_config_load(&c, dir, &e) == 0);
+	CHECK(c.npeer_addresses == 2);
+	CHECK(strcmp(c.peer_addresses[0].id, "node1") == 0);
+	CHECK(strcmp(c.peer_addresses[1].address, "tcp://10.0.0.2:26604") == 0);
+	write_file("config.json", "{\"peer_addresses\":[\"tcp://127.0.0.1:9\"]}");
+	CHECK(node_config_load(&c, dir, &e) == CH_E_CONFIG);
+	CHECK(strstr(e.msg, "peer_addresses") != NULL);
+	write_file("config.json", "{\"peer_addresses\":{\"node1\":\"http://127.0.0.1:9\"}}");
+	CHECK(node_config_load(&c, dir, &e) == CH_E_CONFIG);
+	CHECK(strstr(e.msg, "peer_addresses.node1") != NULL);
 	char path[128];
 	snprintf(path, sizeof(path), "%s/config.json", dir);
 	unlink(path);
