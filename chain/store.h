@@ -41,6 +41,13 @@ struct chain_tip {
 /* chain_store_open opens (creating if needed) the database in dir. */
 int chain_store_open(struct chain_store **out, const char *dir, struct ch_err *err);
 
+/*
+ * chain_store_verify reads every record with its checksum (a full scan) and
+ * fails with CH_E_DB naming the damaged file if any does not match. keys
+ * gets the number of records read.
+ */
+int chain_store_verify(struct chain_store *s, uint64_t *keys, struct ch_err *err);
+
 /* chain_store_close closes the database. NULL is fine. */
 void chain_store_close(struct chain_store *s);
 

@@ -68,6 +68,8 @@ cmd_start(int argc, char **argv)
 	sigaddset(&w.set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &w.set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* past a file-size limit a write fails (EFBIG): a storage error and a clean stop, not a crash */
+	signal(SIGXFSZ, SIG_IGN);
 
 	struct ch_err err;
 	ch_err_clear(&err);

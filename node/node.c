@@ -62,6 +62,32 @@ apply_genesis(struct node *n, struct ch_err *err)
 	return rc;
 }
 
+/*
+ * open_store opens the data directory and reads all of it once, checksums
+ * included, so that a damaged directory stops the node now, with a message
+ * that says what to do, rather than when a damaged record is needed.
+ */
+static int
+open_store(struct node *n, struct ch_err *err)
+{
+	uint64_t t0 = node_mono_ms(), keys = 0;
+	int rc = chain_store_open(&n->store, n->cfg.data_dir, err);
+	if (rc == 0)
+		rc = chain_store_verify(n->store, &keys, err);
+	if (rc != 0 && err != NULL && strstr(err->msg, "Corruption") != NULL) {
+		char msg[CH_ERRMSG_MAX];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		return ch_errf(err, CH_E_DB,
+			       "the data directory %s is damaged; move it away and start again to "
+			       "sync it from the other validators (%.150s)",
+			       n->cfg.data_dir, msg);
+	}
+	if (rc == 0)
+		log_info("store %s: %" PRIu64 " records checked in %" PRIu64 " ms",
+			 n->cfg.data_dir, keys, node_mono_ms() - t0);
+	return rc;
+}
+
 int
 node_open(struct node **out, const char *home, struct ch_err *err)
 {
@@ -95,8 +121,8 @@ node_open(struct node **out, const char *home, struct ch_err *err)
 			     n->cfg.key_file, n->cfg.genesis_file);
 		goto fail;
 	}
-	if ((rc = chain_store_open(&n->store, n->cfg.data_dir, err)) != 0 ||
-	    (rc = apply_genesis(n, err)) != 0 || (rc = chain_store_tip(n->store, &n->tip, err)) != 0)
+	if ((rc = open_store(n, err)) != 0 || (rc = apply_genesis(n, err)) != 0 ||
+	    (rc = chain_store_tip(n->store, &n->tip, err)) != 0)
 		goto fail;
 	struct chain_mempool_config mc = {
 		.max_txs = n->cfg.mempool_max_txs,

@@ -236,6 +236,9 @@ test_open_reopen_meta(void)
 	CHECK(chain_store_put_meta(s, "view", "abc", 3, &err) == 0);
 	CHECK(chain_store_put_meta(s, "empty", "", 0, &err) == 0);
 	CHECK_EQ_INT(chain_store_put_meta(s, "", "x", 1, &err), CH_E_INVALID);
+	uint64_t keys = 0;
+	CHECK(chain_store_verify(s, &keys, &err) == 0);
+	CHECK_EQ_INT(keys, 2); /* the two metadata records, each read with its checksum */
 	chain_store_close(s);
 
 	/* a second open of a locked database fails with the directory named */
