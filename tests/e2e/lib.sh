@@ -25,6 +25,33 @@ fault_record() {
   printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$FAULT_FILE"
 }
 
+# row FAULT TIMES OUTCOME: a fault-table row kept until record_rows, which
+# writes each with the audit's numbers, marked FAILED if any check failed.
+ROWS=()
+row() { ROWS+=("$1"$'\t'"$2"$'\t'"$3"); }
+record_rows() {
+  local r fault times what
+  for r in "${ROWS[@]}"; do
+    IFS=$'\t' read -r fault times what <<<"$r"
+    [ "$E2E_FAIL" -eq 0 ] || what="FAILED: $what"
+    fault_record "$fault" "$times" "${AUDIT_SAFETY:-?}" "${AUDIT_LOST:-?}" "$what"
+  done
+}
+
+# audit GENESIS ACKED DATADIR...: chain-audit of stopped validators' data
+# directories (one tip, every hash in ACKED committed), checked; sets
+# AUDIT_SAFETY (heights with different blocks) and AUDIT_LOST (acknowledged
+# transactions missing) for the fault table.
+audit() {
+  local genesis=$1 acked=$2 out rc=0
+  shift 2
+  out=$("$BUILD/chain-audit" "$genesis" --same-tip --acked "$acked" "$@") || rc=$?
+  check "chain-audit finds no violation" [ "$rc" -eq 0 ]
+  tail -n 1 <<<"$out"
+  AUDIT_SAFETY=$(sed -n 's/.* \([0-9]*\) safety violations.*/\1/p' <<<"$out")
+  AUDIT_LOST=$(sed -n 's/.* \([0-9]*\) missing.*/\1/p' <<<"$out")
+}
+
 e2e_cleanup() {
   local pid
   for pid in "${E2E_PIDS[@]:-}"; do
@@ -105,6 +132,19 @@ stop_node() {
   local pid_var="NODE_PID_$1"
   kill -TERM "${!pid_var}" 2>/dev/null || return 1
   wait "${!pid_var}"
+}
+
+# height I: node I's height (-1 if it does not answer).
+height() { rpc status null "$1" | jq -r '.result.height // -1'; }
+
+# wait_height I H SECONDS: wait until node I reaches height H.
+wait_height() {
+  local end=$((SECONDS + $3))
+  while [ "$SECONDS" -lt "$end" ]; do
+    [ "$(height "$1")" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
 }
 
 # wait_mempool_empty I: wait (at most 60 s) until node I has no pending transactions.

@@ -50,22 +50,12 @@ isolate() {
 }
 heal() { rules; }
 ms() { date +%s%3N; }
-height() { rpc status null "$1" | jq -r '.result.height // -1'; }
 # send I [TIMEOUT_MS]: a transfer from account I through validator I; acknowledged ones are recorded.
 send() {
   local out
   out=$("$WALLET" --node "$(rpc_url "$1")" transfer --json --key "$NET/accounts/account$1.pem" \
     --to "$TO" --amount 1 --wait --timeout-ms "${2:-30000}" 2>/dev/null) || return 1
   jq -r .hash <<<"$out" >>"$ACKED"
-}
-# wait_height I H SECONDS
-wait_height() {
-  local end=$((SECONDS + $3))
-  while [ "$SECONDS" -lt "$end" ]; do
-    [ "$(height "$1")" -ge "$2" ] && return 0
-    sleep 0.1
-  done
-  return 1
 }
 dropped() { awk '{d += $5} END {print d + 0}' "$STATS"; }
 forwarded() { awk '{f += $3} END {print f + 0}' "$STATS"; }
@@ -89,9 +79,6 @@ h=$(height 0)
 t0=$(ms)
 check "validator 3 catches up after healing" wait_height 3 "$h" 60
 minority_ms=$(( $(ms) - t0 ))
-# row FAULT TIMES OUTCOME: a fault table row, recorded after the audit.
-ROWS=()
-row() { ROWS+=("$1"$'\t'"$2"$'\t'"$3"); }
 row "partition: one validator of 4 cut off from the rest, under load" 1 \
   "majority committed 5 of 5; the minority committed nothing; caught up ${minority_ms} ms after healing"
 
@@ -149,14 +136,6 @@ h=0
 for i in 0 1 2 3; do [ "$(height "$i")" -gt "$h" ] && h=$(height "$i"); done
 for i in 0 1 2 3; do check "validator $i reaches height $h" wait_height "$i" "$h" 60; done
 for i in 0 1 2 3; do check "node $i stops cleanly" stop_node "$i"; done
-audit=$("$BUILD/chain-audit" "$NET/genesis.json" --same-tip --acked "$ACKED" "$NET"/node*/data)
-check "chain-audit finds no violation" [ $? -eq 0 ]
-tail -n 1 <<<"$audit"
-safety=$(sed -n 's/.* \([0-9]*\) safety violations.*/\1/p' <<<"$audit")
-lost=$(sed -n 's/.* \([0-9]*\) missing.*/\1/p' <<<"$audit")
-for r in "${ROWS[@]}"; do
-  IFS=$'\t' read -r fault times what <<<"$r"
-  [ "$E2E_FAIL" -eq 0 ] || what="FAILED: $what"
-  fault_record "$fault" "$times" "${safety:-?}" "${lost:-?}" "$what"
-done
+audit "$NET/genesis.json" "$ACKED" "$NET"/node*/data
+record_rows
 e2e_done

@@ -20,16 +20,6 @@ KEY() { echo "$NET/accounts/account$1.pem"; }
 ADDR=()
 for j in $(seq 0 $((ACCOUNTS - 1))); do ADDR+=("$(W 0 address --key "$(KEY "$j")")"); done
 
-height_of() { rpc status null "$1" | jq -r '.result.height // -1'; }
-wait_height() { # wait_height NODE HEIGHT SECONDS
-  local end=$((SECONDS + $3))
-  while [ "$SECONDS" -lt "$end" ]; do
-    [ "$(height_of "$1")" -ge "$2" ] && return 0
-    sleep 0.2
-  done
-  return 1
-}
-
 # --- 500 transfers, from accounts 0..3 to 4..7, spread over the four nodes
 ACKED="$E2E_TMP/acked.txt"
 : >"$ACKED"
@@ -105,7 +95,7 @@ cut -d' ' -f2 "$COMMITTED" >>"$ACKED"
 # --- the old primary restarts and catches up
 start_node "$PRIMARY"
 wait_ready "$PRIMARY"
-H=$(height_of "$OTHER")
+H=$(height "$OTHER")
 check "the restarted primary catches up" wait_height "$PRIMARY" "$H" 30
 
 # --- a wiped validator syncs back from its peers
@@ -116,7 +106,7 @@ start_node "$WIPED"
 wait_ready "$WIPED"
 out=$(W "$OTHER" transfer --key "$(KEY 5)" --to "${ADDR[0]}" --amount 1 --wait --json)
 echo "$out" | jq -r .hash >>"$ACKED"
-H=$(height_of "$OTHER")
+H=$(height "$OTHER")
 check "the wiped validator syncs back to height $H" wait_height "$WIPED" "$H" 60
 
 # --- every acknowledged transaction is on every node, and all chains are identical
@@ -146,16 +136,10 @@ check_eq "total supply conserved" "$total" $((ACCOUNTS * 1000000))
 
 # A clean stop, then the audit of the four data directories on disk.
 for i in $(seq 0 $((N - 1))); do check "node $i stops cleanly on SIGTERM (exit 0, no leak)" stop_node "$i"; done
-audit=$("$BUILD/chain-audit" "$NET/genesis.json" --same-tip --acked "$ACKED" "$NET"/node*/data) || true
-tail -n 1 <<<"$audit"
-check "chain-audit finds no violation" grep -q ' 0 missing, 0 safety violations, 0 violations$' <<<"$audit"
-safety=$(sed -n 's/.* \([0-9]*\) safety violations.*/\1/p' <<<"$audit")
-lost=$(sed -n 's/.* \([0-9]*\) missing.*/\1/p' <<<"$audit")
-outcome() { [ "$E2E_FAIL" -eq 0 ] && echo "$1" || echo "FAILED"; }
-fault_record "SIGKILL of the primary under load" 1 "${safety:-?}" "${lost:-?}" \
-  "$(outcome "view change, commits resumed: $(cat "$E2E_TMP/resume_ms")")"
-fault_record "restart of the killed primary" 1 "${safety:-?}" "${lost:-?}" "$(outcome "caught up")"
-fault_record "a validator's data directory wiped" 1 "${safety:-?}" "${lost:-?}" \
-  "$(outcome "synced back from its peers")"
+audit "$NET/genesis.json" "$ACKED" "$NET"/node*/data
+row "SIGKILL of the primary under load" 1 "view change, commits resumed: $(cat "$E2E_TMP/resume_ms")"
+row "restart of the killed primary" 1 "caught up"
+row "a validator's data directory wiped" 1 "synced back from its peers"
+record_rows
 
 e2e_done
