@@ -81,13 +81,6 @@ chain_store_open(struct chain_store **out, const char *dir, struct ch_err *err)
 	rocksdb_options_set_create_if_missing(opts, 1);
 	rocksdb_options_set_max_open_files(opts, 256);
 	rocksdb_options_set_keep_log_file_num(opts, 4);
-	/*
-	 * A torn last record of the write-ahead log is what a crash during a
-	 * write leaves (that batch was never acknowledged): it is dropped. Damage
-	 * anywhere else would silently lose synced blocks and votes, so the
-	 * store refuses to open instead.
-	 */
-	rocksdb_options_set_wal_recovery_mode(opts, 1); /* kTolerateCorruptedTailRecords */
 	s->rd = rocksdb_readoptions_create();
 	s->wr_sync = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(s->wr_sync, 1);
