@@ -510,12 +510,21 @@ node_peer_tx_decode(const cJSON *s, struct chain_tx *tx)
 	return chain_tx_decode(raw, len, tx, NULL);
 }
 
+const cJSON *
+node_peer_txs(const cJSON *params)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(params, "txs");
+	return cJSON_IsArray(arr) && cJSON_GetArraySize(arr) <= NODE_MAX_GOSSIP_TXS ? arr : NULL;
+}
+
 static void
 on_peer_txs(struct node *n, const cJSON *params)
 {
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(params, "txs"), *s;
-	if (!cJSON_IsArray(arr))
+	const cJSON *arr = node_peer_txs(params), *s;
+	if (arr == NULL) {
+		n->peer_bad++;
 		return;
+	}
 	struct chain_tx *tx = malloc(sizeof(*tx));
 	if (tx == NULL)
 		return;

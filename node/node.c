@@ -206,8 +206,8 @@ event_discard(struct node_event *ev, const char *why)
 
 /*
  * node_event_push hands an event to the loop. While the node stops it
- * answers "shutting down" instead; peer messages beyond
- * NODE_MAX_QUEUED_PEER_MSGS are dropped, so a flood cannot grow memory.
+ * answers "shutting down" instead; peer messages beyond the queue's bounds
+ * (node_internal.h) are dropped, so a flood cannot grow memory.
  */
 void
 node_event_push(struct node *n, struct node_event *ev)
@@ -646,7 +646,9 @@ start_peers(struct node *n, struct ch_err *err)
 static void
 handle_peer(struct node *n, struct node_event *ev)
 {
-	if (ev->root != NULL) { /* parsed by the preparation stage */
+	if (ev->refused) { /* by the preparation stage: over the gossip limits */
+		n->peer_bad++;
+	} else if (ev->root != NULL) { /* parsed by the preparation stage */
 		node_on_peer_json(n, ev->root);
 		cJSON_Delete(ev->root);
 	} else {

@@ -28,6 +28,17 @@
 
 /* Peer messages waiting for the loop beyond this many are dropped (and counted). */
 #define NODE_MAX_QUEUED_PEER_MSGS 20000
+/* ... and beyond this many bytes of them (a message is at most a few MiB). */
+#define NODE_MAX_QUEUED_PEER_BYTES (64u << 20)
+
+/*
+ * A "txs" gossip message: validators send at most about 1 MiB of text
+ * (node_gossip_add), so more than this many bytes or transactions is refused
+ * before it is kept parsed (a parsed list of tiny entries is many times
+ * larger than its text).
+ */
+#define NODE_MAX_GOSSIP_BYTES (2u << 20)
+#define NODE_MAX_GOSSIP_TXS 8192
 
 /* Signature verdicts remembered: several blocks' worth of transactions. */
 #define NODE_SIGCACHE_ENTRIES (1u << 17)
@@ -40,16 +51,19 @@ struct node_event {
 	size_t len;
 	struct node_pending *pending; /* set by the preparation stage: the parsed request */
 	cJSON *root;                  /* set by the preparation stage: the parsed peer message */
+	bool refused;                 /* set by the preparation stage: over the gossip limits */
 };
 
 /*
  * A queue of events, under its owner's lock. Peer messages beyond
- * NODE_MAX_QUEUED_PEER_MSGS are refused, so a flood cannot grow memory;
- * client requests are bounded by the HTTP server's in-flight limit.
+ * NODE_MAX_QUEUED_PEER_MSGS or NODE_MAX_QUEUED_PEER_BYTES are refused, so a
+ * flood of many or of large messages cannot grow memory; client requests
+ * are bounded by the HTTP server's in-flight limit and body size.
  */
 struct node_queue {
 	struct node_event *head, *tail;
 	size_t peer_msgs;
+	size_t peer_bytes; /* the peer messages' text */
 };
 
 /* queue.c: push (false: refused, the caller keeps ev), pop one, or take the whole list. */
@@ -194,6 +208,8 @@ int node_consensus_open(struct node *n, struct ch_err *err);
 void node_consensus_close(struct node *n);
 void node_drive(struct node *n);
 void node_on_peer_message(struct node *n, const uint8_t *data, size_t len);
+/* consensus.c: params.txs of a "txs" message, if it is an array within NODE_MAX_GOSSIP_TXS. */
+const cJSON *node_peer_txs(const cJSON *params);
 void node_on_peer_json(struct node *n, const cJSON *root);
 int node_peer_tx_decode(const cJSON *hex, struct chain_tx *tx); /* any thread */
 void node_gossip_add(struct node *n, const struct chain_tx *tx);

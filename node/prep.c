@@ -50,10 +50,9 @@ check_request(struct node *n, struct node_pending *p)
 static void
 check_peer_txs(struct node *n, const cJSON *root)
 {
-	const cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "params");
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(params, "txs"), *s;
+	const cJSON *arr = node_peer_txs(cJSON_GetObjectItemCaseSensitive(root, "params")), *s;
 	struct chain_tx *tx = malloc(sizeof(*tx));
-	if (tx == NULL || !cJSON_IsArray(arr)) {
+	if (tx == NULL || arr == NULL) {
 		free(tx);
 		return;
 	}
@@ -79,10 +78,18 @@ prepare(struct node *n, struct node_event *ev)
 		p->req = ev->req;
 		check_request(n, p);
 		ev->pending = p;
+	} else if (ev->len > NODE_MAX_GOSSIP_BYTES) {
+		ev->refused = true;
 	} else {
 		ev->root = cJSON_ParseWithLength(ev->body, ev->len);
-		if (ev->root != NULL)
+		if (ev->root != NULL &&
+		    node_peer_txs(cJSON_GetObjectItemCaseSensitive(ev->root, "params")) == NULL) {
+			cJSON_Delete(ev->root); /* the loop counts it as malformed */
+			ev->root = NULL;
+			ev->refused = true;
+		} else if (ev->root != NULL) {
 			check_peer_txs(n, ev->root);
+		}
 	}
 }
 

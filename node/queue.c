@@ -4,10 +4,13 @@
 bool
 node_queue_push(struct node_queue *q, struct node_event *ev)
 {
-	if (ev->req == NULL && q->peer_msgs >= NODE_MAX_QUEUED_PEER_MSGS)
+	if (ev->req == NULL && (q->peer_msgs >= NODE_MAX_QUEUED_PEER_MSGS ||
+				q->peer_bytes + ev->len > NODE_MAX_QUEUED_PEER_BYTES))
 		return false;
-	if (ev->req == NULL)
+	if (ev->req == NULL) {
 		q->peer_msgs++;
+		q->peer_bytes += ev->len;
+	}
 	ev->next = NULL;
 	if (q->tail != NULL)
 		q->tail->next = ev;
@@ -26,8 +29,10 @@ node_queue_pop(struct node_queue *q)
 	q->head = ev->next;
 	if (q->head == NULL)
 		q->tail = NULL;
-	if (ev->req == NULL)
+	if (ev->req == NULL) {
 		q->peer_msgs--;
+		q->peer_bytes -= ev->len;
+	}
 	ev->next = NULL;
 	return ev;
 }
@@ -38,5 +43,6 @@ node_queue_take_all(struct node_queue *q)
 	struct node_event *evs = q->head;
 	q->head = q->tail = NULL;
 	q->peer_msgs = 0;
+	q->peer_bytes = 0;
 	return evs;
 }

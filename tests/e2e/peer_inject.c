@@ -9,6 +9,9 @@
  *               key that is not FROM's
  *   badtx       "txs" gossip of transfers from KEYFILE's account, with nonces
  *               NONCE, NONCE+1, ..., whose signature does not verify
+ *   bigtxs      "txs" gossip of about SIZE bytes (under the node's limit)
+ *               holding undecodable transactions: slow to parse, so a flood
+ *               of them queues up in the node
  *   oversized   messages of SIZE bytes (beyond the node's limit), each on a
  *               raw TCP connection that speaks the SP handshake and then
  *               announces SIZE bytes: the node must close the connection
@@ -189,7 +192,7 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: peer-inject URL junk|badjson|garbled|forged|badtx|oversized "
+		fprintf(stderr, "usage: peer-inject URL junk|badjson|garbled|forged|badtx|bigtxs|oversized "
 				"COUNT [FROM|SIZE|NONCE] [CHAIN_ID] [KEYFILE]\n");
 		return 2;
 	}
@@ -239,6 +242,12 @@ main(int argc, char **argv)
 			uint8_t b[200];
 			fill(b, sizeof(b));
 			consensus(&m, b, sizeof(b));
+		} else if (strcmp(kind, "bigtxs") == 0) {
+			static const char head[] = "{\"jsonrpc\":\"2.0\",\"method\":\"txs\",\"params\":{\"txs\":[";
+			ch_buf_put(&m, head, sizeof(head) - 1);
+			while (ch_buf_ok(&m) && m.len + 16 < (size_t)arg)
+				ch_buf_put(&m, "\"00\",", 5);
+			ch_buf_put(&m, "\"00\"]}}", 7);
 		} else if (strcmp(kind, "forged") == 0) {
 			forged(&m, key, (uint32_t)arg, (uint64_t)i);
 		} else if (strcmp(kind, "badtx") == 0) {

@@ -61,6 +61,20 @@ check_eq "bad-signature transactions: none admitted" "$(rpc num_unconfirmed_txs 
 check "oversized messages (16 MiB): the node hangs up" "$INJECT" "$P2P" oversized 3 16777216
 check "a flood of 20000 junk messages: sent" "$INJECT" "$P2P" junk 20000
 check "node 0 answers during the attack" wait_ready 0
+# Large gossip: over the gossip limit (4 MiB), and under it but with 400,000
+# tiny entries (1.9 MiB of text that would parse into far more): each is
+# refused, or dropped when the queues hold their byte budget; memory stays bounded.
+refused0=$(( $(counter peer_messages_rejected) + $(counter peer_messages_dropped) ))
+check "200 gossip messages of 4 MiB: sent" "$INJECT" "$P2P" bigtxs 200 4194304
+check "200 gossip messages of 400,000 tiny entries: sent" "$INJECT" "$P2P" bigtxs 200 1990000
+refused_all() { [ $(( $(counter peer_messages_rejected) + $(counter peer_messages_dropped) )) -ge $((refused0 + 400)) ]; }
+for i in $(seq 1 300); do refused_all && break; sleep 0.1; done
+check "the 400 large gossip messages are refused or dropped" refused_all
+hwm=$(awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$NODE_PID_0/status")
+HWM_LIMIT=600
+grep -q '^CHAIN_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" && HWM_LIMIT=1500 # shadow memory, quarantine
+check "node 0's peak memory stays under $HWM_LIMIT MB: $hwm MB" [ "$hwm" -lt "$HWM_LIMIT" ]
+check "node 0 answers after the floods of large messages" wait_ready 0
 
 # The chain goes on, and node 0 agrees with the others.
 check "a transfer commits after the attack" transfer
@@ -99,7 +113,9 @@ for r in "random bytes on the peer port:200" \
   "PREPAREs from a validator index that does not exist:20" \
   "gossiped transfers with bad signatures (funded account, next nonces):100" \
   "peer messages announcing 16 MiB (over the limit):3" \
-  "flood of junk peer messages:20000"; do
+  "flood of junk peer messages:20000" \
+  "gossip messages of 4 MiB (over the gossip limit):200" \
+  "gossip messages of 1.9 MiB with 400,000 tiny entries each:200"; do
   row "${r%:*}" "${r##*:}" "rejected and counted; node 0 kept answering; the chain went on"
 done
 record_rows
