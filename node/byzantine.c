@@ -23,6 +23,7 @@ enum byz_kind {
 	BYZ_WRONG_PARENT,
 	BYZ_OVERSPEND,
 	BYZ_STALE_NONCE,
+	BYZ_OVERSIZED,
 };
 
 static const char *const byz_names[] = {
@@ -34,6 +35,7 @@ static const char *const byz_names[] = {
 	[BYZ_WRONG_PARENT] = "wrong-parent",
 	[BYZ_OVERSPEND] = "overspend",
 	[BYZ_STALE_NONCE] = "stale-nonce",
+	[BYZ_OVERSIZED] = "oversized",
 };
 #define NKINDS (sizeof(byz_names) / sizeof(byz_names[0]))
 
@@ -64,7 +66,7 @@ node_byz_new(struct node_byz **out, const char *name, struct ch_err *err)
 	}
 	return ch_errf(err, CH_E_CONFIG,
 		       "CHAIND_BYZANTINE=%s: unknown behaviour (silent, equivocate, votes, replay, "
-		       "bad-sig, wrong-parent, overspend, stale-nonce)",
+		       "bad-sig, wrong-parent, overspend, stale-nonce, oversized)",
 		       name);
 }
 
@@ -205,6 +207,12 @@ variant_block(struct node *n, struct node_byz *bz, const struct pbft_msg *m, str
 			extra = b.txs[0]; /* before block 1: the same transaction twice */
 		ok = append_tx(&b, &extra);
 		*what = "a block with a transaction whose nonce is used";
+		break;
+	case BYZ_OVERSIZED: /* one transaction more than a block may hold */
+		extra = b.txs[0];
+		while (ok && b.header.tx_count <= n->genesis.params.block_max_txs)
+			ok = append_tx(&b, &extra);
+		*what = "a block with more transactions than a block may hold";
 		break;
 	default:
 		ok = false;

@@ -13,6 +13,7 @@
  *   wrong-parent  as primary, proposes blocks on a wrong parent hash
  *   overspend     as primary, adds a signed transfer from an empty account
  *   stale-nonce   as primary, adds a transaction committed before
+ *   oversized     as primary, proposes blocks of block_max_txs + 1 transactions
  * Every misbehaviour is signed with the validator's own key, so it is what a
  * compromised validator could do. Each act is logged ("byzantine: ...") so
  * that tests can count them.

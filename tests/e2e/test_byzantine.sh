@@ -28,6 +28,7 @@ describe() {
   wrong-parent) echo "proposes blocks on a wrong parent" ;;
   overspend) echo "proposes blocks with a transfer from an empty account" ;;
   stale-nonce) echo "proposes blocks with an already committed transaction" ;;
+  oversized) echo "proposes blocks with more transactions than a block may hold" ;;
   esac
 }
 
@@ -62,11 +63,11 @@ run_case() {
   check_eq "$b: all $((3 * PER_CLIENT)) transfers commit" "$acked" $((3 * PER_CLIENT))
   check "$b: the misbehaviour happened ($acts acts)" [ "$acts" -gt 0 ]
   case $b in
-  silent | bad-sig | wrong-parent | overspend | stale-nonce)
+  silent | bad-sig | wrong-parent | overspend | stale-nonce | oversized)
     check "$b: the honest validators replaced the primary (view $view)" [ "$view" -ge 1 ] ;;
   esac
   case $b in
-  bad-sig | wrong-parent | overspend | stale-nonce)
+  bad-sig | wrong-parent | overspend | stale-nonce | oversized)
     local rejected
     rejected=$(cat "$net"/node{1,2,3}/node.log | grep -c 'rejecting proposal')
     check "$b: honest validators rejected the proposals ($rejected)" [ "$rejected" -gt 0 ] ;;
@@ -100,7 +101,7 @@ run_case() {
 }
 
 k=0
-for b in silent equivocate votes replay bad-sig wrong-parent overspend stale-nonce; do
+for b in silent equivocate votes replay bad-sig wrong-parent overspend stale-nonce oversized; do
   k=$((k + 1))
   run_case "$b" "$k"
 done
