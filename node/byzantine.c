@@ -208,12 +208,18 @@ variant_block(struct node *n, struct node_byz *bz, const struct pbft_msg *m, str
 		ok = append_tx(&b, &extra);
 		*what = "a block with a transaction whose nonce is used";
 		break;
-	case BYZ_OVERSIZED: /* one transaction more than a block may hold */
-		extra = b.txs[0];
-		while (ok && b.header.tx_count <= n->genesis.params.block_max_txs)
-			ok = append_tx(&b, &extra);
+	case BYZ_OVERSIZED: { /* one transaction more than a block may hold */
+		uint32_t want = n->genesis.params.block_max_txs + 1;
+		struct chain_tx *t = realloc(b.txs, (size_t)want * sizeof(*t));
+		if ((ok = t != NULL)) {
+			b.txs = t;
+			for (uint32_t i = b.header.tx_count; i < want; i++)
+				b.txs[i] = b.txs[0];
+			b.header.tx_count = want;
+		}
 		*what = "a block with more transactions than a block may hold";
 		break;
+	}
 	default:
 		ok = false;
 	}

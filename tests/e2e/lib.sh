@@ -12,8 +12,10 @@ e2e_init() {
   WALLET="$BUILD/wallet"
   E2E_TMP=$(mktemp -d /tmp/chaind-e2e.XXXXXX)
   trap e2e_cleanup EXIT
-  # A port range of our own: base in 20000..44000, even.
-  BASE_PORT=$(( 20000 + (RANDOM % 12000) * 2 ))
+  # A port range of our own: base in 20000..31400, even, so that base + 500
+  # stays below the kernel's ephemeral ports (32768 up), which outgoing
+  # connections take and which a listener cannot share.
+  BASE_PORT=$(( 20000 + (RANDOM % 5700) * 2 ))
   FAULT_FILE="$BUILD/faults/$(basename "$0" .sh).tsv"
   mkdir -p "$BUILD/faults"
   : >"$FAULT_FILE"

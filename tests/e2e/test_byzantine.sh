@@ -32,17 +32,23 @@ describe() {
   esac
 }
 
-# run_case BEHAVIOUR K: the whole scenario on ports BASE_PORT + 10 K.
+# run_case BEHAVIOUR K: the whole scenario on ports BASE0 + 10 K.
+BASE0=$BASE_PORT
 run_case() {
-  local b=$1 port=$((BASE_PORT + 10 * $2)) net="$E2E_TMP/$1" i k pids=()
-  BASE_PORT=$port
+  local b=$1 port=$((BASE0 + 10 * $2)) net="$E2E_TMP/$1" i k pids=() ready=1
+  BASE_PORT=$port # for rpc_url
   "$CHAIND" testnet --validators 4 --dir "$net" --base-port "$port" --accounts 4 >/dev/null
   ln -sfn "$net" "$E2E_TMP/net" # lib.sh's start_node and logs look here
   CHAIND_BYZANTINE=$b "$BYZ" start --home "$net/node0" >>"$net/node0/node.log" 2>&1 &
   E2E_PIDS+=($!)
   NODE_PID_0=$!
   for i in 1 2 3; do start_node "$i"; done
-  for i in 0 1 2 3; do wait_ready "$i" || return 1; done
+  for i in 0 1 2 3; do wait_ready "$i" || ready=0; done
+  check_eq "$b: the four validators start" "$ready" 1
+  if [ "$ready" = 0 ]; then
+    for i in 0 1 2 3; do kill_node "$i" KILL; done
+    return 1
+  fi
   # client K: PER_CLIENT transfers from account K through validator K.
   client() {
     local k=$1 j to out
