@@ -1,9 +1,11 @@
 /* chaind: the validator daemon and its network tools. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "node/cli.h"
@@ -22,6 +24,9 @@ usage(FILE *f)
 		"  help                 this text; `chaind COMMAND --help` for a command\n");
 }
 
+/* How long a stop may take before the process ends itself (status 3). */
+#define STOP_LIMIT_S 20
+
 struct sig_waiter {
 	struct node *node;
 	sigset_t set;
@@ -33,10 +38,22 @@ sig_thread(void *arg)
 	struct sig_waiter *w = arg;
 	int sig = 0;
 	sigwait(&w->set, &sig);
-	if (sig == SIGINT || sig == SIGTERM)
-		log_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	node_stop(w->node);
-	return NULL;
+	if (sig == SIGUSR1) /* node_run ended by itself */
+		return NULL;
+	log_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	/* A stop that does not finish is ended here, saying where it stuck. */
+	struct timespec limit = {STOP_LIMIT_S, 0};
+	for (;;) {
+		int r = sigtimedwait(&w->set, NULL, &limit);
+		if (r == SIGUSR1)
+			return NULL;
+		if (r < 0 && errno == EAGAIN) {
+			log_error("shutdown did not finish in %d s (stuck %s); exiting with status 3",
+				  STOP_LIMIT_S, node_stop_phase(w->node));
+			_exit(3);
+		}
+	}
 }
 
 static int

@@ -156,6 +156,13 @@ fail:
 	return rc;
 }
 
+const char *
+node_stop_phase(struct node *n)
+{
+	const char *p = atomic_load(&n->stop_phase);
+	return p != NULL ? p : "running the loop";
+}
+
 void
 node_close(struct node *n)
 {
@@ -737,12 +744,16 @@ node_run(struct node *n, struct ch_err *err)
 			break;
 		}
 	}
+	atomic_store(&n->stop_phase, "answering waiting clients");
 	settle_waiters(n, true);
+	atomic_store(&n->stop_phase, "stopping the JSON-RPC server");
 	rpc_http_stop(n->http);
 	n->http = NULL;
+	atomic_store(&n->stop_phase, "closing the peer connections");
 	rpc_peer_stop(n->peers);
 	n->peers = NULL;
 	/* the workers finish what they hold; the loop is gone, so it is answered "shutting down" */
+	atomic_store(&n->stop_phase, "stopping the signature workers");
 	node_prep_stop(n->prep);
 	n->prep = NULL;
 	pthread_mutex_lock(&n->mu);

@@ -24,4 +24,7 @@ void node_stop(struct node *n);
 
 void node_close(struct node *n);
 
+/* node_stop_phase says what node_run's shutdown is doing (any thread; for a stuck-stop message). */
+const char *node_stop_phase(struct node *n);
+
 #endif

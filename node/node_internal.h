@@ -8,6 +8,7 @@
 #define NODE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -150,6 +151,7 @@ struct node {
 	bool stopping;
 
 	struct node_byz *byz; /* chaind-byzantine only (node/byzantine.h); NULL: honest */
+	_Atomic(const char *) stop_phase; /* node_run's shutdown step, read by node_stop_phase */
 };
 
 /* consensus.c: send a consensus message, or its encoding, to a peer (-1: all). */
