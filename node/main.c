@@ -32,26 +32,38 @@ struct sig_waiter {
 	sigset_t set;
 };
 
+/*
+ * sig_thread turns SIGINT and SIGTERM into node_stop, and ends the process
+ * (status 3, saying where it stuck) when a stop, asked for or caused by a
+ * storage failure, has not finished STOP_LIMIT_S seconds after it began.
+ * SIGUSR1 from main says node_run has returned.
+ */
 static void *
 sig_thread(void *arg)
 {
 	struct sig_waiter *w = arg;
-	int sig = 0;
-	sigwait(&w->set, &sig);
-	node_stop(w->node);
-	if (sig == SIGUSR1) /* node_run ended by itself */
-		return NULL;
-	log_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-	/* A stop that does not finish is ended here, saying where it stuck. */
-	struct timespec limit = {STOP_LIMIT_S, 0};
+	int waited = -1; /* seconds since the stop began; -1: running */
 	for (;;) {
-		int r = sigtimedwait(&w->set, NULL, &limit);
-		if (r == SIGUSR1)
+		struct timespec tick = {1, 0};
+		int sig = sigtimedwait(&w->set, NULL, &tick);
+		if (sig == SIGUSR1) {
+			node_stop(w->node);
 			return NULL;
-		if (r < 0 && errno == EAGAIN) {
-			log_error("shutdown did not finish in %d s (stuck %s); exiting with status 3",
-				  STOP_LIMIT_S, node_stop_phase(w->node));
-			_exit(3);
+		}
+		if ((sig == SIGINT || sig == SIGTERM) && waited < 0) {
+			log_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+			node_stop(w->node);
+			waited = 0;
+		} else if (sig < 0 && errno == EAGAIN) {
+			if (waited < 0 && node_stop_phase(w->node) != NULL)
+				waited = 0;
+			else if (waited >= 0 && ++waited >= STOP_LIMIT_S) {
+				const char *ph = node_stop_phase(w->node);
+				log_error("shutdown did not finish in %d s (stuck %s); exiting with "
+					  "status 3",
+					  STOP_LIMIT_S, ph != NULL ? ph : "ending the loop");
+				_exit(3);
+			}
 		}
 	}
 }

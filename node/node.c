@@ -159,8 +159,7 @@ fail:
 const char *
 node_stop_phase(struct node *n)
 {
-	const char *p = atomic_load(&n->stop_phase);
-	return p != NULL ? p : "running the loop";
+	return atomic_load(&n->stop_phase);
 }
 
 void

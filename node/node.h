@@ -24,7 +24,10 @@ void node_stop(struct node *n);
 
 void node_close(struct node *n);
 
-/* node_stop_phase says what node_run's shutdown is doing (any thread; for a stuck-stop message). */
+/*
+ * node_stop_phase says what node_run's shutdown is doing, or NULL while it
+ * runs (any thread; for a stop that does not finish).
+ */
 const char *node_stop_phase(struct node *n);
 
 #endif
