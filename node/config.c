@@ -43,6 +43,8 @@ node_config_default(struct node_config *c, const char *home)
 	c->mempool_ttl_ms = 600000;
 	c->mempool_max_nonce_gap = 1000;
 	c->commit_timeout_ms = 10000;
+	c->peer_max_msgs_per_s = 1000;
+	c->peer_max_bytes_per_s = 64ull << 20;
 }
 
 int
@@ -465,6 +467,10 @@ node_config_load(struct node_config *c, const char *home, struct ch_err *err)
 	    (rc = get_u32(root, w, "rpc_max_inflight", 1, 100000, &c->rpc_max_inflight, err)) != 0 ||
 	    (rc = get_u32(root, w, "mempool_max_txs", 1, 10000000, &c->mempool_max_txs, err)) != 0 ||
 	    (rc = get_u32(root, w, "verify_threads", 0, 256, &c->verify_threads, err)) != 0 ||
+	    (rc = get_u32(root, w, "peer_max_connections", 0, 100000, &c->peer_max_connections,
+			  err)) != 0 ||
+	    (rc = get_u32(root, w, "peer_max_msgs_per_s", 1, 10000000, &c->peer_max_msgs_per_s,
+			  err)) != 0 ||
 	    (rc = get_u32(root, w, "commit_timeout_ms", 1, 3600000, &c->commit_timeout_ms, err)) !=
 		    0)
 		goto out;
@@ -480,6 +486,10 @@ node_config_load(struct node_config *c, const char *home, struct ch_err *err)
 	if ((rc = get_u64(root, w, "mempool_max_nonce_gap", false, 0, 1000000, &v, err)) != 0)
 		goto out;
 	c->mempool_max_nonce_gap = v;
+	v = c->peer_max_bytes_per_s;
+	if ((rc = get_u64(root, w, "peer_max_bytes_per_s", false, 1024, 1ull << 40, &v, err)) != 0)
+		goto out;
+	c->peer_max_bytes_per_s = v;
 	static const struct {
 		const char *name;
 		size_t off;
@@ -543,6 +553,9 @@ node_config_save(const struct node_config *c, struct ch_err *err)
 	cJSON_AddNumberToObject(root, "mempool_max_nonce_gap", (double)c->mempool_max_nonce_gap);
 	cJSON_AddNumberToObject(root, "commit_timeout_ms", c->commit_timeout_ms);
 	cJSON_AddNumberToObject(root, "verify_threads", c->verify_threads);
+	cJSON_AddNumberToObject(root, "peer_max_connections", c->peer_max_connections);
+	cJSON_AddNumberToObject(root, "peer_max_msgs_per_s", c->peer_max_msgs_per_s);
+	cJSON_AddNumberToObject(root, "peer_max_bytes_per_s", (double)c->peer_max_bytes_per_s);
 	if (c->npeer_addresses > 0) {
 		cJSON *pa = cJSON_AddObjectToObject(root, "peer_addresses");
 		for (size_t i = 0; pa != NULL && i < c->npeer_addresses; i++)

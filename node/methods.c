@@ -576,6 +576,13 @@ m_net_info(struct node *n, struct node_pending *p, struct rpc_call *c)
 	cJSON_AddNumberToObject(r, "peer_messages_rejected", (double)n->peer_bad);
 	cJSON_AddNumberToObject(r, "peer_messages_bad_signature", (double)n->peer_bad_sig);
 	cJSON_AddNumberToObject(r, "peer_messages_dropped", (double)n->peer_dropped);
+	struct rpc_peer_in_stats in = {0};
+	if (n->peers != NULL)
+		rpc_peer_in_stats(n->peers, &in);
+	cJSON_AddNumberToObject(r, "peer_messages_received", (double)in.received);
+	cJSON_AddNumberToObject(r, "peer_messages_rate_limited", (double)in.rate_limited);
+	cJSON_AddNumberToObject(r, "peer_connections", in.connections);
+	cJSON_AddNumberToObject(r, "peer_connections_refused", (double)in.refused_connections);
 	rpc_call_result(c, r);
 }
 

@@ -584,6 +584,7 @@ out:
 
 #define NODE_TICK_MS 10
 #define NODE_STATUS_EVERY_MS 1000
+#define NODE_PEER_CLOSE_LIMIT_MS 3000 /* everything is on disk before the close */
 
 static uint64_t
 next_deadline(struct node *n)
@@ -640,8 +641,19 @@ start_peers(struct node *n, struct ch_err *err)
 	}
 	/* a NEW-VIEW carries one block; base64 in JSON adds a third */
 	size_t max_msg = 2 * node_max_block_encoding(&n->genesis.params) + (1u << 20);
+	struct rpc_peer_limits lim = {
+		.max_msg_bytes = max_msg,
+		.queue_len = 4096,
+		.max_conns = n->cfg.peer_max_connections,
+		.msgs_per_s = n->cfg.peer_max_msgs_per_s,
+		/* a burst (two seconds' worth) must hold the largest message */
+		.bytes_per_s = n->cfg.peer_max_bytes_per_s > max_msg ? n->cfg.peer_max_bytes_per_s
+								     : max_msg,
+	};
+	if (lim.max_conns == 0) /* each validator dials once; room for reconnects and tools */
+		lim.max_conns = 2 * (uint32_t)n->genesis.nvalidators + 8;
 	int rc = rpc_peer_start(&n->peers, n->cfg.p2p_listen, urls, n->genesis.nvalidators,
-				(size_t)n->validator_index, max_msg, 4096, on_peer, n, err);
+				(size_t)n->validator_index, &lim, on_peer, n, err);
 	if (rc == 0)
 		log_info("peers: listening on %s, %zu other validators", n->cfg.p2p_listen,
 			 n->genesis.nvalidators - 1);
@@ -687,7 +699,7 @@ node_run(struct node *n, struct ch_err *err)
 	}
 	if ((rc = rpc_http_start(&n->http, n->cfg.rpc_listen, n->cfg.rpc_max_body_bytes,
 				 n->cfg.rpc_max_inflight, on_http, n, err)) != 0) {
-		rpc_peer_stop(n->peers);
+		rpc_peer_stop(n->peers, 0);
 		n->peers = NULL;
 		node_prep_stop(n->prep);
 		n->prep = NULL;
@@ -749,7 +761,10 @@ node_run(struct node *n, struct ch_err *err)
 	rpc_http_stop(n->http);
 	n->http = NULL;
 	atomic_store(&n->stop_phase, "closing the peer connections");
-	rpc_peer_stop(n->peers);
+	if (!rpc_peer_stop(n->peers, NODE_PEER_CLOSE_LIMIT_MS))
+		log_warn("the peer connections did not close within %d ms (nng's close waits for "
+			 "a connection it never finishes); going on without them",
+			 NODE_PEER_CLOSE_LIMIT_MS);
 	n->peers = NULL;
 	/* the workers finish what they hold; the loop is gone, so it is answered "shutting down" */
 	atomic_store(&n->stop_phase, "stopping the signature workers");

@@ -21,15 +21,23 @@ struct rpc_peer_net;
  */
 typedef void (*rpc_peer_fn)(void *arg, uint8_t *msg, size_t len);
 
+/* What one validator's transport accepts. */
+struct rpc_peer_limits {
+	size_t max_msg_bytes; /* refused on send, dropped (connection closed) on receipt */
+	size_t queue_len;     /* messages waiting to be sent to one peer */
+	uint32_t max_conns;   /* inbound connections at once; one more is hung up on */
+	double msgs_per_s;    /* per inbound connection; a burst of two seconds' worth */
+	uint64_t bytes_per_s; /* likewise, in bytes */
+};
+
 /*
  * rpc_peer_start listens on listen_url and dials peer_urls (npeers of
- * them; peer_urls[self] is ignored). Messages over max_msg_bytes are
- * refused on send and dropped on receipt; queue_len bounds each peer's
- * send queue. Errors name the address.
+ * them; peer_urls[self] is ignored) under the limits lim (copied). Errors
+ * name the address.
  */
 int rpc_peer_start(struct rpc_peer_net **out, const char *listen_url, const char *const *peer_urls,
-		   size_t npeers, size_t self, size_t max_msg_bytes, size_t queue_len,
-		   rpc_peer_fn fn, void *arg, struct ch_err *err);
+		   size_t npeers, size_t self, const struct rpc_peer_limits *lim, rpc_peer_fn fn,
+		   void *arg, struct ch_err *err);
 
 /*
  * rpc_peer_send copies msg into peer to's queue without blocking: 0 if
@@ -47,9 +55,23 @@ struct rpc_peer_stats {
 };
 
 void rpc_peer_stats(struct rpc_peer_net *p, size_t peer, struct rpc_peer_stats *out);
-uint64_t rpc_peer_received_total(struct rpc_peer_net *p);
 
-/* rpc_peer_stop closes everything and waits for callbacks to finish. Not from a callback. NULL is fine. */
-void rpc_peer_stop(struct rpc_peer_net *p);
+/* What arrived on the listener: messages passed on, dropped over a rate, connections. */
+struct rpc_peer_in_stats {
+	uint64_t received, rate_limited, refused_connections;
+	uint32_t connections; /* open now */
+};
+
+void rpc_peer_in_stats(struct rpc_peer_net *p, struct rpc_peer_in_stats *out);
+
+/*
+ * rpc_peer_stop stops the callbacks, then closes the sockets, waiting at
+ * most limit_ms (0: without a limit). nng 1.5's close can hang for good
+ * on a pipe it never reaps; then rpc_peer_stop returns false and leaves the
+ * close running on a thread of its own, which frees what is left if it
+ * ever finishes. No callback runs once it returns. Not from a callback.
+ * NULL is fine.
+ */
+bool rpc_peer_stop(struct rpc_peer_net *p, unsigned limit_ms);
 
 #endif

@@ -15,14 +15,19 @@
  *   oversized   messages of SIZE bytes (beyond the node's limit), each on a
  *               raw TCP connection that speaks the SP handshake and then
  *               announces SIZE bytes: the node must close the connection
+ *   conns       COUNT connections at once, each a raw TCP connection that
+ *               speaks the SP handshake and then sends nothing, held for
+ *               SIZE ms; prints how many of them the node closed
  * Usage: peer-inject URL KIND COUNT [FROM|SIZE|NONCE] [CHAIN_ID] [KEYFILE]
  * Exit status: 0 if every message was handed to nng (oversized: every
- * connection was closed by the node), 1 otherwise. A run that has not ended
+ * connection was closed by the node; conns: every connection was made), 1
+ * otherwise. A run that has not ended
  * after 120 s stops with status 3.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,14 +131,9 @@ badtx(struct ch_buf *out, const struct cr_key *key, const char *chain_id, uint64
 	ch_buf_close(&enc);
 }
 
-/*
- * oversized sends one message of `size` bytes to the host:port of a
- * tcp://127.0.0.1:PORT url on a raw TCP connection: the SP header of a PUSH
- * peer, a 64-bit length, then payload until the node hangs up. It returns 0
- * if the node closed the connection (before or after the payload ended).
- */
+/* sp_connect opens a raw TCP connection to a tcp://127.0.0.1:PORT url (-1 on error). */
 static int
-oversized(const char *url, size_t size)
+sp_connect(const char *url)
 {
 	const char *colon = strrchr(url, ':');
 	struct sockaddr_in sa = {.sin_family = AF_INET};
@@ -149,8 +149,71 @@ oversized(const char *url, size_t size)
 			close(fd);
 		return -1;
 	}
-	/* SP over TCP: 0, 'S', 'P', version 0, protocol 0x50 (push), 2 reserved. */
-	uint8_t head[16] = {0, 'S', 'P', 0, 0, 0x50, 0, 0};
+	return fd;
+}
+
+/* SP over TCP: 0, 'S', 'P', version 0, protocol 0x50 (push), 2 reserved. */
+static const uint8_t sp_head[8] = {0, 'S', 'P', 0, 0, 0x50, 0, 0};
+
+/*
+ * conns holds count handshaken connections open for hold_ms and prints how
+ * many the node closed in that time. -1 if a connection could not be made.
+ */
+static int
+conns(const char *url, long count, long hold_ms)
+{
+	struct pollfd *fds = calloc((size_t)count, sizeof(*fds));
+	long made = 0, closed = 0;
+	for (; fds != NULL && made < count; made++) {
+		int fd = sp_connect(url);
+		if (fd < 0)
+			break;
+		if (send(fd, sp_head, sizeof(sp_head), MSG_NOSIGNAL) != (ssize_t)sizeof(sp_head))
+			closed++;
+		fds[made] = (struct pollfd){.fd = fd, .events = POLLIN};
+	}
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long left = hold_ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(fds, (nfds_t)made, (int)left) <= 0)
+			break;
+		for (long i = 0; i < made; i++) {
+			uint8_t b[64];
+			if (fds[i].fd < 0 || fds[i].revents == 0)
+				continue;
+			ssize_t r = recv(fds[i].fd, b, sizeof(b), 0); /* the node's SP header */
+			if (r <= 0) {
+				close(fds[i].fd);
+				fds[i].fd = -1; /* poll skips it from now on */
+				closed++;
+			}
+		}
+	}
+	for (long i = 0; i < made; i++)
+		if (fds[i].fd >= 0)
+			close(fds[i].fd);
+	free(fds);
+	printf("peer-inject: %ld connections made, %ld closed by the node within %ld ms\n", made,
+	       closed, hold_ms);
+	return made == count ? 0 : -1;
+}
+
+/*
+ * oversized sends one message of `size` bytes to the host:port of a
+ * tcp://127.0.0.1:PORT url on a raw TCP connection: the SP header of a PUSH
+ * peer, a 64-bit length, then payload until the node hangs up. It returns 0
+ * if the node closed the connection (before or after the payload ended).
+ */
+static int
+oversized(const char *url, size_t size)
+{
+	int fd = sp_connect(url);
+	if (fd < 0)
+		return -1;
+	uint8_t head[16];
+	memcpy(head, sp_head, sizeof(sp_head));
 	for (int i = 0; i < 8; i++)
 		head[8 + i] = (uint8_t)((uint64_t)size >> (56 - 8 * i));
 	static uint8_t chunk[65536];
@@ -192,7 +255,8 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: peer-inject URL junk|badjson|garbled|forged|badtx|bigtxs|oversized "
+		fprintf(stderr, "usage: peer-inject URL junk|badjson|garbled|forged|badtx|bigtxs|"
+				"oversized|conns "
 				"COUNT [FROM|SIZE|NONCE] [CHAIN_ID] [KEYFILE]\n");
 		return 2;
 	}
@@ -200,6 +264,8 @@ main(int argc, char **argv)
 	long count = atol(argv[3]), arg = argc > 4 ? atol(argv[4]) : 1;
 	signal(SIGALRM, watchdog);
 	alarm(120);
+	if (strcmp(kind, "conns") == 0)
+		return conns(url, count, arg) != 0;
 	if (strcmp(kind, "oversized") == 0) {
 		int failed = 0;
 		for (long i = 0; i < count; i++)

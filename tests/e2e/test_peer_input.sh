@@ -61,13 +61,50 @@ check_eq "bad-signature transactions: none admitted" "$(rpc num_unconfirmed_txs 
 check "oversized messages (16 MiB): the node hangs up" "$INJECT" "$P2P" oversized 3 16777216
 check "a flood of 20000 junk messages: sent" "$INJECT" "$P2P" junk 20000
 check "node 0 answers during the attack" wait_ready 0
+
+# Rate: one connection floods forged PREPAREs (each costs a signature check).
+# Past a burst of two seconds' worth, the node takes 1,000 a second from it
+# (peer_max_msgs_per_s) and drops the rest unread.
+badsig1=$(counter peer_messages_bad_signature)
+limited1=$(counter peer_messages_rate_limited)
+t0=$(date +%s%N)
+check "a flood of 20000 forged PREPAREs: sent" "$INJECT" "$P2P" forged 20000 1
+secs=$(( ($(date +%s%N) - t0) / 1000000000 + 1 ))
+wait_counter peer_messages_bad_signature $((badsig1 + 1)) >/dev/null
+sleep 0.5
+checked=$(( $(counter peer_messages_bad_signature) - badsig1 ))
+limited=$(( $(counter peer_messages_rate_limited) - limited1 ))
+check "forged flood: $checked signatures checked in about $secs s, at most 1,000/s + a 2,000 burst" \
+  [ "$checked" -le $((1000 * secs + 2000 + 100)) ]
+check "forged flood: $limited dropped over the rate" [ "$limited" -gt 0 ]
+check "node 0 answers after the forged flood" wait_ready 0
+row "a flood of forged PREPAREs on one connection (20,000 messages)" 1 \
+  "$checked signature checks in about ${secs} s, $limited dropped over the rate; the chain went on"
+
+# Connections: 40 idle peer connections at once. The validators hold 3, and
+# the limit is 2 per validator + 8 = 16: the node hangs up on the rest, and
+# a transfer commits while they are held.
+refused1=$(counter peer_connections_refused)
+"$INJECT" "$P2P" conns 40 4000 >"$E2E_TMP/conns.out" &
+conns_pid=$!
+sleep 1.5
+open_now=$(counter peer_connections)
+check "40 connections: node 0 holds at most 16 ($open_now)" [ "$open_now" -le 16 ]
+check "a transfer commits while they are held" transfer
+wait "$conns_pid"
+check "the 40 connections were made" [ $? -eq 0 ]
+cat "$E2E_TMP/conns.out"
+closed=$(sed -n 's/.* \([0-9]*\) closed by the node.*/\1/p' "$E2E_TMP/conns.out")
+refused=$(( $(counter peer_connections_refused) - refused1 ))
+check "the node hung up on at least 27 of them ($closed; $refused refused)" [ "${closed:-0}" -ge 27 ]
+row "40 idle peer connections at once (limit 16)" 1 "$refused hung up on; a transfer committed meanwhile"
 # Large gossip: over the gossip limit (4 MiB), and under it but with 400,000
 # tiny entries (1.9 MiB of text that would parse into far more): each is
 # refused, or dropped when the queues hold their byte budget; memory stays bounded.
-refused0=$(( $(counter peer_messages_rejected) + $(counter peer_messages_dropped) ))
+refused0=$(( $(counter peer_messages_rejected) + $(counter peer_messages_dropped) + $(counter peer_messages_rate_limited) ))
 check "200 gossip messages of 4 MiB: sent" "$INJECT" "$P2P" bigtxs 200 4194304
 check "200 gossip messages of 400,000 tiny entries: sent" "$INJECT" "$P2P" bigtxs 200 1990000
-refused_all() { [ $(( $(counter peer_messages_rejected) + $(counter peer_messages_dropped) )) -ge $((refused0 + 400)) ]; }
+refused_all() { [ $(( $(counter peer_messages_rejected) + $(counter peer_messages_dropped) + $(counter peer_messages_rate_limited) )) -ge $((refused0 + 400)) ]; }
 for i in $(seq 1 300); do refused_all && break; sleep 0.1; done
 check "the 400 large gossip messages are refused or dropped" refused_all
 hwm=$(awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$NODE_PID_0/status")
