@@ -24,6 +24,8 @@ enum byz_kind {
 	BYZ_OVERSPEND,
 	BYZ_STALE_NONCE,
 	BYZ_OVERSIZED,
+	BYZ_FORGE,
+	BYZ_FLOOD,
 };
 
 static const char *const byz_names[] = {
@@ -36,10 +38,13 @@ static const char *const byz_names[] = {
 	[BYZ_OVERSPEND] = "overspend",
 	[BYZ_STALE_NONCE] = "stale-nonce",
 	[BYZ_OVERSIZED] = "oversized",
+	[BYZ_FORGE] = "forge",
+	[BYZ_FLOOD] = "flood",
 };
 #define NKINDS (sizeof(byz_names) / sizeof(byz_names[0]))
 
 #define REPLAY_RING 256
+#define FLOOD_PER_SEND 1500 /* junk messages to each peer with every consensus message */
 
 struct node_byz {
 	enum byz_kind kind;
@@ -66,7 +71,7 @@ node_byz_new(struct node_byz **out, const char *name, struct ch_err *err)
 	}
 	return ch_errf(err, CH_E_CONFIG,
 		       "CHAIND_BYZANTINE=%s: unknown behaviour (silent, equivocate, votes, replay, "
-		       "bad-sig, wrong-parent, overspend, stale-nonce, oversized)",
+		       "bad-sig, wrong-parent, overspend, stale-nonce, oversized, forge, flood)",
 		       name);
 }
 
@@ -263,6 +268,61 @@ remember(struct node_byz *bz, const struct pbft_msg *m)
 	pbft_msg_encode(m, slot);
 }
 
+/*
+ * forge sends copies of m in the names of the two validators after this one,
+ * votes for a random digest, signed with this validator's own key: it has
+ * no other. A receiver that checked signatures against the wrong key would
+ * count them towards a quorum.
+ */
+static void
+forge(struct node *n, struct node_byz *bz, const struct pbft_msg *m)
+{
+	uint32_t nv = (uint32_t)n->genesis.nvalidators, self = (uint32_t)n->validator_index;
+	for (uint32_t k = 1; k <= 2 && k < nv; k++) {
+		struct pbft_msg v = *m; /* shallow: borrows m's arrays */
+		v.from = (self + k) % nv;
+		if (m->type == PBFT_PREPARE || m->type == PBFT_COMMIT)
+			for (size_t i = 0; i < PBFT_HASH_LEN; i++)
+				v.digest[i] = (uint8_t)rnd(bz);
+		resign(n, &v);
+		node_send_consensus(n, -1, &v);
+		log_info("byzantine: sent a type %u message in validator %u's name (view %" PRIu64
+			 ", height %" PRIu64 ")",
+			 m->type, v.from, m->view, m->height);
+	}
+}
+
+/* flood sends FLOOD_PER_SEND junk messages to every peer: random bytes, bad JSON-RPC, garbled consensus. */
+static void
+flood(struct node *n, struct node_byz *bz)
+{
+	static const char *const bodies[] = {
+		"{\"jsonrpc\":\"2.0\",\"method\":\"no_such_method\",\"params\":{}}",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"consensus\",\"params\":{\"msg\":\"AAAA\"}}",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"txs\",\"params\":{\"txs\":[\"zz\"]}}",
+		"[]",
+	};
+	uint8_t junk[256];
+	size_t sent = 0;
+	for (uint32_t to = 0; to < (uint32_t)n->genesis.nvalidators; to++) {
+		if ((int)to == n->validator_index)
+			continue;
+		for (size_t k = 0; k < FLOOD_PER_SEND; k++) {
+			const void *msg = junk;
+			size_t len = 1 + rnd(bz) % sizeof(junk);
+			if (k % 2 == 0) {
+				for (size_t i = 0; i < len; i++)
+					junk[i] = (uint8_t)rnd(bz);
+			} else {
+				msg = bodies[k / 2 % (sizeof(bodies) / sizeof(bodies[0]))];
+				len = strlen(msg);
+			}
+			sent += rpc_peer_send(n->peers, to, msg, len) == 0;
+		}
+	}
+	log_info("byzantine: flooded its peers with %zu junk messages", sent);
+}
+
 void
 node_byz_send(struct node *n, struct node_byz *bz, int to, const struct pbft_msg *m)
 {
@@ -284,6 +344,15 @@ node_byz_send(struct node *n, struct node_byz *bz, int to, const struct pbft_msg
 			log_info("byzantine: replayed 3 old messages");
 		}
 		remember(bz, m);
+		return;
+	case BYZ_FORGE:
+		node_send_consensus(n, to, m);
+		forge(n, bz, m);
+		return;
+	case BYZ_FLOOD:
+		node_send_consensus(n, to, m);
+		if (n->peers != NULL)
+			flood(n, bz);
 		return;
 	default:
 		break;

@@ -14,8 +14,13 @@
  *   overspend     as primary, adds a signed transfer from an empty account
  *   stale-nonce   as primary, adds a transaction committed before
  *   oversized     as primary, proposes blocks of block_max_txs + 1 transactions
+ *   forge         with every consensus message, copies in the names of the
+ *                 two validators after it (votes for a random digest),
+ *                 which it can only sign with its own key
+ *   flood         with every consensus message, 1,500 junk messages to each
+ *                 peer (random bytes, bad JSON-RPC, garbled consensus)
  * Every misbehaviour is signed with the validator's own key, so it is what a
- * compromised validator could do. Each act is logged ("byzantine: ...") so
+ * compromised validator could do (forge claims another's name as well). Each act is logged ("byzantine: ...") so
  * that tests can count them.
  */
 #ifndef NODE_BYZANTINE_H

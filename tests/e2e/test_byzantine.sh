@@ -29,6 +29,8 @@ describe() {
   overspend) echo "proposes blocks with a transfer from an empty account" ;;
   stale-nonce) echo "proposes blocks with an already committed transaction" ;;
   oversized) echo "proposes blocks with more transactions than a block may hold" ;;
+  forge) echo "sends votes in two other validators' names" ;;
+  flood) echo "floods its peers with junk (1,500 messages per consensus message)" ;;
   esac
 }
 
@@ -78,6 +80,17 @@ run_case() {
     rejected=$(cat "$net"/node{1,2,3}/node.log | grep -c 'rejecting proposal')
     check "$b: honest validators rejected the proposals ($rejected)" [ "$rejected" -gt 0 ] ;;
   esac
+  local sum=0 field=
+  case $b in
+  forge) field=peer_messages_bad_signature ;;
+  flood) field=peer_messages_rate_limited ;;
+  esac
+  if [ -n "$field" ]; then
+    for i in 1 2 3; do
+      sum=$((sum + $(rpc net_info null "$i" | jq -r ".result.$field // 0")))
+    done
+    check "$b: the honest validators refused its messages ($field: $sum)" [ "$sum" -gt 0 ]
+  fi
   # The honest validators converge; then a clean stop and the audit.
   local h3 ok=0
   for k in $(seq 1 100); do
@@ -107,7 +120,7 @@ run_case() {
 }
 
 k=0
-for b in silent equivocate votes replay bad-sig wrong-parent overspend stale-nonce oversized; do
+for b in silent equivocate votes replay bad-sig wrong-parent overspend stale-nonce oversized forge flood; do
   k=$((k + 1))
   run_case "$b" "$k"
 done
