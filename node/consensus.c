@@ -23,6 +23,13 @@
 #endif
 
 #define PEER_MAX_SYNC_BLOCKS 64
+/*
+ * Answers to get_blocks per asking validator and second, with a burst of two
+ * seconds' worth. A request names who asks but is not signed, so without
+ * this anyone could make a validator read and send blocks without end.
+ * An honest catch-up asks again only after each answer.
+ */
+#define PEER_SYNC_ANSWERS_PER_S 100
 #define MAX_CLOCK_DRIFT_MS 15000
 
 /* ---- host callbacks ---- */
@@ -359,6 +366,22 @@ node_drive(struct node *n)
 	}
 }
 
+/* serve_allowed takes one answer to validator `to` from its bucket. */
+static bool
+serve_allowed(struct node *n, uint32_t to)
+{
+	uint64_t now = node_mono_ms();
+	double cap = 2.0 * PEER_SYNC_ANSWERS_PER_S;
+	double t = n->serve_tokens[to] +
+		   (double)(now - n->serve_ms[to]) * PEER_SYNC_ANSWERS_PER_S / 1000.0;
+	n->serve_ms[to] = now;
+	n->serve_tokens[to] = t > cap ? cap : t;
+	if (n->serve_tokens[to] < 1.0)
+		return false;
+	n->serve_tokens[to] -= 1.0;
+	return true;
+}
+
 static void
 serve_blocks(struct node *n, const cJSON *id, const cJSON *params)
 {
@@ -369,6 +392,10 @@ serve_blocks(struct node *n, const cJSON *id, const cJSON *params)
 	    !cJSON_IsNumber(id) || jf->valuedouble < 0 ||
 	    jf->valuedouble >= (double)n->genesis.nvalidators || jlo->valuedouble < 1)
 		return;
+	if (!serve_allowed(n, (uint32_t)jf->valuedouble)) {
+		n->sync_refused++;
+		return;
+	}
 	uint64_t lo = (uint64_t)jlo->valuedouble, hi = (uint64_t)jhi->valuedouble;
 	if (hi > n->tip.height)
 		hi = n->tip.height;

@@ -583,6 +583,7 @@ m_net_info(struct node *n, struct node_pending *p, struct rpc_call *c)
 	cJSON_AddNumberToObject(r, "peer_messages_rate_limited", (double)in.rate_limited);
 	cJSON_AddNumberToObject(r, "peer_connections", in.connections);
 	cJSON_AddNumberToObject(r, "peer_connections_refused", (double)in.refused_connections);
+	cJSON_AddNumberToObject(r, "peer_sync_requests_refused", (double)n->sync_refused);
 	rpc_call_result(c, r);
 }
 

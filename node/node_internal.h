@@ -132,6 +132,10 @@ struct node {
 	uint64_t sync_deadline_ms;
 	uint64_t peer_height[CHAIN_MAX_VALIDATORS];
 	uint64_t peer_seen_ms[CHAIN_MAX_VALIDATORS];
+	/* get_blocks answers to each validator: a token bucket (anyone can ask in its name) */
+	double serve_tokens[CHAIN_MAX_VALIDATORS];
+	uint64_t serve_ms[CHAIN_MAX_VALIDATORS];
+	uint64_t sync_refused; /* get_blocks over that rate, not answered */
 	uint64_t peer_bad;     /* undecodable peer messages */
 	uint64_t peer_bad_sig; /* consensus messages from unknown keys or with bad signatures */
 	uint64_t peer_dropped;

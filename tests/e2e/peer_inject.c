@@ -15,6 +15,7 @@
  *   oversized   messages of SIZE bytes (beyond the node's limit), each on a
  *               raw TCP connection that speaks the SP handshake and then
  *               announces SIZE bytes: the node must close the connection
+ *   getblocks   get_blocks requests in validator FROM's name for every height
  *   conns       COUNT connections at once, each a raw TCP connection that
  *               speaks the SP handshake and then sends nothing, held for
  *               SIZE ms; prints how many of them the node closed
@@ -256,7 +257,7 @@ main(int argc, char **argv)
 {
 	if (argc < 4) {
 		fprintf(stderr, "usage: peer-inject URL junk|badjson|garbled|forged|badtx|bigtxs|"
-				"oversized|conns "
+				"oversized|conns|getblocks "
 				"COUNT [FROM|SIZE|NONCE] [CHAIN_ID] [KEYFILE]\n");
 		return 2;
 	}
@@ -314,6 +315,14 @@ main(int argc, char **argv)
 			while (ch_buf_ok(&m) && m.len + 16 < (size_t)arg)
 				ch_buf_put(&m, "\"00\",", 5);
 			ch_buf_put(&m, "\"00\"]}}", 7);
+		} else if (strcmp(kind, "getblocks") == 0) {
+			char b[160];
+			int len = snprintf(b, sizeof(b),
+					   "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"method\":\"get_blocks\","
+					   "\"params\":{\"from\":%ld,\"min_height\":1,"
+					   "\"max_height\":1000000000}}",
+					   i + 1, arg);
+			ch_buf_put(&m, b, (size_t)len);
 		} else if (strcmp(kind, "forged") == 0) {
 			forged(&m, key, (uint32_t)arg, (uint64_t)i);
 		} else if (strcmp(kind, "badtx") == 0) {

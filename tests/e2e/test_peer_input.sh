@@ -81,6 +81,25 @@ check "node 0 answers after the forged flood" wait_ready 0
 row "a flood of forged PREPAREs on one connection (20,000 messages)" 1 \
   "$checked signature checks in about ${secs} s, $limited dropped over the rate; the chain went on"
 
+# Amplification: get_blocks asks a validator to send blocks to whoever the
+# request names. 3,000 requests in validator 1's name: node 0 answers at most
+# 100 a second to validator 1 (a burst of 200) and counts the rest.
+sync0=$(counter peer_sync_requests_refused)
+other0=$(( $(counter peer_messages_rate_limited) + $(counter peer_messages_dropped) ))
+t0=$(date +%s%N)
+check "3000 get_blocks in validator 1's name: sent" "$INJECT" "$P2P" getblocks 3000 1
+wait_counter peer_sync_requests_refused $((sync0 + 1)) >/dev/null
+sleep 0.5
+secs=$(( ($(date +%s%N) - t0) / 1000000000 + 1 ))
+refused=$(( $(counter peer_sync_requests_refused) - sync0 ))
+other=$(( $(counter peer_messages_rate_limited) + $(counter peer_messages_dropped) - other0 ))
+answered=$((3000 - refused - other))
+check "get_blocks flood: $answered answered in about $secs s (at most 200 + 100/s), $refused refused, $other dropped before" \
+  [ "$answered" -le $((200 + 100 * secs)) ]
+check "get_blocks flood: refused requests counted" [ "$refused" -gt 0 ]
+row "get_blocks requests in another validator's name (3,000 at once)" 1 \
+  "$refused not answered; answers to one validator are limited to 100 a second"
+
 # Connections: 40 idle peer connections at once. The validators hold 3, and
 # the limit is 2 per validator + 8 = 16: the node hangs up on the rest, and
 # a transfer commits while they are held.
