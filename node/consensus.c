@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/num.h"
 #include "node/log.h"
 #include "node/node_internal.h"
 #ifdef CHAIN_BYZANTINE
@@ -366,6 +367,13 @@ node_drive(struct node *n)
 	}
 }
 
+/* num_u64 reads a JSON number that is a whole number in [0, 2^53] (false otherwise). */
+static bool
+num_u64(const cJSON *x, uint64_t *out)
+{
+	return cJSON_IsNumber(x) && ch_double_u64(x->valuedouble, out);
+}
+
 /* serve_allowed takes one answer to validator `to` from its bucket. */
 static bool
 serve_allowed(struct node *n, uint32_t to)
@@ -385,18 +393,16 @@ serve_allowed(struct node *n, uint32_t to)
 static void
 serve_blocks(struct node *n, const cJSON *id, const cJSON *params)
 {
-	const cJSON *jf = cJSON_GetObjectItemCaseSensitive(params, "from");
-	const cJSON *jlo = cJSON_GetObjectItemCaseSensitive(params, "min_height");
-	const cJSON *jhi = cJSON_GetObjectItemCaseSensitive(params, "max_height");
-	if (!cJSON_IsNumber(jf) || !cJSON_IsNumber(jlo) || !cJSON_IsNumber(jhi) ||
-	    !cJSON_IsNumber(id) || jf->valuedouble < 0 ||
-	    jf->valuedouble >= (double)n->genesis.nvalidators || jlo->valuedouble < 1)
+	uint64_t from, lo, hi, rid;
+	if (!num_u64(cJSON_GetObjectItemCaseSensitive(params, "from"), &from) ||
+	    !num_u64(cJSON_GetObjectItemCaseSensitive(params, "min_height"), &lo) ||
+	    !num_u64(cJSON_GetObjectItemCaseSensitive(params, "max_height"), &hi) ||
+	    !num_u64(id, &rid) || from >= n->genesis.nvalidators || lo < 1)
 		return;
-	if (!serve_allowed(n, (uint32_t)jf->valuedouble)) {
+	if (!serve_allowed(n, (uint32_t)from)) {
 		n->sync_refused++;
 		return;
 	}
-	uint64_t lo = (uint64_t)jlo->valuedouble, hi = (uint64_t)jhi->valuedouble;
 	if (hi > n->tip.height)
 		hi = n->tip.height;
 	cJSON *res = cJSON_CreateObject();
@@ -433,11 +439,11 @@ serve_blocks(struct node *n, const cJSON *id, const cJSON *params)
 	}
 	cJSON *msg = cJSON_CreateObject();
 	cJSON_AddStringToObject(msg, "jsonrpc", "2.0");
-	cJSON_AddNumberToObject(msg, "id", id->valuedouble);
+	cJSON_AddNumberToObject(msg, "id", (double)rid);
 	cJSON_AddItemToObject(msg, "result", res);
 	char *text = cJSON_PrintUnformatted(msg);
 	if (text != NULL)
-		peer_send_json(n, (int)jf->valuedouble, text, strlen(text));
+		peer_send_json(n, (int)from, text, strlen(text));
 	free(text);
 	cJSON_Delete(msg);
 }
@@ -518,8 +524,9 @@ on_blocks(struct node *n, uint32_t from, const cJSON *res)
 			node_drive(n); /* the core expects its actions carried out before the next call */
 		}
 	}
-	if (any && cJSON_IsNumber(jh) && jh->valuedouble > (double)n->tip.height)
-		request_blocks(n, from, (uint64_t)jh->valuedouble);
+	uint64_t their;
+	if (any && num_u64(jh, &their) && their > n->tip.height)
+		request_blocks(n, from, their);
 out:
 	free(votes);
 	free(cert);
@@ -603,19 +610,18 @@ node_on_peer_json(struct node *n, const cJSON *root)
 	} else if (cJSON_IsString(method) && strcmp(method->valuestring, "get_blocks") == 0) {
 		serve_blocks(n, cJSON_GetObjectItemCaseSensitive(root, "id"), params);
 	} else if (cJSON_IsString(method) && strcmp(method->valuestring, "status") == 0) {
-		const cJSON *jf = cJSON_GetObjectItemCaseSensitive(params, "from");
-		const cJSON *jh = cJSON_GetObjectItemCaseSensitive(params, "height");
-		if (cJSON_IsNumber(jf) && cJSON_IsNumber(jh) && jf->valuedouble >= 0 &&
-		    jf->valuedouble < (double)n->genesis.nvalidators) {
-			uint32_t from = (uint32_t)jf->valuedouble;
-			n->peer_height[from] = (uint64_t)jh->valuedouble;
+		uint64_t from, height;
+		if (num_u64(cJSON_GetObjectItemCaseSensitive(params, "from"), &from) &&
+		    num_u64(cJSON_GetObjectItemCaseSensitive(params, "height"), &height) &&
+		    from < n->genesis.nvalidators) {
+			n->peer_height[from] = height;
 			n->peer_seen_ms[from] = node_mono_ms();
-			if ((uint64_t)jh->valuedouble > n->tip.height)
-				request_blocks(n, from, (uint64_t)jh->valuedouble);
+			if (height > n->tip.height)
+				request_blocks(n, (uint32_t)from, height);
 		}
 	} else if (result != NULL) {
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
-		if (cJSON_IsNumber(id) && (uint64_t)id->valuedouble == n->sync_id)
+		uint64_t id;
+		if (num_u64(cJSON_GetObjectItemCaseSensitive(root, "id"), &id) && id == n->sync_id)
 			on_blocks(n, n->sync_peer, result);
 	} else {
 		n->peer_bad++;
