@@ -45,6 +45,7 @@ node_config_default(struct node_config *c, const char *home)
 	c->commit_timeout_ms = 10000;
 	c->peer_max_msgs_per_s = 1000;
 	c->peer_max_bytes_per_s = 64ull << 20;
+	c->min_free_disk_mb = 64;
 }
 
 int
@@ -471,6 +472,8 @@ node_config_load(struct node_config *c, const char *home, struct ch_err *err)
 			  err)) != 0 ||
 	    (rc = get_u32(root, w, "peer_max_msgs_per_s", 1, 10000000, &c->peer_max_msgs_per_s,
 			  err)) != 0 ||
+	    (rc = get_u32(root, w, "min_free_disk_mb", 0, 1u << 24, &c->min_free_disk_mb, err)) !=
+		    0 ||
 	    (rc = get_u32(root, w, "commit_timeout_ms", 1, 3600000, &c->commit_timeout_ms, err)) !=
 		    0)
 		goto out;
@@ -556,6 +559,7 @@ node_config_save(const struct node_config *c, struct ch_err *err)
 	cJSON_AddNumberToObject(root, "peer_max_connections", c->peer_max_connections);
 	cJSON_AddNumberToObject(root, "peer_max_msgs_per_s", c->peer_max_msgs_per_s);
 	cJSON_AddNumberToObject(root, "peer_max_bytes_per_s", (double)c->peer_max_bytes_per_s);
+	cJSON_AddNumberToObject(root, "min_free_disk_mb", c->min_free_disk_mb);
 	if (c->npeer_addresses > 0) {
 		cJSON *pa = cJSON_AddObjectToObject(root, "peer_addresses");
 		for (size_t i = 0; pa != NULL && i < c->npeer_addresses; i++)

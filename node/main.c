@@ -116,6 +116,16 @@ cmd_start(int argc, char **argv)
 		log_error("%s", ch_err_msg(&err));
 	pthread_kill(t, SIGUSR1); /* wakes the signal thread if no signal came */
 	pthread_join(t, NULL);
+	if (rc == CH_E_DB) {
+		/*
+		 * A write failed or the disk is full. Closing the store would write
+		 * again, and Debian's RocksDB aborts on a write after a failed log
+		 * write; everything committed is synced, so leave the store as a
+		 * crash would: the next start recovers it.
+		 */
+		log_info("the store is left for the next start to recover");
+		_exit(1);
+	}
 	node_close(w.node);
 	return rc == 0 ? 0 : 1;
 }

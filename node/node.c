@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "node/log.h"
@@ -63,6 +64,28 @@ apply_genesis(struct node *n, struct ch_err *err)
 }
 
 /*
+ * disk_space checks that the file system holding the data directory has
+ * min_free_disk_mb free. RocksDB does not survive running out of space
+ * (Debian's build asserts on a write after a failed log write), so the
+ * node stops before that, with a message.
+ */
+static int
+disk_space(struct node *n, struct ch_err *err)
+{
+	struct statvfs st;
+	uint64_t need = (uint64_t)n->cfg.min_free_disk_mb << 20;
+	if (need == 0 || statvfs(n->cfg.data_dir, &st) != 0)
+		return 0; /* no check, or the store reports what is wrong with the directory */
+	uint64_t avail = (uint64_t)st.f_bavail * st.f_frsize;
+	if (avail >= need)
+		return 0;
+	return ch_errf(err, CH_E_IO,
+		       "the disk holding %s is full: %" PRIu64 " MiB free, below min_free_disk_mb "
+		       "(%u); free some space and start again",
+		       n->cfg.data_dir, avail >> 20, n->cfg.min_free_disk_mb);
+}
+
+/*
  * open_store opens the data directory and reads all of it once, checksums
  * included, so that a damaged directory stops the node now, with a message
  * that says what to do, rather than when a damaged record is needed.
@@ -71,7 +94,10 @@ static int
 open_store(struct node *n, struct ch_err *err)
 {
 	uint64_t t0 = node_mono_ms(), keys = 0;
-	int rc = chain_store_open(&n->store, n->cfg.data_dir, err);
+	/* before RocksDB writes anything; a new directory is checked once the loop runs */
+	int rc = disk_space(n, err);
+	if (rc == 0)
+		rc = chain_store_open(&n->store, n->cfg.data_dir, err);
 	if (rc == 0)
 		rc = chain_store_verify(n->store, &keys, err);
 	if (rc != 0 && err != NULL && strstr(err->msg, "Corruption") != NULL) {
@@ -738,9 +764,15 @@ node_run(struct node *n, struct ch_err *err)
 		propose_block(n);
 		node_drive(n);
 		node_gossip_flush(n);
-		if (n->peers != NULL && now >= n->last_status_ms + NODE_STATUS_EVERY_MS) {
+		if (now >= n->last_status_ms + NODE_STATUS_EVERY_MS) {
+			struct ch_err de;
 			n->last_status_ms = now;
-			node_send_status(n);
+			if (n->peers != NULL)
+				node_send_status(n);
+			if (disk_space(n, &de) != 0) {
+				log_error("%s", ch_err_msg(&de));
+				n->fatal = true;
+			}
 		}
 		if (n->tip.height != height || waiter_due(n))
 			settle_waiters(n, false);

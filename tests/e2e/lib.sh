@@ -11,6 +11,7 @@ e2e_init() {
   CHAIND="$BUILD/chaind"
   WALLET="$BUILD/wallet"
   E2E_TMP=$(mktemp -d /tmp/chaind-e2e.XXXXXX)
+  E2E_MOUNTS=()
   trap e2e_cleanup EXIT
   # A port range of our own: base in 20000..31400, even, so that base + 500
   # stays below the kernel's ephemeral ports (32768 up), which outgoing
@@ -61,6 +62,10 @@ e2e_cleanup() {
   done
   for pid in "${E2E_PIDS[@]:-}"; do
     [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+  done
+  local m
+  for m in "${E2E_MOUNTS[@]:-}"; do # file systems the test mounted
+    [ -n "$m" ] && umount "$m" 2>/dev/null || true
   done
   if [ "$E2E_FAIL" -eq 0 ] && [ -z "${E2E_KEEP:-}" ]; then
     rm -rf "$E2E_TMP"
