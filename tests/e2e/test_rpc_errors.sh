@@ -138,6 +138,40 @@ rc=0; "$WALLET" status --bogus >/dev/null 2>&1 || rc=$?
 check_eq "wallet unknown option exits 2" "$rc" 2
 check "wallet --help exits 0" bash -c "\"$WALLET\" --help >/dev/null"
 
+# --- connections: 1,000 idle ones and 200 that send a body's first bytes and
+# stall (each holds one of rpc_max_inflight's 1,024 places until its 30-s body
+# timeout). Honest requests are still answered, and memory stays bounded.
+rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$NODE_PID_0/status"; }
+rss0=$(rss)
+PORT=${NODE##*:}
+PORT=${PORT%/}
+slow_clients() { # slow_clients IDLE SLOW SECONDS: hold the connections open, then close them
+  local k fds=()
+  for k in $(seq 1 "$1"); do exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" && fds+=("$fd"); done
+  for k in $(seq 1 "$2"); do
+    exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" && fds+=("$fd") &&
+      printf 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{"js' >&"$fd"
+  done
+  echo "${#fds[@]}" >"$E2E_TMP/held"
+  sleep "$3"
+}
+slow_clients 1000 200 5 &
+held_pid=$!
+for k in $(seq 1 600); do [ -s "$E2E_TMP/held" ] && break; sleep 0.1; done
+sleep 1
+check_eq "1,200 connections held open" "$(cat "$E2E_TMP/held")" 1200
+check_eq "meanwhile, a request is answered" "$(rpc health | jq -r .result.ok)" true
+tx2=$(W transfer --key "$K0" --to "$A1" --amount 1 --nonce 1 --print-only)
+check_eq "meanwhile, a transfer commits" \
+  "$(rpc broadcast_tx_commit "{\"tx\":\"$tx2\"}" | jq -r .result.status)" committed
+rss1=$(rss)
+check "memory with 1,200 connections: $rss1 MB (from $rss0 MB), under +100 MB" \
+  [ "$rss1" -lt $((rss0 + 100)) ]
+wait "$held_pid"
+check_eq "after they close, requests are answered" "$(rpc health | jq -r .result.ok)" true
+before=$(rpc status | jq -c '.result | {height, state_digest, latest_block_hash}')
+acct_before=$(rpc account "{\"address\":\"$A0\"}" | jq -c .result)
+
 after=$(rpc status | jq -c '.result | {height, state_digest, latest_block_hash}')
 check_eq "chain state unchanged by all the bad input" "$after" "$before"
 check_eq "account unchanged by all the bad input" "$(rpc account "{\"address\":\"$A0\"}" | jq -c .result)" "$acct_before"
