@@ -313,7 +313,7 @@ node_drive(struct node *n)
 		}
 		switch (a.type) {
 		case PBFT_ACT_PERSIST:
-			if (chain_store_put_meta(n->store, "pbft", a.record.data, a.record.len, &e) != 0) {
+			if (vote_file_save(n->votes, a.record.data, a.record.len, &e) != 0) {
 				log_error("cannot persist consensus state: %s", ch_err_msg(&e));
 				n->fatal = true; /* never send a vote that is not on disk */
 			}
@@ -720,14 +720,19 @@ node_consensus_open(struct node *n, struct ch_err *err)
 		free(v);
 		free(c);
 	}
-	if (rc == 0) {
+	bool found = false;
+	if (rc == 0)
+		rc = vote_file_open(&n->votes, n->cfg.home, &rec, &found, err);
+	if (rc == 0 && !found) {
+		/* a data directory from before the vote files kept the record in the store */
 		rc = chain_store_get_meta(n->store, "pbft", &rec, err);
+		found = rc == 0;
 		if (rc == CH_E_NOT_FOUND)
 			rc = 0;
-		else if (rc == 0 && (rc = pbft_restore(n->pbft, rec.data, rec.len, err)) == 0)
-			log_info("resumed consensus in view %" PRIu64 "%s", pbft_view(n->pbft),
-				 pbft_in_view_change(n->pbft) ? " (view change under way)" : "");
 	}
+	if (rc == 0 && found && (rc = pbft_restore(n->pbft, rec.data, rec.len, err)) == 0)
+		log_info("resumed consensus in view %" PRIu64 "%s", pbft_view(n->pbft),
+			 pbft_in_view_change(n->pbft) ? " (view change under way)" : "");
 	if (rc == 0)
 		pbft_resume(n->pbft, node_mono_ms());
 	n->view = pbft_view(n->pbft);
@@ -743,4 +748,6 @@ node_consensus_close(struct node *n)
 	node_forget_validated(n);
 	pbft_free(n->pbft);
 	n->pbft = NULL;
+	vote_file_close(n->votes);
+	n->votes = NULL;
 }

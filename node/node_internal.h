@@ -22,6 +22,7 @@
 #include "chain/tx.h"
 #include "crypto/crypto.h"
 #include "node/config.h"
+#include "node/vote_file.h"
 #include "pbft/pbft.h"
 #include "rpc/http_server.h"
 #include "rpc/jsonrpc.h"
@@ -119,6 +120,7 @@ struct node {
 
 	/* consensus */
 	struct pbft *pbft;
+	struct vote_file *votes; /* the core's vote record, outside the store (vote_file.h) */
 	struct rpc_peer_net *peers;
 	struct cr_pubkey *pubkeys[CHAIN_MAX_VALIDATORS];
 	uint8_t validator_keys[CHAIN_MAX_VALIDATORS][CR_PUBKEY_LEN];

@@ -8,7 +8,10 @@
 # must refuse to start, saying what to do, and never serve the damaged data;
 # moved away, it resyncs from its peers. A write-ahead log cut short or
 # damaged is recovered up to its last intact record, and the validator
-# catches up. At the end chain-audit checks all four data directories.
+# catches up. What the validator signed is kept outside the data directory
+# (vote files in its home), so neither a damaged log nor a directory moved
+# away makes it forget a vote. At the end chain-audit checks all four data
+# directories.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 e2e_init "${1:-build}"
@@ -113,7 +116,7 @@ restore
 damage "$wal" 100 "garbage"
 check "a corrupted record early in the log: starts and catches up" recovers
 row "garbage early in the write-ahead log" 1 \
-  "started from the records before the damage and caught up from its peers (what it signed after them is forgotten)"
+  "started from the records before the damage and caught up from its peers; its votes, kept outside the store, were not forgotten"
 restore
 start_node 2
 check "validator 2 starts from the intact copy" wait_ready 2
@@ -121,8 +124,11 @@ check "validator 2 stops cleanly" stop_node 2
 damage "$sst" $(( $(size "$sst") / 3 )) "garbage in the middle of a table"
 check "damaged again: refuses to start" refuses "sst garbage, again"
 mv "$D" "$E2E_TMP/data2.damaged"
+resumed=$(grep -c 'resumed consensus' "$NET/node2/node.log")
 start_node 2
 wait_ready 2
+check "its vote record (outside the data directory) is still loaded" \
+  [ "$(grep -c 'resumed consensus' "$NET/node2/node.log")" -gt "$resumed" ]
 h=$(height 0)
 check "moved away, validator 2 resyncs from its peers" wait_height 2 "$h" 60
 row "a damaged data directory moved away by the operator" 1 "the validator resynced from its peers"

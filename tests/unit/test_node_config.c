@@ -141,6 +141,25 @@ test_config_errors(void)
 	write_file("config.json", "{\"peer_addresses\":{\"node1\":\"http://127.0.0.1:9\"}}");
 	CHECK(node_config_load(&c, dir, &e) == CH_E_CONFIG);
 	CHECK(strstr(e.msg, "peer_addresses.node1") != NULL);
+	/* the resource limits: defaults, values, and out-of-range values named */
+	write_file("config.json", "{}");
+	REQUIRE(node_config_load(&c, dir, &e) == 0);
+	CHECK(c.peer_max_connections == 0 && c.peer_max_msgs_per_s == 1000);
+	CHECK(c.peer_max_bytes_per_s == 64ull << 20 && c.min_free_disk_mb == 64);
+	write_file("config.json", "{\"peer_max_connections\":40,\"peer_max_msgs_per_s\":50,"
+				  "\"peer_max_bytes_per_s\":1048576,\"min_free_disk_mb\":0}");
+	REQUIRE(node_config_load(&c, dir, &e) == 0);
+	CHECK(c.peer_max_connections == 40 && c.peer_max_msgs_per_s == 50);
+	CHECK(c.peer_max_bytes_per_s == 1048576 && c.min_free_disk_mb == 0);
+	write_file("config.json", "{\"peer_max_msgs_per_s\":0}");
+	CHECK(node_config_load(&c, dir, &e) == CH_E_CONFIG);
+	CHECK(strstr(e.msg, "peer_max_msgs_per_s") != NULL);
+	write_file("config.json", "{\"peer_max_bytes_per_s\":10}");
+	CHECK(node_config_load(&c, dir, &e) == CH_E_CONFIG);
+	CHECK(strstr(e.msg, "peer_max_bytes_per_s") != NULL);
+	write_file("config.json", "{\"min_free_disk_mb\":-1}");
+	CHECK(node_config_load(&c, dir, &e) == CH_E_CONFIG);
+	CHECK(strstr(e.msg, "min_free_disk_mb") != NULL);
 	char path[128];
 	snprintf(path, sizeof(path), "%s/config.json", dir);
 	unlink(path);
