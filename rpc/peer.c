@@ -161,6 +161,18 @@ on_recv(void *arg)
 	nng_recv_aio(p->pull, p->rx);
 }
 
+/* net_free frees p once its sockets are closed and no callback can run. */
+static void
+net_free(struct rpc_peer_net *p)
+{
+	nng_aio_free(p->rx);
+	pthread_cond_destroy(&p->closed_cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p->conns);
+	free(p->peers);
+	free(p);
+}
+
 int
 rpc_peer_start(struct rpc_peer_net **out, const char *listen_url, const char *const *peer_urls,
 	       size_t npeers, size_t self, const struct rpc_peer_limits *lim, rpc_peer_fn fn,
@@ -194,11 +206,7 @@ rpc_peer_start(struct rpc_peer_net **out, const char *listen_url, const char *co
 		int rc = ch_errf(err, rv == NNG_EADDRINUSE ? CH_E_IO : CH_E_CONFIG,
 				 "p2p listen %s: %s", listen_url, nng_strerror(rv));
 		nng_close(p->pull);
-		pthread_cond_destroy(&p->closed_cv);
-		pthread_mutex_destroy(&p->mu);
-		free(p->conns);
-		free(p->peers);
-		free(p);
+		net_free(p);
 		return rc;
 	}
 	for (size_t i = 0; i < npeers; i++) {
@@ -285,17 +293,6 @@ rpc_peer_in_stats(struct rpc_peer_net *p, struct rpc_peer_in_stats *out)
 	*out = p->in;
 	out->connections = p->nconns;
 	pthread_mutex_unlock(&p->mu);
-}
-
-static void
-net_free(struct rpc_peer_net *p)
-{
-	nng_aio_free(p->rx);
-	pthread_cond_destroy(&p->closed_cv);
-	pthread_mutex_destroy(&p->mu);
-	free(p->conns);
-	free(p->peers);
-	free(p);
 }
 
 /*

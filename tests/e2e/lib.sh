@@ -152,6 +152,33 @@ stop_node() {
   return "$rc"
 }
 
+# refuses_start I PATTERN: node I, started, must exit with status 1 within
+# 10 s without ever answering health, its output matching PATTERN (grep).
+# The output is kept in $E2E_TMP/refuse.log.
+refuses_start() {
+  local i=$1 pid served=0 k rc log="$E2E_TMP/refuse.log"
+  "$CHAIND" start --home "$E2E_TMP/net/node$i" >"$log" 2>&1 &
+  pid=$!
+  E2E_PIDS+=($pid)
+  for k in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    rpc health null "$i" 2>/dev/null | grep -q '"ok":true' && served=1
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -9 "$pid"
+    wait "$pid"
+    echo "node $i: still running after 10 s"
+    return 1
+  fi
+  wait "$pid"
+  rc=$?
+  [ "$rc" = 1 ] && [ "$served" = 0 ] && grep -q "$2" "$log" && return 0
+  echo "node $i: status $rc, served $served:"
+  tail -n 5 "$log"
+  return 1
+}
+
 # height I: node I's height (-1 if it does not answer).
 height() { rpc status null "$1" | jq -r '.result.height // -1'; }
 

@@ -276,6 +276,26 @@ consensus_seeds(const struct chain_block *b1, const struct ch_buf *b1enc)
 		   "{\"jsonrpc\":\"2.0\",\"method\":\"consensus\",\"params\":{\"msg\":42}}");
 }
 
+static const char txs_head[] = "{\"jsonrpc\":\"2.0\",\"method\":\"txs\",\"params\":{\"txs\":[\"";
+
+/* one_tx_seed writes a "txs" message holding tx alone. */
+static void
+one_tx_seed(const char *name, const struct chain_tx *tx)
+{
+	struct ch_buf enc, out;
+	ch_buf_init(&enc);
+	ch_buf_init(&out);
+	chain_tx_encode(tx, &enc);
+	char *h = hex(&enc);
+	ch_buf_put(&out, txs_head, sizeof(txs_head) - 1);
+	ch_buf_put(&out, h, strlen(h));
+	ch_buf_put(&out, "\"]}}", 4);
+	write_seed(name, out.data, out.len);
+	free(h);
+	ch_buf_close(&enc);
+	ch_buf_close(&out);
+}
+
 static void
 tx_seeds(const struct chain_tx *tx0, const struct chain_tx *tx1)
 {
@@ -287,8 +307,7 @@ tx_seeds(const struct chain_tx *tx0, const struct chain_tx *tx1)
 	chain_tx_encode(tx0, &e0);
 	chain_tx_encode(tx1, &e1);
 	char *h0 = hex(&e0), *h1 = hex(&e1);
-	static const char head[] = "{\"jsonrpc\":\"2.0\",\"method\":\"txs\",\"params\":{\"txs\":[\"";
-	ch_buf_put(&out, head, sizeof(head) - 1);
+	ch_buf_put(&out, txs_head, sizeof(txs_head) - 1);
 	ch_buf_put(&out, h0, strlen(h0));
 	ch_buf_put(&out, "\",\"", 3);
 	ch_buf_put(&out, h1, strlen(h1));
@@ -307,27 +326,11 @@ tx_seeds(const struct chain_tx *tx0, const struct chain_tx *tx1)
 	/* changed after signing: the signature fails */
 	bad = *tx0;
 	bad.amount = 2000;
-	ch_buf_reset(&e0);
-	chain_tx_encode(&bad, &e0);
-	free(h0);
-	h0 = hex(&e0);
-	ch_buf_reset(&out);
-	ch_buf_put(&out, head, sizeof(head) - 1);
-	ch_buf_put(&out, h0, strlen(h0));
-	ch_buf_put(&out, "\"]}}", 4);
-	write_seed("txs_badsig.json", out.data, out.len);
+	one_tx_seed("txs_badsig.json", &bad);
 
 	/* well signed, for another chain */
 	make_tx(&bad, "other-chain", 0, true);
-	ch_buf_reset(&e0);
-	chain_tx_encode(&bad, &e0);
-	free(h0);
-	h0 = hex(&e0);
-	ch_buf_reset(&out);
-	ch_buf_put(&out, head, sizeof(head) - 1);
-	ch_buf_put(&out, h0, strlen(h0));
-	ch_buf_put(&out, "\"]}}", 4);
-	write_seed("txs_other_chain.json", out.data, out.len);
+	one_tx_seed("txs_other_chain.json", &bad);
 
 	write_text("txs_not_array.json",
 		   "{\"jsonrpc\":\"2.0\",\"method\":\"txs\",\"params\":{\"txs\":\"00\"}}");
