@@ -116,7 +116,6 @@ chain_block_encode(const struct chain_block *b, struct ch_buf *out)
 }
 
 /* The smallest valid transaction encoding: bounds tx_count against the input. */
-#define MIN_TX_BYTES (1 + 1 + 1 + 1 + 1 + CR_PUBKEY_LEN + 8 + 1 + 1 + 2 + CR_SIG_LEN)
 
 int
 chain_block_decode(const uint8_t *data, size_t len, struct chain_block *b, struct ch_err *err)
@@ -132,7 +131,7 @@ chain_block_decode(const uint8_t *data, size_t len, struct chain_block *b, struc
 		return rc;
 	uint32_t n = b->header.tx_count;
 	/* checked before allocating, so a short input cannot ask for a huge array */
-	if ((size_t)n * (4 + MIN_TX_BYTES) > ch_rd_left(&r))
+	if ((size_t)n * (4 + CHAIN_MIN_TX_BYTES) > ch_rd_left(&r))
 		return ch_errf(err, CH_E_BAD_ENCODING,
 			       "block: tx count %u cannot fit in the %zu bytes after the header", n,
 			       ch_rd_left(&r));
@@ -243,8 +242,8 @@ chain_cert_decode(const uint8_t *data, size_t len, struct chain_cert *c, struct 
 }
 
 int
-chain_cert_verify(const struct chain_cert *c, const uint8_t (*pubkeys)[CR_PUBKEY_LEN], size_t n,
-		  size_t quorum, struct ch_err *err)
+chain_cert_check(const struct chain_cert *c, size_t n, size_t quorum, chain_vote_check_fn check,
+		 void *arg, struct ch_err *err)
 {
 	/* a quorum of 0 would accept an empty certificate */
 	if (quorum < 1 || quorum > n)
@@ -271,9 +270,23 @@ chain_cert_verify(const struct chain_cert *c, const uint8_t (*pubkeys)[CR_PUBKEY
 				       "certificate: vote %u names validator %u after validator %u "
 				       "(must be strictly ascending)",
 				       i, v, c->votes[i - 1].validator);
-		if (!cr_verify(pubkeys[v], d, c->votes[i].sig))
+		if (!check(arg, v, d, c->votes[i].sig))
 			return ch_errf(err, CH_E_BAD_SIGNATURE,
 				       "certificate: the vote of validator %u does not verify", v);
 	}
 	return 0;
+}
+
+static bool
+check_pubkey(void *arg, uint32_t v, const uint8_t digest[CR_HASH_LEN], const uint8_t sig[CR_SIG_LEN])
+{
+	const uint8_t(*pubkeys)[CR_PUBKEY_LEN] = arg;
+	return cr_verify(pubkeys[v], digest, sig);
+}
+
+int
+chain_cert_verify(const struct chain_cert *c, const uint8_t (*pubkeys)[CR_PUBKEY_LEN], size_t n,
+		  size_t quorum, struct ch_err *err)
+{
+	return chain_cert_check(c, n, quorum, check_pubkey, (void *)pubkeys, err);
 }

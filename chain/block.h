@@ -84,6 +84,9 @@ struct chain_vote {
 	uint8_t sig[CR_SIG_LEN];
 };
 
+/* The length of a certificate encoding with n votes. */
+#define CHAIN_CERT_BYTES(n) (8 + 8 + CR_HASH_LEN + 2 + (size_t)(n) * (2 + CR_SIG_LEN))
+
 struct chain_cert {
 	uint64_t height;
 	uint64_t view;
@@ -100,11 +103,20 @@ void chain_cert_encode(const struct chain_cert *c, struct ch_buf *out);
 int chain_cert_decode(const uint8_t *data, size_t len, struct chain_cert *c,
 		      struct ch_err *err);
 
+/* A check of validator v's signature of a commit-vote digest (v < the set's size). */
+typedef bool (*chain_vote_check_fn)(void *arg, uint32_t v, const uint8_t digest[CR_HASH_LEN],
+				    const uint8_t sig[CR_SIG_LEN]);
+
 /*
- * chain_cert_verify checks c against a validator set of n public keys:
- * at least quorum votes, validators distinct, ascending and < n, and every
- * signature valid over (height, view, block_hash).
+ * chain_cert_check checks c against a validator set of n: at least quorum
+ * votes, validators distinct, ascending and < n, and every signature valid
+ * over (height, view, block_hash) as check(arg, ...) says. Errors:
+ * CH_E_INVALID (malformed), CH_E_BAD_SIGNATURE (too few votes or a bad one).
  */
+int chain_cert_check(const struct chain_cert *c, size_t n, size_t quorum, chain_vote_check_fn check,
+		     void *arg, struct ch_err *err);
+
+/* chain_cert_verify is chain_cert_check against n public keys (decoded for each vote). */
 int chain_cert_verify(const struct chain_cert *c, const uint8_t (*pubkeys)[CR_PUBKEY_LEN],
 		      size_t n, size_t quorum, struct ch_err *err);
 

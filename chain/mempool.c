@@ -236,7 +236,7 @@ chain_mempool_remove(struct chain_mempool *mp, const uint8_t hash[CR_HASH_LEN])
 }
 
 size_t
-chain_mempool_select(struct chain_mempool *mp, chain_nonce_fn nonce_of, void *arg, size_t max_txs,
+chain_mempool_select(const struct chain_mempool *mp, chain_nonce_fn nonce_of, void *arg, size_t max_txs,
 		     size_t max_bytes, const struct chain_tx **out)
 {
 	size_t n = 0, bytes = 0;

@@ -63,7 +63,7 @@ typedef int (*chain_nonce_fn)(void *arg, const uint8_t addr[CR_ADDR_LEN], uint64
  * before max_bytes of encodings, per the ordering above. It does not
  * remove anything. Returns the number written.
  */
-size_t chain_mempool_select(struct chain_mempool *mp, chain_nonce_fn nonce_of, void *arg,
+size_t chain_mempool_select(const struct chain_mempool *mp, chain_nonce_fn nonce_of, void *arg,
 			    size_t max_txs, size_t max_bytes, const struct chain_tx **out);
 
 /*

@@ -49,17 +49,69 @@ struct chain_store {
 	struct acct_slot *cache;
 };
 
-/* db_err records a RocksDB error string as CH_E_DB and frees it. */
+/*
+ * db_code classifies a RocksDB error string: RocksDB's C API gives only the
+ * text of its Status, whose corruption kind starts with "Corruption".
+ */
+static int
+db_code(const char *msg)
+{
+	return msg != NULL && strncmp(msg, "Corruption", 10) == 0 ? CH_E_CORRUPT : CH_E_DB;
+}
+
+/* db_err records a RocksDB error string as CH_E_DB or CH_E_CORRUPT and frees it. */
 static int
 db_err(struct ch_err *err, char *msg, const char *what)
 {
-	int rc = ch_errf(err, CH_E_DB, "rocksdb %s: %s", what, msg != NULL ? msg : "unknown error");
+	int rc = ch_errf(err, db_code(msg), "rocksdb %s: %s", what,
+			 msg != NULL ? msg : "unknown error");
 	rocksdb_free(msg);
 	return rc;
 }
 
+struct chain_mem_env {
+	rocksdb_env_t *env;
+};
+
+int
+chain_mem_env_new(struct chain_mem_env **out, struct ch_err *err)
+{
+	struct chain_mem_env *e = calloc(1, sizeof(*e));
+	if (e == NULL || (e->env = rocksdb_create_mem_env()) == NULL) {
+		free(e);
+		return ch_errf(err, CH_E_NOMEM, "out of memory");
+	}
+	*out = e;
+	return 0;
+}
+
+void
+chain_mem_env_free(struct chain_mem_env *e)
+{
+	if (e == NULL)
+		return;
+	rocksdb_env_destroy(e->env);
+	free(e);
+}
+
+static int store_open(struct chain_store **out, rocksdb_env_t *env, const char *dir,
+		      struct ch_err *err);
+
 int
 chain_store_open(struct chain_store **out, const char *dir, struct ch_err *err)
+{
+	return store_open(out, NULL, dir, err);
+}
+
+int
+chain_store_open_mem(struct chain_store **out, struct chain_mem_env *env, const char *dir,
+		     struct ch_err *err)
+{
+	return store_open(out, env->env, dir, err);
+}
+
+static int
+store_open(struct chain_store **out, rocksdb_env_t *env, const char *dir, struct ch_err *err)
 {
 	int rc = 0;
 	char *e = NULL;
@@ -81,12 +133,14 @@ chain_store_open(struct chain_store **out, const char *dir, struct ch_err *err)
 	rocksdb_options_set_create_if_missing(opts, 1);
 	rocksdb_options_set_max_open_files(opts, 256);
 	rocksdb_options_set_keep_log_file_num(opts, 4);
+	if (env != NULL)
+		rocksdb_options_set_env(opts, env);
 	s->rd = rocksdb_readoptions_create();
 	s->wr_sync = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(s->wr_sync, 1);
 	s->db = rocksdb_open(opts, dir, &e);
 	if (e != NULL) {
-		rc = ch_errf(err, CH_E_DB, "rocksdb open %s: %s", dir, e);
+		rc = ch_errf(err, db_code(e), "rocksdb open %s: %s", dir, e);
 		rocksdb_free(e);
 		chain_store_close(s);
 		goto out;

@@ -38,13 +38,31 @@ struct chain_tip {
 	uint64_t time_ms;                  /* tip block's time (genesis time at 0) */
 };
 
-/* chain_store_open opens (creating if needed) the database in dir. */
+/*
+ * chain_store_open opens (creating if needed) the database in dir. Errors:
+ * CH_E_CORRUPT if RocksDB finds the directory damaged, else CH_E_DB, each
+ * with RocksDB's message.
+ */
 int chain_store_open(struct chain_store **out, const char *dir, struct ch_err *err);
 
 /*
+ * An in-memory file system for stores, for simulations and tests: a store
+ * opened on it keeps what it wrote across a close and a new open of the same
+ * dir (a restart), and everything is gone with the env. Free it after every
+ * store on it is closed.
+ */
+struct chain_mem_env;
+int chain_mem_env_new(struct chain_mem_env **out, struct ch_err *err);
+void chain_mem_env_free(struct chain_mem_env *env); /* NULL is fine */
+
+/* chain_store_open_mem is chain_store_open on env instead of the disk. */
+int chain_store_open_mem(struct chain_store **out, struct chain_mem_env *env, const char *dir,
+			 struct ch_err *err);
+
+/*
  * chain_store_verify reads every record with its checksum (a full scan) and
- * fails with CH_E_DB naming the damaged file if any does not match. keys
- * gets the number of records read.
+ * fails with CH_E_CORRUPT naming the damaged file if any does not match.
+ * keys gets the number of records read.
  */
 int chain_store_verify(struct chain_store *s, uint64_t *keys, struct ch_err *err);
 

@@ -355,3 +355,15 @@ chain_tx_sign(struct chain_tx *tx, const struct cr_key *key, struct ch_err *err)
 	ch_buf_close(&b);
 	return 0;
 }
+
+void
+chain_tx_rehash(struct chain_tx *tx)
+{
+	struct ch_buf b;
+	ch_buf_init(&b);
+	chain_tx_encode(tx, &b);
+	if (!ch_buf_ok(&b))
+		abort(); /* under 2 KiB; there is no error path in this API */
+	derive(tx, b.data, b.len);
+	ch_buf_close(&b);
+}

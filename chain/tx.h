@@ -29,6 +29,8 @@
 #define CHAIN_MAX_VALUE 1024
 /* Upper bound of any valid encoding; larger input is rejected unread. */
 #define CHAIN_MAX_TX_BYTES 1400
+/* Lower bound of any valid encoding (a set of a one-byte name to an empty value). */
+#define CHAIN_MIN_TX_BYTES (1 + 1 + 1 + 1 + 1 + CR_PUBKEY_LEN + 8 + 1 + 1 + 2 + CR_SIG_LEN)
 
 enum chain_tx_type {
 	CHAIN_TX_TRANSFER = 1,
@@ -78,6 +80,12 @@ int chain_tx_verify(const struct chain_tx *tx, struct ch_err *err);
  * size. The other fields must be set and valid (checked: CH_E_TX_INVALID).
  */
 int chain_tx_sign(struct chain_tx *tx, const struct cr_key *key, struct ch_err *err);
+
+/*
+ * chain_tx_rehash recomputes hash, sender and size from the other fields,
+ * after a change to a signed transaction (the tests that forge them).
+ */
+void chain_tx_rehash(struct chain_tx *tx);
 
 /* chain_tx_check_fields applies the stateless rules to a filled-in tx. */
 int chain_tx_check_fields(const struct chain_tx *tx, struct ch_err *err);

@@ -61,6 +61,25 @@ ch_errf(struct ch_err *err, int code, const char *fmt, ...)
 	return code;
 }
 
+int
+ch_err_wrap(struct ch_err *err, int code, const char *fmt, ...)
+{
+	if (err == NULL)
+		return code;
+	char was[CH_ERRMSG_MAX];
+	snprintf(was, sizeof(was), "%s", ch_err_msg(err));
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	/* as much of the old message as fits after the context */
+	int room = (int)sizeof(err->msg) - n - 3;
+	if (n >= 0 && room > 0)
+		snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %.*s", room, was);
+	err->code = code;
+	return code;
+}
+
 void
 ch_err_clear(struct ch_err *err)
 {

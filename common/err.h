@@ -36,7 +36,8 @@
 	X(UNAVAILABLE, -32011, "node is shutting down or not ready")           \
 	X(TX_INVALID, -32012, "transaction breaks a chain rule")               \
 	X(KNOWN, -32013, "transaction already known")                          \
-	X(BLOCK_INVALID, -32014, "block breaks a chain rule")
+	X(BLOCK_INVALID, -32014, "block breaks a chain rule")                  \
+	X(CORRUPT, -32603, "stored data is damaged")
 
 enum {
 #define CH_ERR_ENUM(name, rpc, msg) CH_E_##name,
@@ -68,6 +69,15 @@ int ch_rpc_code(int code);
  * `return ch_errf(err, CH_E_INVALID, "bad %s", what);`.
  */
 int ch_errf(struct ch_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * ch_err_wrap sets err's code and puts a printf-style context before the
+ * message it holds: after a failed chain_exec_apply, `ch_err_wrap(err,
+ * CH_E_BLOCK_INVALID, "tx %u", i)` turns "nonce 7 already used" into
+ * "tx 3: nonce 7 already used". err may be NULL. Returns code.
+ */
+int ch_err_wrap(struct ch_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* ch_err_from_rpc maps a JSON-RPC error code back to a code (CH_E_INTERNAL if unknown). */

@@ -52,6 +52,13 @@ struct cr_key;
 int cr_key_generate(struct cr_key **out, struct ch_err *err);
 
 /*
+ * cr_key_from_secret makes the key whose private scalar is secret
+ * (big-endian, in 1..n-1): deterministic keys for tests and simulations.
+ * CH_E_INVALID if secret is not a valid scalar.
+ */
+int cr_key_from_secret(struct cr_key **out, const uint8_t secret[32], struct ch_err *err);
+
+/*
  * cr_key_load_pem reads a PKCS#8 (or SEC1 "EC PRIVATE KEY") PEM file and
  * checks that it is a P-256 key. Errors name the file and what is wrong.
  */

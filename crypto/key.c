@@ -110,6 +110,25 @@ cr_key_generate(struct cr_key **out, struct ch_err *err)
 }
 
 int
+cr_key_from_secret(struct cr_key **out, const uint8_t secret[32], struct ch_err *err)
+{
+	/* SEC1 ECPrivateKey: version 1, the scalar, the named curve prime256v1 (no public key) */
+	static const uint8_t head[] = {0x30, 0x31, 0x02, 0x01, 0x01, 0x04, 0x20};
+	static const uint8_t tail[] = {0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48,
+				       0xce, 0x3d, 0x03, 0x01, 0x07};
+	uint8_t der[sizeof(head) + 32 + sizeof(tail)];
+	memcpy(der, head, sizeof(head));
+	memcpy(der + sizeof(head), secret, 32);
+	memcpy(der + sizeof(head) + 32, tail, sizeof(tail));
+	const unsigned char *p = der;
+	EVP_PKEY *pkey = d2i_PrivateKey(EVP_PKEY_EC, NULL, &p, (long)sizeof(der));
+	OPENSSL_cleanse(der, sizeof(der));
+	if (pkey == NULL)
+		return ssl_err(err, CH_E_INVALID, "P-256 key from a secret");
+	return key_wrap(out, pkey, err);
+}
+
+int
 cr_key_load_pem(struct cr_key **out, const char *path, struct ch_err *err)
 {
 	FILE *f = fopen(path, "r");

@@ -1,16 +1,8 @@
 /*
- * config.h - genesis.json (shared by every validator of a chain) and
- * config.json (one node's settings): parsing with clear messages, writing,
- * and the defaults.
+ * config.h - config.json, one node's settings (paths relative to the node's
+ * home directory): parsing with clear messages, writing, and the defaults.
+ * The chain's own settings are in genesis.json (chain/genesis.h).
  *
- * genesis.json:
- *   {"chain_id": "devnet", "genesis_time_ms": 1700000000000,
- *    "validators": [{"id": "node0", "pub_key": HEX33, "p2p_address": "tcp://..."}],
- *    "accounts": [{"address": HEX20, "balance": "1000000"}],
- *    "params": {"block_max_txs": 5000, "block_max_bytes": 4194304,
- *               "block_interval_ms": 0, "checkpoint_interval": 100,
- *               "view_timeout_ms": 1000}}
- * config.json (paths relative to the node's home directory):
  *   {"moniker": "node0", "genesis_file": "../genesis.json",
  *    "key_file": "validator.pem", "data_dir": "data",
  *    "rpc_listen": "http://127.0.0.1:26601", "p2p_listen": "tcp://127.0.0.1:26600",
@@ -37,43 +29,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/block.h"
+#include "chain/genesis.h"
 #include "common/err.h"
-#include "crypto/crypto.h"
 
 #define NODE_MAX_PATH 1024
-#define NODE_MAX_ADDR 128
+#define NODE_MAX_ADDR CHAIN_MAX_ADDR
 #define NODE_MAX_PEER_ADDRESSES 64
-
-struct node_validator {
-	char id[64];
-	uint8_t pub_key[CR_PUBKEY_LEN];
-	char p2p_address[NODE_MAX_ADDR];
-};
-
-struct node_allocation {
-	uint8_t address[CR_ADDR_LEN];
-	uint64_t balance;
-};
-
-struct node_params {
-	uint32_t block_max_txs;
-	uint32_t block_max_bytes;
-	uint32_t block_interval_ms;
-	uint32_t checkpoint_interval;
-	uint32_t view_timeout_ms;
-};
-
-struct node_genesis {
-	char chain_id[CHAIN_MAX_CHAIN_ID + 1];
-	uint64_t genesis_time_ms;
-	size_t nvalidators;
-	struct node_validator validators[CHAIN_MAX_VALIDATORS];
-	size_t naccounts;
-	struct node_allocation *accounts; /* owned */
-	struct node_params params;
-	uint8_t hash[CR_HASH_LEN]; /* SHA-256 of the canonical (unformatted) JSON */
-};
 
 struct node_config {
 	char home[NODE_MAX_PATH];
@@ -102,33 +63,13 @@ struct node_config {
 	} peer_addresses[NODE_MAX_PEER_ADDRESSES];
 };
 
-/* node_params_default fills the consensus and block parameters' defaults. */
-void node_params_default(struct node_params *p);
-
 /* node_config_default fills a node's defaults for home directory home. */
 void node_config_default(struct node_config *c, const char *home);
-
-/*
- * node_genesis_load parses and validates path into g (free with
- * node_genesis_close). Errors say which field is wrong and why.
- */
-int node_genesis_load(struct node_genesis *g, const char *path, struct ch_err *err);
-void node_genesis_close(struct node_genesis *g);
-
-/* node_genesis_save writes g as formatted JSON (refuses to overwrite). */
-int node_genesis_save(const struct node_genesis *g, const char *path, struct ch_err *err);
 
 /* node_config_load reads home/config.json over the defaults. */
 int node_config_load(struct node_config *c, const char *home, struct ch_err *err);
 
 /* node_config_save writes c to home/config.json (refuses to overwrite). */
 int node_config_save(const struct node_config *c, struct ch_err *err);
-
-/* node_read_file reads a whole file (at most max bytes) into a malloc'd NUL-terminated buffer. */
-int node_read_file(const char *path, size_t max, char **out, size_t *len, struct ch_err *err);
-
-/* node_write_new_file creates path (mode) with data; CH_E_EXISTS if it exists. */
-int node_write_new_file(const char *path, const char *data, size_t len, int mode,
-			struct ch_err *err);
 
 #endif

@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "node/node_internal.h"
+#include "node/json_view.h"
+
+#include "crypto/crypto.h"
+#include "rpc/jsonrpc.h"
 
 cJSON *
 node_json_hex(const void *data, size_t len)

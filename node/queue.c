@@ -1,15 +1,17 @@
-/* The event queues of the loop and of the preparation stage. */
-#include "node/node_internal.h"
+/* The event queues of the loop and of the signature workers (queue.h). */
+#include "node/queue.h"
+
+#include <stdlib.h>
 
 bool
 node_queue_push(struct node_queue *q, struct node_event *ev)
 {
-	if (ev->req == NULL && (q->peer_msgs >= NODE_MAX_QUEUED_PEER_MSGS ||
-				q->peer_bytes + ev->len > NODE_MAX_QUEUED_PEER_BYTES))
-		return false;
 	if (ev->req == NULL) {
+		if (q->peer_msgs >= NODE_MAX_QUEUED_PEER_MSGS ||
+		    q->peer_bytes + ev->msg.mem > NODE_MAX_QUEUED_PEER_BYTES)
+			return false;
 		q->peer_msgs++;
-		q->peer_bytes += ev->len;
+		q->peer_bytes += ev->msg.mem;
 	}
 	ev->next = NULL;
 	if (q->tail != NULL)
@@ -31,7 +33,7 @@ node_queue_pop(struct node_queue *q)
 		q->tail = NULL;
 	if (ev->req == NULL) {
 		q->peer_msgs--;
-		q->peer_bytes -= ev->len;
+		q->peer_bytes -= ev->msg.mem;
 	}
 	ev->next = NULL;
 	return ev;
@@ -45,4 +47,14 @@ node_queue_take_all(struct node_queue *q)
 	q->peer_msgs = 0;
 	q->peer_bytes = 0;
 	return evs;
+}
+
+void
+node_event_free(struct node_event *ev)
+{
+	if (ev == NULL)
+		return;
+	node_pending_free(ev->pending);
+	peer_msg_close(&ev->msg);
+	free(ev);
 }

@@ -3,8 +3,9 @@
  * collection"): every K committed blocks each replica signs the state
  * digest after the block; 2f+1 matching digests make the checkpoint stable.
  * With one height in flight the message log is a single slot, so the
- * stable checkpoint serves to detect a replica whose state diverged and to
- * tell a lagging replica how far the others are.
+ * stable checkpoint serves to detect a replica whose state diverged (its
+ * own digest at a stable checkpoint is not the quorum's: PBFT_ACT_DIVERGED)
+ * and to tell a lagging replica how far the others are.
  */
 #include <string.h>
 
@@ -24,8 +25,17 @@ note_checkpoint(struct pbft *p, uint32_t from, uint64_t height, const uint8_t di
 		if (p->ckpt[i].has && p->ckpt[i].height == height &&
 		    memcmp(p->ckpt[i].digest, digest, PBFT_HASH_LEN) == 0)
 			k++;
-	if (k >= p->quorum && height > p->stable)
+	if (k >= p->quorum && height > p->stable) {
 		p->stable = height;
+		memcpy(p->stable_digest, digest, PBFT_HASH_LEN);
+	}
+	/* our digest and the quorum's may come in either order */
+	const struct pbft_ckpt *own = &p->ckpt[p->cfg.self];
+	if (own->has && p->stable > 0 && own->height == p->stable && !p->diverged &&
+	    memcmp(own->digest, p->stable_digest, PBFT_HASH_LEN) != 0) {
+		p->diverged = true;
+		pbft_emit_diverged(p, p->stable);
+	}
 }
 
 void

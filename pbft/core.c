@@ -103,6 +103,13 @@ pbft_emit_view(struct pbft *p)
 	a->in_view_change = p->in_vc;
 }
 
+void
+pbft_emit_diverged(struct pbft *p, uint64_t height)
+{
+	struct pbft_action *a = push_action(p, PBFT_ACT_DIVERGED);
+	a->height = height;
+}
+
 /* ---- signatures ---- */
 
 void
@@ -504,6 +511,7 @@ pbft_future_replay(struct pbft *p)
 void
 pbft_enter(struct pbft *p, uint64_t now_ms)
 {
+	assert(p->head == p->nacts && "the host carries out every action before calling again");
 	if (now_ms > p->now)
 		p->now = now_ms;
 	p->host_behind = false;

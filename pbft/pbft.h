@@ -19,12 +19,24 @@
  *    primary re-proposes the prepared block of the highest view at the
  *    highest committed height + 1 (TOCS section 4.4), or a fresh block.
  *  - Checkpoints every K blocks carry state digests; 2f+1 matching make a
- *    checkpoint stable, which lets replicas detect a diverging state and
- *    bounds how far a replica may run ahead (high watermark).
+ *    checkpoint stable. A replica whose own digest at a stable checkpoint
+ *    differs from the quorum's has diverged (PBFT_ACT_DIVERGED) and must
+ *    stop. With one height in flight the message log is a single slot, so
+ *    there is no watermark window to bound.
  *  - A replica that learns of committed heights above its own asks the host
  *    for state transfer (PBFT_ACT_FETCH); the host fetches blocks with
  *    certificates, checks them against the validator set, commits them and
  *    reports back with pbft_synced().
+ *
+ * Calls: every call takes the host's clock reading; after each one the host
+ * takes every action out (pbft_next_action) and carries it out before it
+ * calls again. A call made while actions are still queued is a host bug
+ * (asserted): the core's view of the host's tip would be wrong.
+ *
+ * Memory: the core aborts when an allocation fails where it would otherwise
+ * lose an action or a vote (it cannot stay safe without them); it drops a
+ * buffered future message it cannot copy (the sender retransmits), and
+ * pbft_new and pbft_restore return CH_E_NOMEM.
  *
  * Crash safety: before any action that sends a signed PRE-PREPARE, PREPARE,
  * COMMIT or VIEW-CHANGE, the core emits PBFT_ACT_PERSIST with its vote
@@ -181,7 +193,6 @@ struct pbft_config {
 	uint64_t view_timeout_ms;     /* base request / view-change timeout */
 	uint64_t max_view_timeout_ms; /* backoff cap */
 	uint64_t checkpoint_interval; /* K */
-	uint64_t watermark_window;    /* heights a replica may run ahead of its stable checkpoint */
 	size_t max_block_bytes;
 };
 
@@ -194,13 +205,14 @@ enum pbft_action_type {
 	PBFT_ACT_COMMIT = 4,    /* execute and store block at height with cert */
 	PBFT_ACT_FETCH = 5,     /* state transfer: get committed blocks up to height from `to` */
 	PBFT_ACT_VIEW = 6,      /* informational: entered view (view, in_view_change) */
+	PBFT_ACT_DIVERGED = 7,  /* 2f+1 certified another state digest at height than ours */
 };
 
 struct pbft_action {
 	uint8_t type;
 	uint32_t to;
 	struct pbft_msg msg; /* SEND, BROADCAST */
-	/* COMMIT: height, view, digest, block/block_len, cert votes */
+	/* COMMIT: height, view, digest, block/block_len, cert votes; DIVERGED: height */
 	uint64_t height;
 	uint64_t view;
 	uint8_t digest[PBFT_HASH_LEN];

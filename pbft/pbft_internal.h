@@ -122,6 +122,8 @@ struct pbft {
 
 	struct pbft_ckpt ckpt[PBFT_MAX_VALIDATORS];
 	uint64_t stable;
+	uint8_t stable_digest[PBFT_HASH_LEN];
+	bool diverged; /* told the host once */
 
 	/* timers */
 	bool pending;
@@ -142,6 +144,7 @@ struct pbft {
 void pbft_emit_msg(struct pbft *p, int type, uint32_t to, struct pbft_msg *m);
 void pbft_emit_persist(struct pbft *p);
 void pbft_emit_view(struct pbft *p);
+void pbft_emit_diverged(struct pbft *p, uint64_t height);
 void pbft_sign(struct pbft *p, struct pbft_msg *m);
 bool pbft_verify(struct pbft *p, const struct pbft_msg *m);
 bool pbft_verify_vote(struct pbft *p, uint8_t type, uint32_t from, uint64_t view, uint64_t height,

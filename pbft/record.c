@@ -1,7 +1,8 @@
 /*
- * The vote record: what a replica must remember across a crash so that it
- * never signs two different blocks for one (view, height) and can still
- * prove, in a VIEW-CHANGE, a block it prepared.
+ * Restarts: the vote record, what a replica must remember across a crash so
+ * that it never signs two different blocks for one (view, height) and can
+ * still prove, in a VIEW-CHANGE, a block it prepared; and the committed
+ * tip's certificate and the resume rule that go with loading it.
  *
  *   version u8 (=2) | view u64 | in_vc u8 | nv_height u64 | nv_fixed u8 | nv_digest[32]
  *   | 3 x (has u8 | view u64 | height u64 | digest[32])   pp, prepare, commit
@@ -140,4 +141,22 @@ pbft_restore(struct pbft *p, const uint8_t *record, size_t len, struct ch_err *e
 	return 0;
 bad:
 	return ch_errf(err, CH_E_BAD_ENCODING, "consensus record is corrupt");
+}
+
+void
+pbft_set_tip_cert(struct pbft *p, uint64_t cert_view, const struct pbft_vote *cert, uint32_t ncert)
+{
+	p->cert_view = cert_view;
+	p->ncert = ncert > p->cfg.n ? p->cfg.n : ncert;
+	memcpy(p->cert, cert, p->ncert * sizeof(*cert));
+}
+
+void
+pbft_resume(struct pbft *p, uint64_t now_ms)
+{
+	if (now_ms > p->now)
+		p->now = now_ms;
+	if (!p->in_vc && p->pp_vote.has && p->pp_vote.view == p->view &&
+	    p->pp_vote.height == p->height + 1 && pbft_primary(p->view, p->cfg.n) == p->cfg.self)
+		pbft_start_view_change(p, p->view + 1);
 }

@@ -25,10 +25,11 @@
 #include <string.h>
 
 #include "chain/block.h"
+#include "chain/genesis.h"
+#include "chain/rules.h"
 #include "chain/state.h"
 #include "chain/store.h"
 #include "chain/tx.h"
-#include "node/config.h"
 #include "pbft/pbft.h"
 
 #define MAX_DIRS 16
@@ -199,7 +200,7 @@ struct dir {
 
 /* check_cert decodes and verifies the certificate a directory holds for block b. */
 static void
-check_cert(struct audit *a, const struct node_genesis *g, const struct dir *d,
+check_cert(struct audit *a, const struct chain_genesis *g, const struct dir *d,
 	   const struct chain_block *b, const struct ch_buf *certbuf)
 {
 	struct chain_cert c;
@@ -220,69 +221,58 @@ check_cert(struct audit *a, const struct node_genesis *g, const struct dir *d,
 			  ch_err_msg(&e));
 }
 
-/* replay_block checks block b at height h on top of the replayed state. */
-static void
-replay_block(struct audit *a, const struct node_genesis *g, const struct chain_block *b,
-	     uint64_t h, const uint8_t prev_hash[CR_HASH_LEN], uint8_t digest[CR_HASH_LEN],
-	     uint64_t *ntx)
+/*
+ * replay_block checks block b on top of the replayed chain (tip) with the
+ * rules validators apply, and executes it into the replayed state; false
+ * (and a violation) if it breaks a rule: the replay cannot go past it.
+ */
+static bool
+replay_block(struct audit *a, const struct chain_genesis *g, const struct chain_block *b,
+	     struct chain_tip *tip, uint64_t *ntx)
 {
-	const struct chain_header *hd = &b->header;
-	uint8_t root[CR_HASH_LEN];
-	struct ch_err e;
-	if (hd->height != h || memcmp(hd->prev_hash, prev_hash, CR_HASH_LEN) != 0)
-		violation(a, "height %" PRIu64 ": block does not extend the one before", h);
-	if (strcmp(hd->chain_id, g->chain_id) != 0)
-		violation(a, "height %" PRIu64 ": block of chain %s", h, hd->chain_id);
-	if (memcmp(hd->state_digest, digest, CR_HASH_LEN) != 0)
-		violation(a, "height %" PRIu64 ": state digest differs from the replayed state", h);
-	chain_block_tx_root(b->txs, hd->tx_count, root);
-	if (memcmp(root, hd->tx_root, CR_HASH_LEN) != 0)
-		violation(a, "height %" PRIu64 ": transaction root does not match", h);
-	struct chain_state_reader rd = {rd_account, rd_data, &a->st};
+	struct chain_rules rules;
+	struct chain_base base = {.tip = *tip, .state = {rd_account, rd_data, &a->st}};
 	struct chain_exec *x = NULL;
-	if (chain_exec_new(&x, &rd) != 0)
-		abort();
-	for (uint32_t i = 0; i < hd->tx_count; i++) {
-		const struct chain_tx *tx = &b->txs[i];
-		struct chain_account acc;
-		ch_err_clear(&e);
-		if (chain_tx_verify(tx, &e) != 0)
-			violation(a, "height %" PRIu64 " tx %u: %s", h, i, ch_err_msg(&e));
-		if (chain_exec_account(x, tx->sender, &acc, &e) == 0 && acc.nonce != tx->nonce)
-			violation(a, "height %" PRIu64 " tx %u: nonce %" PRIu64 " where %" PRIu64
-				  " is next (a gap or a replay)", h, i, tx->nonce, acc.nonce);
-		else if (chain_exec_apply(x, tx, &e) != 0)
-			violation(a, "height %" PRIu64 " tx %u does not execute: %s", h, i,
-				  ch_err_msg(&e));
+	struct ch_err e;
+	ch_err_clear(&e);
+	chain_rules_init(&rules, g);
+	uint32_t proposer = pbft_primary(b->header.view, (uint32_t)g->nvalidators);
+	if (chain_block_check(&rules, &base, b, proposer, UINT64_MAX, &x, &e) != 0) {
+		violation(a, "height %" PRIu64 ": %s", tip->height + 1, ch_err_msg(&e));
+		return false;
 	}
-	*ntx += hd->tx_count;
+	*ntx += b->header.tx_count;
 	uint8_t next[CR_HASH_LEN];
-	chain_exec_digest(x, digest, next);
-	memcpy(digest, next, CR_HASH_LEN);
+	chain_exec_digest(x, tip->state_digest, next);
+	tip->height = b->header.height;
+	memcpy(tip->hash, b->hash, CR_HASH_LEN);
+	memcpy(tip->state_digest, next, CR_HASH_LEN);
+	tip->time_ms = b->header.time_ms;
 	merge(&a->st, x);
 	chain_exec_free(x);
+	return true;
 }
 
-/* genesis_state credits the allocations and returns the genesis digest and supply. */
+/* genesis_state credits the allocations: the tip at height 0 and the supply. */
 static void
-genesis_state(struct audit *a, const struct node_genesis *g, uint8_t digest[CR_HASH_LEN],
+genesis_state(struct audit *a, const struct chain_genesis *g, struct chain_tip *tip,
 	      uint64_t *supply)
 {
 	struct chain_state_reader rd = {rd_account, rd_data, &a->st};
 	struct chain_exec *x = NULL;
-	uint8_t zero[CR_HASH_LEN] = {0};
 	struct ch_err e;
-	if (chain_exec_new(&x, &rd) != 0)
-		abort();
+	memset(tip, 0, sizeof(*tip));
+	tip->time_ms = g->genesis_time_ms;
 	*supply = 0;
-	for (size_t i = 0; i < g->naccounts; i++) {
-		if (chain_exec_credit(x, g->accounts[i].address, g->accounts[i].balance, &e) != 0 ||
-		    __builtin_add_overflow(*supply, g->accounts[i].balance, supply)) {
+	for (size_t i = 0; i < g->naccounts; i++)
+		if (__builtin_add_overflow(*supply, g->accounts[i].balance, supply)) {
 			fprintf(stderr, "chain-audit: genesis supply overflows\n");
 			exit(2);
 		}
+	if (chain_genesis_state(g, &rd, &x, tip->state_digest, &e) != 0) {
+		fprintf(stderr, "chain-audit: genesis state: %s\n", ch_err_msg(&e));
+		exit(2);
 	}
-	chain_exec_digest(x, zero, digest);
 	merge(&a->st, x);
 	chain_exec_free(x);
 }
@@ -374,7 +364,7 @@ int
 main(int argc, char **argv)
 {
 	struct audit a;
-	struct node_genesis g;
+	struct chain_genesis g;
 	struct dir dirs[MAX_DIRS];
 	size_t ndirs = 0;
 	const char *acked = NULL;
@@ -397,7 +387,7 @@ main(int argc, char **argv)
 	if (ndirs == 0)
 		return usage();
 	ch_err_clear(&e);
-	if (node_genesis_load(&g, argv[1], &e) != 0) {
+	if (chain_genesis_load(&g, argv[1], &e) != 0) {
 		fprintf(stderr, "chain-audit: %s\n", ch_err_msg(&e));
 		return 2;
 	}
@@ -421,9 +411,9 @@ main(int argc, char **argv)
 			ref = k;
 			break;
 		}
-	uint8_t digest[CR_HASH_LEN], prev[CR_HASH_LEN] = {0};
+	struct chain_tip tip;
 	uint64_t supply, ntx = 0;
-	genesis_state(&a, &g, digest, &supply);
+	genesis_state(&a, &g, &tip, &supply);
 	for (uint64_t h = 1; h <= max_tip; h++) {
 		struct ch_buf blk, cert;
 		struct chain_block b;
@@ -437,9 +427,8 @@ main(int argc, char **argv)
 			ch_buf_close(&cert);
 			break;
 		}
-		replay_block(&a, &g, &b, h, prev, digest, &ntx);
-		memcpy(prev, b.hash, CR_HASH_LEN);
-		for (size_t k = 0; k < ndirs; k++) {
+		bool valid = replay_block(&a, &g, &b, &tip, &ntx);
+		for (size_t k = 0; k < ndirs && valid; k++) {
 			struct ch_buf other, ocert;
 			/* A lower tip's state is the one this block's header names. */
 			if (h == dirs[k].tip.height + 1 &&
@@ -467,6 +456,8 @@ main(int argc, char **argv)
 		chain_block_close(&b);
 		ch_buf_close(&blk);
 		ch_buf_close(&cert);
+		if (!valid)
+			break;
 	}
 	uint64_t total = 0;
 	for (size_t i = 0; i < BUCKETS; i++)
@@ -477,7 +468,7 @@ main(int argc, char **argv)
 		violation(&a, "total supply is %" PRIu64 ", genesis made %" PRIu64, total, supply);
 	for (size_t k = 0; k < ndirs; k++)
 		if (dirs[k].tip.height == max_tip)
-			check_final(&a, &dirs[k], digest);
+			check_final(&a, &dirs[k], tip.state_digest);
 	long nacked = acked ? check_acked(&a, acked, dirs, ndirs) : 0;
 	for (size_t k = 0; k < ndirs; k++) {
 		char hex[2 * CR_HASH_LEN + 1];
@@ -491,7 +482,7 @@ main(int argc, char **argv)
 	       a.violations);
 	for (size_t k = 0; k < ndirs; k++)
 		chain_store_close(dirs[k].s);
-	node_genesis_close(&g);
+	chain_genesis_close(&g);
 	state_free(&a.st);
 	return a.violations > 0;
 }

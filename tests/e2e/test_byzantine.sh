@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One Byzantine validator among four. For each misbehaviour of
-# chaind-byzantine (node/byzantine.h) a fresh network runs validator 0, the
+# chaind-byzantine (tests/byzantine/byzantine.h) a fresh network runs validator 0, the
 # primary of view 0, as chaind-byzantine and validators 1-3 as chaind, while
 # three wallet clients send transfers through the honest ones. Each case
 # shows that the misbehaviour happened (the Byzantine node logs every act),

@@ -1,26 +1,27 @@
 /*
  * gen_peer_seeds DIR: writes fuzz_peer's seed corpus into DIR (normally
  * tests/fuzz/corpus/fuzz_peer): one well-formed message of each peer
- * message type, signed with the keys of the fixed network (fuzz_peer_net.h)
- * so that they pass the node's checks, and malformed variants.
+ * message type, made with the peer codec (node/peer_msg.h) and signed with
+ * the keys of the fixed network (fuzz_net.h) so that they pass the
+ * validator's checks, and malformed variants.
  *
- * The consensus seeds run one height of PBFT at validator FUZZ_PEER_SELF
+ * The consensus seeds run one height of PBFT at validator FUZZ_SELF
  * (PREPAREs and COMMITs of validators 0, 2, 3, then the primary's
- * PRE-PREPARE of block 1, which the node validates and commits). The block
- * responses carry block 1 and block 2 with commit certificates (block 2
- * still commits by state transfer after block 1 committed by consensus).
- * libFuzzer runs seeds smallest first, which is that order.
+ * PRE-PREPARE of block 1, which the validator checks and commits). The block
+ * answers carry block 1 and block 2 with commit certificates (block 2 still
+ * commits by state transfer after block 1 committed by consensus).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_peer_net.h"
-#include "node/node.h"
-#include "node/node_internal.h"
+#include "chain/rules.h"
+#include "fuzz_net.h"
+#include "pbft/pbft.h"
+#include "testchain.h"
 
 static const char *out_dir;
-static struct cr_key *vkey[FUZZ_PEER_VALIDATORS], *akey[FUZZ_PEER_ACCOUNTS];
+static struct cr_key *vkey[FUZZ_VALIDATORS], *akey[FUZZ_ACCOUNTS];
 
 static void
 die(const char *what, const struct ch_err *e)
@@ -45,31 +46,44 @@ write_text(const char *name, const char *text)
 	write_seed(name, text, strlen(text));
 }
 
-/* b64 / hex return malloc'd strings. */
-static char *
-b64(const struct ch_buf *b)
+/* write_msg writes m as a message text. */
+static void
+write_msg(const char *name, const struct peer_msg *m)
 {
-	char *s = malloc(4 * ((b->len + 2) / 3) + 1);
-	if (s == NULL)
+	struct ch_buf b;
+	ch_buf_init(&b);
+	peer_msg_encode(m, &b);
+	if (!ch_buf_ok(&b))
 		die("out of memory", NULL);
-	cr_base64_encode(b->data, b->len, s);
-	return s;
+	write_seed(name, b.data, b.len);
+	ch_buf_close(&b);
 }
 
-static char *
-hex(const struct ch_buf *b)
+/* write_payload writes a binary payload after a mode byte of fuzz_peer.c. */
+static void
+write_payload(const char *name, uint8_t mode, const uint8_t *p, size_t len)
 {
-	char *s = malloc(2 * b->len + 1);
-	if (s == NULL)
+	struct ch_buf b;
+	ch_buf_init(&b);
+	ch_buf_u8(&b, mode);
+	ch_buf_put(&b, p, len);
+	write_seed(name, b.data, b.len);
+	ch_buf_close(&b);
+}
+
+/* payload_of appends m's binary payload to out. */
+static void
+payload_of(const struct peer_msg *m, struct ch_buf *out)
+{
+	peer_msg_encode_payload(m, out);
+	if (!ch_buf_ok(out))
 		die("out of memory", NULL);
-	cr_hex_encode(b->data, b->len, s);
-	return s;
 }
 
 /* ---- consensus messages ---- */
 
 static void
-sign_msg(struct pbft_msg *m, uint32_t from, const struct cr_key *k)
+sign_msg(struct pbft_msg *m, uint32_t from)
 {
 	struct ch_buf sb;
 	uint8_t d[CR_HASH_LEN];
@@ -77,7 +91,7 @@ sign_msg(struct pbft_msg *m, uint32_t from, const struct cr_key *k)
 	ch_buf_init(&sb);
 	pbft_msg_signed_bytes(m, &sb);
 	cr_sha256(sb.data, sb.len, d);
-	if (cr_sign(k, d, m->sig, NULL) != 0)
+	if (cr_sign(vkey[from], d, m->sig, NULL) != 0)
 		die("signing", NULL);
 	ch_buf_close(&sb);
 }
@@ -89,32 +103,26 @@ vote(struct pbft_msg *m, uint8_t type, uint32_t from, uint64_t height, const uin
 	m->type = type;
 	m->height = height;
 	memcpy(m->digest, digest, CR_HASH_LEN);
-	sign_msg(m, from, vkey[from]);
+	sign_msg(m, from);
 }
 
-/* consensus_seed writes m as a "consensus" message (JSON) or as mode 0x01 (raw). */
+/* consensus_seed writes m as a consensus message (text), or its payload (mode 0x01). */
 static void
 consensus_seed(const char *name, const struct pbft_msg *m, bool raw)
 {
-	struct ch_buf enc, out;
+	struct ch_buf enc, pl;
 	ch_buf_init(&enc);
-	ch_buf_init(&out);
+	ch_buf_init(&pl);
 	pbft_msg_encode(m, &enc);
+	struct peer_msg pm = {.type = PEER_CONSENSUS, .engine = enc.data, .engine_len = enc.len};
 	if (raw) {
-		ch_buf_u8(&out, 0x01);
-		ch_buf_put(&out, enc.data, enc.len);
+		payload_of(&pm, &pl);
+		write_payload(name, 0x01, pl.data, pl.len);
 	} else {
-		char *s = b64(&enc);
-		static const char head[] =
-			"{\"jsonrpc\":\"2.0\",\"method\":\"consensus\",\"params\":{\"msg\":\"";
-		ch_buf_put(&out, head, sizeof(head) - 1);
-		ch_buf_put(&out, s, strlen(s));
-		ch_buf_put(&out, "\"}}", 3);
-		free(s);
+		write_msg(name, &pm);
 	}
-	write_seed(name, out.data, out.len);
 	ch_buf_close(&enc);
-	ch_buf_close(&out);
+	ch_buf_close(&pl);
 }
 
 /* ---- transactions and blocks ---- */
@@ -141,27 +149,6 @@ make_tx(struct chain_tx *tx, const char *chain_id, unsigned account, bool transf
 		die("signing a transaction", &e);
 }
 
-/* next_block builds the block on top of n's tip holding tx, proposed by view 0's primary. */
-static void
-next_block(struct node *n, const struct chain_tx *tx, struct chain_block *b, struct ch_buf *enc)
-{
-	memset(b, 0, sizeof(*b));
-	struct chain_header *h = &b->header;
-	snprintf(h->chain_id, sizeof(h->chain_id), "%s", n->genesis.chain_id);
-	h->height = n->tip.height + 1;
-	memcpy(h->prev_hash, n->tip.hash, CR_HASH_LEN);
-	h->time_ms = FUZZ_PEER_GENESIS_MS + 1000 * h->height;
-	h->proposer = 0;
-	h->view = 0;
-	b->txs = (struct chain_tx *)tx;
-	chain_block_tx_root(tx, 1, h->tx_root);
-	memcpy(h->state_digest, n->tip.state_digest, CR_HASH_LEN);
-	h->tx_count = 1;
-	chain_header_hash(h, b->hash);
-	ch_buf_init(enc);
-	chain_block_encode(b, enc);
-}
-
 /* certify: the commit certificate of validators 0, 2 and 3 (a quorum of 4) for b. */
 static void
 certify(const struct chain_block *b, struct chain_cert *c, struct ch_buf *enc)
@@ -182,18 +169,38 @@ certify(const struct chain_block *b, struct chain_cert *c, struct ch_buf *enc)
 	chain_cert_encode(c, enc);
 }
 
-/* blocks_json appends {"block":B64,"cert":B64} to out. */
+/* next_block makes the block after store's tip holding tx, proposed by view 0's primary, and commits it. */
 static void
-blocks_json(struct ch_buf *out, const struct ch_buf *blk, const struct ch_buf *cert)
+next_block(struct chain_store *store, const struct chain_genesis *g, struct chain_tx *tx,
+	   struct chain_block *b, struct ch_buf *enc, struct chain_cert *c, struct ch_buf *cenc)
 {
-	char *bs = b64(blk), *cs = b64(cert);
-	ch_buf_put(out, "{\"block\":\"", 10);
-	ch_buf_put(out, bs, strlen(bs));
-	ch_buf_put(out, "\",\"cert\":\"", 10);
-	ch_buf_put(out, cs, strlen(cs));
-	ch_buf_put(out, "\"}", 2);
-	free(bs);
-	free(cs);
+	struct chain_rules rules;
+	struct chain_base base = {.state = chain_store_reader(store)};
+	struct chain_exec *x = NULL;
+	struct ch_err e;
+	uint8_t digest[CR_HASH_LEN];
+	chain_rules_init(&rules, g);
+	if (chain_store_tip(store, &base.tip, &e) != 0)
+		die("the tip", &e);
+	memset(b, 0, sizeof(*b));
+	struct chain_header *h = &b->header;
+	snprintf(h->chain_id, sizeof(h->chain_id), "%s", g->chain_id);
+	h->height = base.tip.height + 1;
+	memcpy(h->prev_hash, base.tip.hash, CR_HASH_LEN);
+	h->time_ms = g->genesis_time_ms + 1000 * h->height;
+	memcpy(h->state_digest, base.tip.state_digest, CR_HASH_LEN);
+	h->tx_count = 1;
+	b->txs = tx;
+	chain_block_seal(b);
+	ch_buf_init(enc);
+	chain_block_encode(b, enc);
+	certify(b, c, cenc);
+	if (chain_block_check(&rules, &base, b, 0, UINT64_MAX, &x, &e) != 0)
+		die("a seed block", &e);
+	chain_exec_digest(x, base.tip.state_digest, digest);
+	if (chain_store_commit(store, b, c, x, digest, &e) != 0)
+		die("committing a seed block", &e);
+	chain_exec_free(x);
 }
 
 /* ---- the seeds ---- */
@@ -221,11 +228,7 @@ consensus_seeds(const struct chain_block *b1, const struct ch_buf *b1enc)
 	consensus_seed("consensus_commit_3.json", &m, false);
 
 	/* a PREPARE claiming validator 2 but signed by 3 */
-	memset(&m, 0, sizeof(m));
-	m.type = PBFT_PREPARE;
-	m.height = 1;
-	memcpy(m.digest, b1->hash, CR_HASH_LEN);
-	sign_msg(&m, 3, vkey[3]);
+	vote(&m, PBFT_PREPARE, 3, 1, b1->hash);
 	m.from = 2;
 	consensus_seed("consensus_prepare_badsig.json", &m, false);
 
@@ -234,7 +237,7 @@ consensus_seeds(const struct chain_block *b1, const struct ch_buf *b1enc)
 	m.type = PBFT_CHECKPOINT;
 	m.height = 100;
 	memset(m.digest, 0xab, CR_HASH_LEN);
-	sign_msg(&m, 2, vkey[2]);
+	sign_msg(&m, 2);
 	consensus_seed("consensus_checkpoint_2.json", &m, false);
 
 	/* the primary's PRE-PREPARE of block 1 (the block is not under the signature) */
@@ -244,7 +247,7 @@ consensus_seeds(const struct chain_block *b1, const struct ch_buf *b1enc)
 	memcpy(m.digest, b1->hash, CR_HASH_LEN);
 	m.block = b1enc->data;
 	m.block_len = b1enc->len;
-	sign_msg(&m, 0, vkey[0]);
+	sign_msg(&m, 0);
 	memcpy(pp_sig, m.sig, CR_SIG_LEN);
 	consensus_seed("consensus_preprepare_0.json", &m, false);
 	consensus_seed("raw_preprepare_0.bin", &m, true);
@@ -262,126 +265,81 @@ consensus_seeds(const struct chain_block *b1, const struct ch_buf *b1enc)
 		m.prep = prep;
 		m.block = b1enc->data;
 		m.block_len = b1enc->len;
-		sign_msg(&m, from, vkey[from]);
-		if (from == 2)
-			consensus_seed("consensus_viewchange_2.json", &m, false);
-		else
-			consensus_seed("raw_viewchange_3.bin", &m, true);
+		sign_msg(&m, from);
+		consensus_seed(from == 2 ? "consensus_viewchange_2.json" : "raw_viewchange_3.bin", &m,
+			       from == 3);
 	}
 
-	write_text("consensus_garbled.json",
-		   "{\"jsonrpc\":\"2.0\",\"method\":\"consensus\",\"params\":{\"msg\":"
-		   "\"AgACAAAAAAAAAAAAAAAAAAAAAQ==\"}}");
+	static const uint8_t garbled[] = {PEER_MSG_VERSION, PEER_CONSENSUS, 2, 0, 2, 0, 0, 0, 1};
+	write_payload("raw_consensus_garbled.bin", 0x01, garbled, sizeof(garbled));
 	write_text("consensus_msg_number.json",
 		   "{\"jsonrpc\":\"2.0\",\"method\":\"consensus\",\"params\":{\"msg\":42}}");
-}
-
-static const char txs_head[] = "{\"jsonrpc\":\"2.0\",\"method\":\"txs\",\"params\":{\"txs\":[\"";
-
-/* one_tx_seed writes a "txs" message holding tx alone. */
-static void
-one_tx_seed(const char *name, const struct chain_tx *tx)
-{
-	struct ch_buf enc, out;
-	ch_buf_init(&enc);
-	ch_buf_init(&out);
-	chain_tx_encode(tx, &enc);
-	char *h = hex(&enc);
-	ch_buf_put(&out, txs_head, sizeof(txs_head) - 1);
-	ch_buf_put(&out, h, strlen(h));
-	ch_buf_put(&out, "\"]}}", 4);
-	write_seed(name, out.data, out.len);
-	free(h);
-	ch_buf_close(&enc);
-	ch_buf_close(&out);
 }
 
 static void
 tx_seeds(const struct chain_tx *tx0, const struct chain_tx *tx1)
 {
-	struct ch_buf e0, e1, out;
-	struct chain_tx bad;
-	ch_buf_init(&e0);
-	ch_buf_init(&e1);
-	ch_buf_init(&out);
-	chain_tx_encode(tx0, &e0);
-	chain_tx_encode(tx1, &e1);
-	char *h0 = hex(&e0), *h1 = hex(&e1);
-	ch_buf_put(&out, txs_head, sizeof(txs_head) - 1);
-	ch_buf_put(&out, h0, strlen(h0));
-	ch_buf_put(&out, "\",\"", 3);
-	ch_buf_put(&out, h1, strlen(h1));
-	ch_buf_put(&out, "\"]}}", 4);
-	write_seed("txs.json", out.data, out.len);
-
-	/* mode 0x02: the same two, length-prefixed */
-	ch_buf_reset(&out);
-	ch_buf_u8(&out, 0x02);
-	ch_buf_u16(&out, (uint16_t)e0.len);
-	ch_buf_put(&out, e0.data, e0.len);
-	ch_buf_u16(&out, (uint16_t)e1.len);
-	ch_buf_put(&out, e1.data, e1.len);
-	write_seed("raw_txs.bin", out.data, out.len);
+	struct chain_tx two[2] = {*tx0, *tx1}, bad;
+	struct peer_msg m = {.type = PEER_TXS, .txs = two, .ntxs = 2};
+	struct ch_buf pl;
+	write_msg("txs.json", &m);
+	ch_buf_init(&pl);
+	payload_of(&m, &pl);
+	write_payload("raw_txs.bin", 0x01, pl.data, pl.len);
+	/* a count the bytes cannot hold */
+	pl.data[2] = 0x7f;
+	write_payload("raw_txs_count.bin", 0x01, pl.data, pl.len);
+	ch_buf_close(&pl);
 
 	/* changed after signing: the signature fails */
 	bad = *tx0;
 	bad.amount = 2000;
-	one_tx_seed("txs_badsig.json", &bad);
+	m = (struct peer_msg){.type = PEER_TXS, .txs = &bad, .ntxs = 1};
+	write_msg("txs_badsig.json", &m);
 
 	/* well signed, for another chain */
 	make_tx(&bad, "other-chain", 0, true);
-	one_tx_seed("txs_other_chain.json", &bad);
+	write_msg("txs_other_chain.json", &m);
 
-	write_text("txs_not_array.json",
-		   "{\"jsonrpc\":\"2.0\",\"method\":\"txs\",\"params\":{\"txs\":\"00\"}}");
-	free(h0);
-	free(h1);
-	ch_buf_close(&e0);
-	ch_buf_close(&e1);
-	ch_buf_close(&out);
+	write_text("txs_not_base64.json",
+		   "{\"jsonrpc\":\"2.0\",\"method\":\"txs\",\"params\":{\"msg\":\"!!\"}}");
 }
 
 static void
-result_seeds(const struct ch_buf *b1, const struct ch_buf *c1, const struct ch_buf *b2,
+answer_seeds(const struct ch_buf *b1, const struct ch_buf *c1, const struct ch_buf *b2,
 	     const struct ch_buf *c2)
 {
-	struct ch_buf out;
-	ch_buf_init(&out);
-	/* the answer to a first request (id 0, before the node asked anything) */
-	static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{\"blocks\":[";
-	ch_buf_put(&out, head, sizeof(head) - 1);
-	blocks_json(&out, b1, c1);
-	ch_buf_u8(&out, ',');
-	blocks_json(&out, b2, c2);
-	ch_buf_put(&out, "],\"height\":2}}", 14);
-	write_seed("result.json", out.data, out.len);
-
-	/* mode 0x03: block 2 alone, answering whatever the node asked last */
-	ch_buf_reset(&out);
-	ch_buf_put(&out, "\x03{\"blocks\":[", 12);
-	blocks_json(&out, b2, c2);
-	ch_buf_put(&out, "],\"height\":3}", 13);
-	write_seed("raw_result.bin", out.data, out.len);
-
-	write_text("result_garbage.json",
-		   "{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{\"blocks\":[{\"block\":\"!!\","
-		   "\"cert\":\"AAAA\"},{\"block\":\"AAAA\"}],\"height\":1e300}}");
-	ch_buf_close(&out);
+	struct peer_block blocks[2] = {{b1->data, b1->len, c1->data, c1->len},
+				       {b2->data, b2->len, c2->data, c2->len}};
+	/* the answer to a first request (id 0, the validator's first request id here) */
+	struct peer_msg m = {.type = PEER_BLOCKS, .id = 0, .height = 2, .blocks = blocks,
+			     .nblocks = 2};
+	write_msg("blocks.json", &m);
+	/* mode 0x02: block 2 alone, answering whatever the validator asked last */
+	struct ch_buf pl;
+	ch_buf_init(&pl);
+	m = (struct peer_msg){.type = PEER_BLOCKS, .height = 3, .blocks = &blocks[1], .nblocks = 1};
+	payload_of(&m, &pl);
+	write_payload("raw_blocks.bin", 0x02, pl.data, pl.len);
+	ch_buf_close(&pl);
+	write_text("blocks_garbage.json",
+		   "{\"jsonrpc\":\"2.0\",\"id\":1e300,\"result\":{\"msg\":\"AQUAAAAAAAAAAQAB\"}}");
 }
 
 static void
 other_seeds(void)
 {
-	write_text("get_blocks.json",
-		   "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"get_blocks\","
-		   "\"params\":{\"from\":0,\"min_height\":1,\"max_height\":10}}");
-	write_text("get_blocks_bad.json",
-		   "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"get_blocks\","
-		   "\"params\":{\"from\":-1,\"min_height\":0,\"max_height\":1e20}}");
-	write_text("status.json", "{\"jsonrpc\":\"2.0\",\"method\":\"status\","
-				  "\"params\":{\"from\":0,\"height\":2,\"view\":0}}");
-	write_text("status_bad.json", "{\"jsonrpc\":\"2.0\",\"method\":\"status\","
-				      "\"params\":{\"from\":\"x\",\"height\":-5}}");
+	struct peer_msg m = {.type = PEER_GET_BLOCKS, .id = 7, .from = 0, .min_height = 1,
+			     .max_height = 10};
+	write_msg("get_blocks.json", &m);
+	m = (struct peer_msg){.type = PEER_STATUS, .from = 0, .height = 2, .view = 0};
+	write_msg("status.json", &m);
+	struct ch_buf pl;
+	ch_buf_init(&pl);
+	payload_of(&m, &pl);
+	pl.data[3] = 9; /* from a validator that does not exist */
+	write_payload("raw_status_from.bin", 0x01, pl.data, pl.len);
+	ch_buf_close(&pl);
 	write_text("not_json.txt", "{\"jsonrpc\":\"2.0\",\"method\":\"consensus\",\"params\":{");
 	write_text("array.json", "[{\"method\":\"status\"},1,null]");
 	write_text("unknown_method.json",
@@ -396,21 +354,17 @@ main(int argc, char **argv)
 		return 2;
 	}
 	out_dir = argv[1];
-	char dir[] = "/tmp/gen_peer_seeds.XXXXXX", home[64];
+	struct chain_genesis g;
+	struct chain_mem_env *env = NULL;
+	struct chain_store *store = NULL;
 	struct ch_err e;
-	struct node *n = NULL;
-	ch_err_clear(&e);
-	if (mkdtemp(dir) == NULL)
-		die("mkdtemp", NULL);
-	snprintf(home, sizeof(home), "%s/node%d", dir, FUZZ_PEER_SELF);
-	if (fuzz_peer_net_make(dir, &e) != 0 || node_open(&n, home, &e) != 0)
-		die("setting up the network", &e);
-	for (unsigned i = 0; i < FUZZ_PEER_VALIDATORS; i++)
-		if (fuzz_peer_net_key(dir, false, i, &vkey[i], &e) != 0)
-			die("loading a key", &e);
-	for (unsigned j = 0; j < FUZZ_PEER_ACCOUNTS; j++)
-		if (fuzz_peer_net_key(dir, true, j, &akey[j], &e) != 0)
-			die("loading a key", &e);
+	test_genesis(&g, FUZZ_CHAIN_ID, FUZZ_VALIDATORS, FUZZ_ACCOUNTS, 1000000000);
+	if (chain_mem_env_new(&env, &e) != 0 || test_store_open(&store, env, "/seeds", &g, &e) != 0)
+		die("a store", &e);
+	for (unsigned i = 0; i < FUZZ_VALIDATORS; i++)
+		vkey[i] = test_key("validator", i);
+	for (unsigned j = 0; j < FUZZ_ACCOUNTS; j++)
+		akey[j] = test_key("account", j);
 
 	struct chain_tx tx0, tx1;
 	struct chain_block b1, b2;
@@ -418,19 +372,14 @@ main(int argc, char **argv)
 	struct chain_cert *c1 = malloc(sizeof(*c1)), *c2 = malloc(sizeof(*c2));
 	if (c1 == NULL || c2 == NULL)
 		die("out of memory", NULL);
-	make_tx(&tx0, n->genesis.chain_id, 0, true);
-	make_tx(&tx1, n->genesis.chain_id, 1, false);
-	next_block(n, &tx0, &b1, &b1enc);
-	certify(&b1, c1, &c1enc);
-	/* commit block 1 here, so that block 2 carries the state digest after it */
-	if (node_commit_block(n, &b1, c1, &e) != 0)
-		die("committing block 1", &e);
-	next_block(n, &tx1, &b2, &b2enc);
-	certify(&b2, c2, &c2enc);
+	make_tx(&tx0, g.chain_id, 0, true);
+	make_tx(&tx1, g.chain_id, 1, false);
+	next_block(store, &g, &tx0, &b1, &b1enc, c1, &c1enc);
+	next_block(store, &g, &tx1, &b2, &b2enc, c2, &c2enc);
 
 	consensus_seeds(&b1, &b1enc);
 	tx_seeds(&tx0, &tx1);
-	result_seeds(&b1enc, &c1enc, &b2enc, &c2enc);
+	answer_seeds(&b1enc, &c1enc, &b2enc, &c2enc);
 	other_seeds();
 
 	ch_buf_close(&b1enc);
@@ -439,11 +388,12 @@ main(int argc, char **argv)
 	ch_buf_close(&c2enc);
 	free(c1);
 	free(c2);
-	for (unsigned i = 0; i < FUZZ_PEER_VALIDATORS; i++)
+	for (unsigned i = 0; i < FUZZ_VALIDATORS; i++)
 		cr_key_free(vkey[i]);
-	for (unsigned j = 0; j < FUZZ_PEER_ACCOUNTS; j++)
+	for (unsigned j = 0; j < FUZZ_ACCOUNTS; j++)
 		cr_key_free(akey[j]);
-	node_close(n);
-	fuzz_peer_net_remove(dir);
+	chain_store_close(store);
+	chain_mem_env_free(env);
+	chain_genesis_close(&g);
 	return 0;
 }

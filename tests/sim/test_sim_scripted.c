@@ -1,7 +1,8 @@
 /*
  * Hand-scripted runs on the fixture's hooks (as raft_fixture tests do):
  * a minority cut off, the primary crashing at once, every replica crashing
- * together. Each script runs over many seeds (message timing differs);
+ * together. Each script runs over 50 seeds (times SIM_SCALE; message timing
+ * differs);
  * after the script the run goes on to its end, so the invariants and the
  * liveness bound are checked as in the random runs.
  */
@@ -99,6 +100,10 @@ int
 main(void)
 {
 	const char *only = getenv("SIM_SCRIPT"), *seed_env = getenv("SIM_SEED");
+	const char *scale = getenv("SIM_SCALE");
+	uint64_t seeds = (uint64_t)(50 * (scale != NULL ? strtod(scale, NULL) : 1.0));
+	if (seeds == 0)
+		seeds = 1;
 	for (size_t k = 0; k < sizeof(scripts) / sizeof(scripts[0]); k++) {
 		if (only != NULL && strcmp(only, scripts[k].name) != 0)
 			continue;
@@ -106,7 +111,7 @@ main(void)
 			scripts[k].fn(strtoull(seed_env, NULL, 0), stdout);
 			continue;
 		}
-		for (uint64_t seed = 1; seed <= 100; seed++)
+		for (uint64_t seed = 1; seed <= seeds; seed++)
 			scripts[k].fn(seed, NULL);
 	}
 	printf("%d passed, %d failed\n", passed, failed);

@@ -3,9 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "node/cli.h"
+#include "chain/genesis.h"
+#include "node/cli/cli.h"
 #include "node/config.h"
 #include "test.h"
+#include "tmpdir.h"
 
 static char dir[64];
 
@@ -18,23 +20,6 @@ write_file(const char *name, const char *text)
 	FILE *f = fopen(path, "w");
 	fputs(text, f);
 	fclose(f);
-}
-
-/* genesis_error loads text as genesis.json and returns the error message ("" if it loads). */
-static const char *
-genesis_error(const char *text)
-{
-	static struct ch_err e;
-	char path[256];
-	struct node_genesis g;
-	write_file("g.json", text);
-	snprintf(path, sizeof(path), "%s/g.json", dir);
-	ch_err_clear(&e);
-	if (node_genesis_load(&g, path, &e) == 0) {
-		node_genesis_close(&g);
-		return "";
-	}
-	return e.msg;
 }
 
 static void
@@ -51,14 +36,14 @@ test_testnet_roundtrip(void)
 	struct ch_err e;
 	REQUIRE(node_testnet(&o, true, &e) == 0);
 	CHECK(node_testnet(&o, true, &e) == CH_E_EXISTS); /* never overwrites a network */
-	struct node_genesis g;
+	struct chain_genesis g;
 	snprintf(path, sizeof(path), "%s/genesis.json", net);
-	REQUIRE(node_genesis_load(&g, path, &e) == 0);
+	REQUIRE(chain_genesis_load(&g, path, &e) == 0);
 	CHECK_EQ_INT(g.nvalidators, 4);
 	CHECK_EQ_INT(g.naccounts, 3);
 	CHECK(g.accounts[2].balance == 77);
 	CHECK(strcmp(g.validators[3].p2p_address, "tcp://127.0.0.1:26606") == 0);
-	node_genesis_close(&g);
+	chain_genesis_close(&g);
 	struct node_config c;
 	snprintf(path, sizeof(path), "%s/node2", net);
 	REQUIRE(node_config_load(&c, path, &e) == 0);
@@ -66,50 +51,7 @@ test_testnet_roundtrip(void)
 	CHECK(strstr(c.genesis_file, "node2/../genesis.json") != NULL);
 	struct stat st;
 	CHECK(stat(c.key_file, &st) == 0 && (st.st_mode & 0777) == 0600);
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", net);
-	CHECK(system(cmd) == 0);
-}
-
-static void
-test_genesis_errors(void)
-{
-	static const char *key =
-		"\"pub_key\":\"036b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296\"";
-	char ok[512];
-	snprintf(ok, sizeof(ok),
-		 "{\"chain_id\":\"c\",\"genesis_time_ms\":1,\"validators\":[{\"id\":\"v\",%s}]}", key);
-	CHECK(strcmp(genesis_error(ok), "") == 0);
-	CHECK(strstr(genesis_error("{"), "not a JSON object") != NULL);
-	CHECK(strstr(genesis_error("[]"), "not a JSON object") != NULL);
-	CHECK(strstr(genesis_error("{\"genesis_time_ms\":1}"), "chain_id") != NULL);
-	CHECK(strstr(genesis_error("{\"chain_id\":\"bad id\",\"genesis_time_ms\":1}"), "chain_id") !=
-	      NULL);
-	CHECK(strstr(genesis_error("{\"chain_id\":\"c\",\"genesis_time_ms\":-1}"),
-		     "genesis_time_ms") != NULL);
-	CHECK(strstr(genesis_error("{\"chain_id\":\"c\",\"genesis_time_ms\":1,\"validators\":[]}"),
-		     "validators") != NULL);
-	CHECK(strstr(genesis_error("{\"chain_id\":\"c\",\"genesis_time_ms\":1,\"validators\":[{\"id\":"
-				   "\"v\",\"pub_key\":\"02ff\"}]}"),
-		     "pub_key") != NULL);
-	char dup[768];
-	snprintf(dup, sizeof(dup),
-		 "{\"chain_id\":\"c\",\"genesis_time_ms\":1,\"validators\":[{\"id\":\"v\",%s},{\"id\":"
-		 "\"w\",%s}]}",
-		 key, key);
-	CHECK(strstr(genesis_error(dup), "repeats") != NULL);
-	char bal[768];
-	snprintf(bal, sizeof(bal),
-		 "{\"chain_id\":\"c\",\"genesis_time_ms\":1,\"validators\":[{\"id\":\"v\",%s}],"
-		 "\"accounts\":[{\"address\":\"%040d\",\"balance\":\"18446744073709551616\"}]}",
-		 key, 0);
-	CHECK(strstr(genesis_error(bal), "balance") != NULL);
-	char par[768];
-	snprintf(par, sizeof(par),
-		 "{\"chain_id\":\"c\",\"genesis_time_ms\":1,\"validators\":[{\"id\":\"v\",%s}],"
-		 "\"params\":{\"block_max_txs\":0}}",
-		 key);
-	CHECK(strstr(genesis_error(par), "block_max_txs") != NULL);
+	test_rmtree(net);
 }
 
 static void
@@ -169,15 +111,10 @@ test_config_errors(void)
 int
 main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/node_cfg_XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (test_tmpdir(dir, sizeof(dir), "node_config") != 0)
 		return 1;
 	RUN(test_testnet_roundtrip);
-	RUN(test_genesis_errors);
 	RUN(test_config_errors);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		return 1;
+	test_rmtree(dir);
 	return TEST_DONE();
 }

@@ -1,0 +1,76 @@
+/*
+ * admit.h - admission: the checks a transaction passes before it enters the
+ * mempool, the mempool itself, and what became of transactions that were
+ * refused or dropped, so that clients can learn why. Part of the core
+ * (node/core.h), owned by its thread; no I/O beyond reads of committed state.
+ */
+#ifndef NODE_ADMIT_H
+#define NODE_ADMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/block.h"
+#include "chain/mempool.h"
+#include "chain/rules.h"
+#include "chain/sigcache.h"
+#include "chain/state.h"
+#include "chain/store.h"
+
+/* Transactions whose fate clients may still ask about. */
+#define NODE_DROPPED_RING 1024
+
+struct node_dropped {
+	uint8_t hash[CR_HASH_LEN];
+	int code;
+	char msg[160];
+};
+
+struct node_admit {
+	struct chain_mempool *pool;
+	struct chain_sigcache *sigs; /* borrowed: shared with the signature workers */
+	struct node_dropped dropped[NODE_DROPPED_RING];
+	size_t ndropped;
+	/* has_ready's answer, until the mempool or the tip changes */
+	bool ready;
+	size_t ready_count;
+	uint64_t ready_height;
+};
+
+int node_admit_init(struct node_admit *a, const struct chain_mempool_config *cfg,
+		    struct chain_sigcache *sigs, struct ch_err *err);
+void node_admit_close(struct node_admit *a);
+
+/*
+ * node_admit_tx admits a decoded transaction (copied) after the stateful
+ * checks against committed state: chain id, nonce, balance, then the
+ * signature (usually a cached verdict). Errors as chain_mempool_add, and
+ * CH_E_WRONG_CHAIN, CH_E_NONCE_TOO_LOW, CH_E_INSUFFICIENT_FUNDS,
+ * CH_E_BAD_SIGNATURE, CH_E_DB, each with a message for the client.
+ */
+int node_admit_tx(struct node_admit *a, const struct chain_rules *r,
+		  const struct chain_state_reader *state, const struct chain_tx *tx,
+		  uint64_t now_ms, struct ch_err *err);
+
+/* node_admit_forget remembers why the transaction with hash was refused or dropped. */
+void node_admit_forget(struct node_admit *a, const uint8_t hash[CR_HASH_LEN],
+		       const struct ch_err *why);
+
+/* node_admit_dropped finds a remembered refusal (valid until the next node_admit_forget). */
+const struct node_dropped *node_admit_dropped(const struct node_admit *a,
+					      const uint8_t hash[CR_HASH_LEN]);
+
+/*
+ * node_admit_ready: does the mempool hold a transaction that could go into
+ * the next block on tip (its nonce is the account's next)? One parked
+ * behind a nonce gap must not make a backup suspect the primary.
+ */
+bool node_admit_ready(struct node_admit *a, const struct chain_tip *tip,
+		      const struct chain_state_reader *state);
+
+/* node_admit_committed drops b's transactions and whatever b made stale or outlived its TTL. */
+void node_admit_committed(struct node_admit *a, const struct chain_block *b,
+			  const struct chain_state_reader *state, uint64_t now_ms);
+
+#endif

@@ -1,0 +1,129 @@
+/* The engine seam (engine.h): a table of engines and calls that go through it. */
+#include "node/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/engine_impl.h"
+
+static const struct node_engine_ops *const engines[] = {&node_engine_pbft};
+
+struct node_engine {
+	const struct node_engine_ops *ops;
+	void *impl;
+};
+
+int
+node_engine_open(struct node_engine **out, const char *name, const struct node_engine_config *cfg,
+		 const struct node_engine_host *host, uint64_t now_ms, struct ch_err *err)
+{
+	const struct node_engine_ops *ops = NULL;
+	for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
+		if (strcmp(engines[i]->name, name) == 0)
+			ops = engines[i];
+	if (ops == NULL)
+		return ch_errf(err, CH_E_CONFIG, "no ordering engine called \"%s\" (pbft)", name);
+	struct node_engine *e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return ch_errf(err, CH_E_NOMEM, "out of memory");
+	e->ops = ops;
+	int rc = ops->open(&e->impl, cfg, host, now_ms, err);
+	if (rc != 0) {
+		free(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+void
+node_engine_close(struct node_engine *e)
+{
+	if (e == NULL)
+		return;
+	e->ops->close(e->impl);
+	free(e);
+}
+
+enum node_engine_input
+node_engine_receive(struct node_engine *e, const uint8_t *msg, size_t len, uint64_t now_ms)
+{
+	return e->ops->receive(e->impl, msg, len, now_ms);
+}
+
+void
+node_engine_tick(struct node_engine *e, uint64_t now_ms)
+{
+	e->ops->tick(e->impl, now_ms);
+}
+
+void
+node_engine_set_pending(struct node_engine *e, bool pending, uint64_t now_ms)
+{
+	e->ops->set_pending(e->impl, pending, now_ms);
+}
+
+bool
+node_engine_can_propose(const struct node_engine *e)
+{
+	return e->ops->can_propose(e->impl);
+}
+
+void
+node_engine_propose(struct node_engine *e, const uint8_t digest[CR_HASH_LEN],
+		    const uint8_t *block, size_t len, uint64_t now_ms)
+{
+	e->ops->propose(e->impl, digest, block, len, now_ms);
+}
+
+void
+node_engine_committed(struct node_engine *e, uint64_t height,
+		      const uint8_t state_digest[CR_HASH_LEN], uint64_t now_ms)
+{
+	e->ops->committed(e->impl, height, state_digest, now_ms);
+}
+
+void
+node_engine_synced(struct node_engine *e, uint64_t height, const uint8_t hash[CR_HASH_LEN],
+		   const struct chain_cert *cert, uint64_t now_ms)
+{
+	e->ops->synced(e->impl, height, hash, cert, now_ms);
+}
+
+bool
+node_engine_next_action(struct node_engine *e, struct node_engine_action *a)
+{
+	memset(a, 0, sizeof(*a));
+	ch_buf_init(&a->bytes);
+	return e->ops->next_action(e->impl, a);
+}
+
+void
+node_engine_action_close(struct node_engine_action *a)
+{
+	if (a == NULL)
+		return;
+	ch_buf_close(&a->bytes);
+	free(a->block);
+	free(a->cert);
+	memset(a, 0, sizeof(*a));
+}
+
+uint32_t
+node_engine_proposer(const struct node_engine *e, uint64_t view)
+{
+	return e->ops->proposer(e->impl, view);
+}
+
+uint32_t
+node_engine_cert_quorum(const struct node_engine *e)
+{
+	return e->ops->cert_quorum(e->impl);
+}
+
+void
+node_engine_status(const struct node_engine *e, struct node_engine_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	e->ops->status(e->impl, out);
+}

@@ -1,0 +1,504 @@
+/*
+ * The runtime (node.h): the loop thread that owns the core, the queue nng's
+ * threads and the signature workers feed it through, the core's io over the
+ * peer transport and the vote files, the RPC environment, and shutdown.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "node/log.h"
+#include "node/runtime.h"
+
+#define NODE_DISK_CHECK_MS 1000
+#define NODE_PEER_CLOSE_LIMIT_MS 3000 /* everything is on disk before the close */
+
+/* ---- the core's io ---- */
+
+/* transport_send: straight to the peers. */
+static void
+transport_send(void *arg, int to, const uint8_t *msg, size_t len)
+{
+	struct node *n = arg;
+	if (n->peers == NULL)
+		return;
+	if (to < 0)
+		rpc_peer_broadcast(n->peers, msg, len);
+	else
+		rpc_peer_send(n->peers, (size_t)to, msg, len);
+}
+
+/* io_send sends what the core sends, or gives it to a test's hook with the real io to send with. */
+static void
+io_send(void *arg, int to, const uint8_t *msg, size_t len)
+{
+	struct node *n = arg;
+	if (n->hook == NULL) {
+		transport_send(n, to, msg, len);
+		return;
+	}
+	struct node_io io;
+	node_runtime_io(n, &io);
+	io.send = transport_send;
+	n->hook(n->hook_arg, &io, to, msg, len);
+}
+
+static int
+io_save_votes(void *arg, const uint8_t *rec, size_t len, struct ch_err *err)
+{
+	struct node *n = arg;
+	return vote_file_save(n->votes, rec, len, err);
+}
+
+static bool
+io_sign(void *arg, const uint8_t digest[CR_HASH_LEN], uint8_t sig[CR_SIG_LEN])
+{
+	struct node *n = arg;
+	return cr_sign(n->key, digest, sig, NULL) == 0;
+}
+
+static bool
+io_verify(void *arg, const uint8_t pub[CR_PUBKEY_LEN], const struct cr_pubkey *pk,
+	  const uint8_t digest[CR_HASH_LEN], const uint8_t sig[CR_SIG_LEN])
+{
+	return cr_pubkey_verify(pk, digest, sig);
+}
+
+static uint64_t
+io_random(void *arg)
+{
+	uint64_t x = 0;
+	if (getrandom(&x, sizeof(x), 0) != (ssize_t)sizeof(x))
+		x = node_clock().wall_ms * 0x9e3779b97f4a7c15ull;
+	return x;
+}
+
+static void
+io_log(void *arg, enum node_log_level level, const char *line)
+{
+	node_log_line(level, line);
+}
+
+void
+node_runtime_io(struct node *n, struct node_io *io)
+{
+	*io = (struct node_io){
+		.arg = n,
+		.send = io_send,
+		.save_votes = io_save_votes,
+		.sign = io_sign,
+		.verify = io_verify,
+		.random = io_random,
+		.log = io_log,
+	};
+}
+
+/* ---- the RPC environment ---- */
+
+static uint64_t
+env_now(void *arg)
+{
+	return node_clock().mono_ms;
+}
+
+static int
+env_submit(void *arg, const struct chain_tx *tx, bool remember, struct ch_err *err)
+{
+	struct node *n = arg;
+	return node_core_submit(n->core, tx, remember, node_clock(), err);
+}
+
+static void
+env_engine(void *arg, struct node_engine_status *out)
+{
+	struct node *n = arg;
+	node_core_engine(n->core, out);
+}
+
+static void
+env_peer(void *arg, uint32_t i, struct node_peer_view *out)
+{
+	struct node *n = arg;
+	uint64_t seen;
+	struct rpc_peer_stats st;
+	memset(&st, 0, sizeof(st));
+	if (n->peers != NULL)
+		rpc_peer_stats(n->peers, i, &st);
+	node_core_peer_height(n->core, i, &out->height, &seen);
+	out->connected = st.connected;
+	out->sent = st.sent;
+	out->dropped = st.dropped;
+	out->seen_ms_ago = seen ? (int64_t)(node_clock().mono_ms - seen) : -1;
+}
+
+static void
+env_net(void *arg, struct node_net_view *out)
+{
+	struct node *n = arg;
+	struct node_core_counts cc;
+	struct rpc_peer_in_stats in;
+	memset(&in, 0, sizeof(in));
+	node_core_counts(n->core, &cc);
+	if (n->peers != NULL)
+		rpc_peer_in_stats(n->peers, &in);
+	pthread_mutex_lock(&n->mu);
+	out->rejected = cc.rejected + n->rejected;
+	out->queue_dropped = n->queue_dropped;
+	pthread_mutex_unlock(&n->mu);
+	out->bad_signature = cc.bad_signature;
+	out->sync_refused = cc.sync_refused;
+	out->received = in.received;
+	out->rate_limited = in.rate_limited;
+	out->refused_connections = in.refused_connections;
+	out->connections = in.connections;
+}
+
+static int
+env_wait(void *arg, struct node_pending *p, struct rpc_call *c, const uint8_t hash[CR_HASH_LEN],
+	 uint64_t deadline_ms)
+{
+	struct node *n = arg;
+	return node_waiters_add(&n->waiters, p, c, hash, deadline_ms);
+}
+
+static void
+reply_error(struct rpc_http_req *req, int http_status, int code, const char *msg)
+{
+	char body[256];
+	int len = snprintf(body, sizeof(body),
+			   "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":%d,\"message\":\"%s\"}}",
+			   code, msg);
+	rpc_http_reply(req, http_status, NULL, body, (size_t)len);
+}
+
+/* finish renders and sends p's answer and frees p, once none of its calls waits. */
+static void
+finish(void *arg, struct node_pending *p)
+{
+	size_t len = 0;
+	char *body = rpc_request_render(&p->rpc, &len);
+	if (body == NULL && len == 0)
+		rpc_http_reply(p->req, 204, NULL, NULL, 0);
+	else if (body == NULL)
+		reply_error(p->req, 500, ch_rpc_code(CH_E_NOMEM), "out of memory");
+	else
+		rpc_http_reply(p->req, 200, NULL, body, len);
+	free(body);
+	node_pending_free(p);
+}
+
+static void
+init_env(struct node *n)
+{
+	n->env = (struct node_rpc_env){
+		.genesis = &n->genesis,
+		.node_id = n->cfg.moniker,
+		.p2p_listen = n->cfg.p2p_listen,
+		.self = n->self,
+		.commit_timeout_ms = n->cfg.commit_timeout_ms,
+		.store = n->store,
+		.tip = node_core_tip(n->core),
+		.admit = node_core_admit(n->core),
+		.sigcache = n->sigcache,
+		.started_ms = n->started_ms,
+		.arg = n,
+		.now_ms = env_now,
+		.submit = env_submit,
+		.engine = env_engine,
+		.peer = env_peer,
+		.net = env_net,
+		.wait = env_wait,
+	};
+	n->waiters = (struct node_waiters){.finish = finish, .arg = n};
+}
+
+/* ---- the queue ---- */
+
+/* discard answers a queued request with "shutting down" and frees ev. */
+static void
+discard(struct node_event *ev)
+{
+	if (ev->req != NULL)
+		reply_error(ev->req, 503, ch_rpc_code(CH_E_UNAVAILABLE), "node is shutting down");
+	node_event_free(ev);
+}
+
+static void
+discard_all(struct node_event *evs)
+{
+	while (evs != NULL) {
+		struct node_event *next = evs->next;
+		discard(evs);
+		evs = next;
+	}
+}
+
+/* push hands an event to the loop (any thread); while stopping, or if full, it is discarded. */
+static void
+push(void *arg, struct node_event *ev)
+{
+	struct node *n = arg;
+	pthread_mutex_lock(&n->mu);
+	bool queued = !n->stopping && node_queue_push(&n->queue, ev);
+	if (queued)
+		pthread_cond_signal(&n->cv);
+	else if (ev->req == NULL)
+		n->queue_dropped++;
+	pthread_mutex_unlock(&n->mu);
+	if (!queued)
+		discard(ev);
+}
+
+/* on_http (an nng thread): a client request goes to the signature workers, then the loop. */
+static void
+on_http(void *arg, struct rpc_http_req *req, const char *body, size_t len)
+{
+	struct node *n = arg;
+	struct node_event *ev = calloc(1, sizeof(*ev));
+	if (ev == NULL) {
+		reply_error(req, 503, ch_rpc_code(CH_E_NOMEM), "node is out of memory");
+		return;
+	}
+	ev->req = req;
+	ev->body = body;
+	ev->len = len;
+	if (!node_verify_pool_submit(n->pool, ev))
+		push(n, ev);
+}
+
+/*
+ * on_peer (an nng thread) decodes a peer message once, here: its
+ * transactions go to the signature workers, everything else straight to
+ * the loop, in the order it came.
+ */
+static void
+on_peer(void *arg, uint8_t *raw, size_t len)
+{
+	struct node *n = arg;
+	struct node_event *ev = calloc(1, sizeof(*ev));
+	int rc = ev == NULL ? CH_E_NOMEM : peer_msg_decode(raw, len, &n->limits, &ev->msg, NULL);
+	free(raw);
+	if (rc != 0) {
+		free(ev);
+		pthread_mutex_lock(&n->mu);
+		n->rejected++;
+		pthread_mutex_unlock(&n->mu);
+		return;
+	}
+	if (ev->msg.type != PEER_TXS || !node_verify_pool_submit(n->pool, ev))
+		push(n, ev);
+}
+
+/* ---- the loop ---- */
+
+static void
+handle(struct node *n, struct node_event *ev)
+{
+	if (ev->req == NULL) {
+		node_core_on_peer(n->core, &ev->msg, node_clock());
+		node_event_free(ev);
+		return;
+	}
+	struct node_pending *p = ev->pending;
+	ev->pending = NULL;
+	if (p == NULL && (p = calloc(1, sizeof(*p))) != NULL) { /* not parsed by a worker */
+		p->req = ev->req;
+		if (rpc_request_parse(&p->rpc, ev->body, ev->len) != 0) {
+			free(p);
+			p = NULL;
+		}
+	}
+	if (p == NULL)
+		reply_error(ev->req, 503, ch_rpc_code(CH_E_NOMEM), "out of memory");
+	node_event_free(ev);
+	if (p == NULL)
+		return;
+	node_methods_handle(&n->env, p);
+	if (p->waiting == 0)
+		finish(n, p);
+}
+
+static uint64_t
+min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* wait_events waits until deadline_ms, an event or a stop; returns the events (under no lock). */
+static struct node_event *
+wait_events(struct node *n, uint64_t deadline_ms, bool *stop)
+{
+	struct timespec ts = {.tv_sec = (time_t)(deadline_ms / 1000),
+			      .tv_nsec = (long)(deadline_ms % 1000) * 1000000};
+	pthread_mutex_lock(&n->mu);
+	while (n->queue.head == NULL && !n->stopping && node_clock().mono_ms < deadline_ms)
+		pthread_cond_timedwait(&n->cv, &n->mu, &ts);
+	*stop = n->stopping;
+	struct node_event *evs = node_queue_take_all(&n->queue);
+	pthread_mutex_unlock(&n->mu);
+	return evs;
+}
+
+/* check_disk stops the node when the disk runs low (once a second). */
+static void
+check_disk(struct node *n, uint64_t now)
+{
+	struct ch_err e;
+	if (now < n->last_disk_check_ms + NODE_DISK_CHECK_MS)
+		return;
+	n->last_disk_check_ms = now;
+	if (node_disk_space(n, &e) != 0) {
+		log_error("%s", ch_err_msg(&e));
+		n->disk_failed = true;
+	}
+}
+
+static int
+loop(struct node *n, struct ch_err *err)
+{
+	for (;;) {
+		struct node_time now = node_clock();
+		uint64_t deadline = min_u64(node_core_deadline(n->core, now),
+					    node_waiters_deadline(&n->waiters));
+		deadline = min_u64(deadline, n->last_disk_check_ms + NODE_DISK_CHECK_MS);
+		bool stop;
+		struct node_event *evs = wait_events(n, deadline, &stop);
+		if (stop || node_core_failed(n->core) || n->disk_failed) {
+			discard_all(evs);
+			if (stop)
+				return 0;
+			log_error("stopping: a storage failure makes it unsafe to go on");
+			pthread_mutex_lock(&n->mu);
+			n->stopping = true;
+			evs = node_queue_take_all(&n->queue);
+			pthread_mutex_unlock(&n->mu);
+			discard_all(evs);
+			return ch_errf(err, CH_E_DB, "storage failure; see the log");
+		}
+		uint64_t height = node_core_tip(n->core)->height;
+		while (evs != NULL) {
+			struct node_event *next = evs->next;
+			handle(n, evs);
+			evs = next;
+		}
+		now = node_clock();
+		node_core_tick(n->core, now);
+		check_disk(n, now.mono_ms);
+		if (node_core_tip(n->core)->height != height ||
+		    node_waiters_deadline(&n->waiters) <= now.mono_ms)
+			node_waiters_settle(&n->waiters, &n->env, now.mono_ms, false);
+	}
+}
+
+/* ---- starting and stopping ---- */
+
+static int
+start_peers(struct node *n, struct ch_err *err)
+{
+	const struct chain_genesis *g = &n->genesis;
+	if (g->nvalidators < 2)
+		return 0;
+	const char *urls[CHAIN_MAX_VALIDATORS];
+	for (size_t i = 0; i < g->nvalidators; i++)
+		urls[i] = g->validators[i].p2p_address;
+	for (size_t k = 0; k < n->cfg.npeer_addresses; k++) {
+		const struct node_peer_address *pa = &n->cfg.peer_addresses[k];
+		size_t i = 0;
+		while (i < g->nvalidators && strcmp(g->validators[i].id, pa->id) != 0)
+			i++;
+		if (i == g->nvalidators)
+			return ch_errf(err, CH_E_CONFIG,
+				       "config.json: peer_addresses names %s, which is not a "
+				       "validator in %s",
+				       pa->id, n->cfg.genesis_file);
+		urls[i] = pa->address;
+		log_info("peers: dialing %s at %s (peer_addresses)", pa->id, pa->address);
+	}
+	size_t max_msg = peer_msg_max_len(&n->limits);
+	struct rpc_peer_limits lim = {
+		.max_msg_bytes = max_msg,
+		.queue_len = 4096,
+		.max_conns = n->cfg.peer_max_connections,
+		.msgs_per_s = n->cfg.peer_max_msgs_per_s,
+		/* a burst (two seconds' worth) must hold the largest message */
+		.bytes_per_s = n->cfg.peer_max_bytes_per_s > max_msg ? n->cfg.peer_max_bytes_per_s
+								     : max_msg,
+	};
+	if (lim.max_conns == 0) /* each validator dials once; room for reconnects and tools */
+		lim.max_conns = 2 * (uint32_t)g->nvalidators + 8;
+	int rc = rpc_peer_start(&n->peers, n->cfg.p2p_listen, urls, g->nvalidators, n->self, &lim,
+				on_peer, n, err);
+	if (rc == 0)
+		log_info("peers: listening on %s, %zu other validators", n->cfg.p2p_listen,
+			 g->nvalidators - 1);
+	return rc;
+}
+
+static void
+stop_peers(struct node *n)
+{
+	if (!rpc_peer_stop(n->peers, NODE_PEER_CLOSE_LIMIT_MS))
+		log_warn("the peer connections did not close within %d ms (nng's close waits for "
+			 "a connection it never finishes); going on without them",
+			 NODE_PEER_CLOSE_LIMIT_MS);
+	n->peers = NULL;
+}
+
+int
+node_run(struct node *n, struct ch_err *err)
+{
+	n->started_ms = node_clock().mono_ms;
+	n->last_disk_check_ms = n->started_ms;
+	init_env(n);
+	int rc = node_verify_pool_start(&n->pool, n->cfg.verify_threads, n->sigcache, push, n, err);
+	if (rc == 0) {
+		log_info("checking signatures on %u threads", node_verify_pool_threads(n->pool));
+		rc = start_peers(n, err);
+	}
+	if (rc == 0)
+		rc = rpc_http_start(&n->http, n->cfg.rpc_listen, n->cfg.rpc_max_body_bytes,
+				    n->cfg.rpc_max_inflight, on_http, n, err);
+	if (rc != 0) {
+		stop_peers(n);
+		node_verify_pool_stop(n->pool);
+		n->pool = NULL;
+		return rc;
+	}
+	log_info("serving JSON-RPC on %s", n->cfg.rpc_listen);
+	rc = loop(n, err);
+	atomic_store(&n->stop_phase, "answering waiting clients");
+	node_waiters_settle(&n->waiters, &n->env, node_clock().mono_ms, true);
+	atomic_store(&n->stop_phase, "stopping the JSON-RPC server");
+	rpc_http_stop(n->http);
+	n->http = NULL;
+	atomic_store(&n->stop_phase, "closing the peer connections");
+	stop_peers(n);
+	/* the workers finish what they hold; the loop is gone, so it is answered "shutting down" */
+	atomic_store(&n->stop_phase, "stopping the signature workers");
+	node_verify_pool_stop(n->pool);
+	n->pool = NULL;
+	pthread_mutex_lock(&n->mu);
+	struct node_event *left = node_queue_take_all(&n->queue);
+	pthread_mutex_unlock(&n->mu);
+	discard_all(left);
+	log_info("stopped at height %" PRIu64, node_core_tip(n->core)->height);
+	return rc;
+}
+
+void
+node_stop(struct node *n)
+{
+	pthread_mutex_lock(&n->mu);
+	n->stopping = true;
+	pthread_cond_signal(&n->cv);
+	pthread_mutex_unlock(&n->mu);
+}
+
+const char *
+node_stop_phase(struct node *n)
+{
+	return atomic_load(&n->stop_phase);
+}

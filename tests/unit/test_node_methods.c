@@ -1,0 +1,1142 @@
+/*
+ * The JSON-RPC methods (node/methods.c, node/methods_query.c) against an
+ * environment (node/rpc_env.h) built here: a genesis applied to an in-memory
+ * store, real admission into a mempool, real waiters for
+ * broadcast_tx_commit, and stubs for the clock, the engine, the peers and
+ * the network. Requests go through rpc_request_parse, node_methods_handle
+ * and rpc_request_render, as in the runtime.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#include "chain/block.h"
+#include "chain/genesis.h"
+#include "chain/mempool.h"
+#include "chain/rules.h"
+#include "chain/sigcache.h"
+#include "chain/state.h"
+#include "chain/store.h"
+#include "crypto/crypto.h"
+#include "node/admit.h"
+#include "node/rpc_env.h"
+#include "node/waiters.h"
+#include "rpc/jsonrpc.h"
+#include "test.h"
+
+#define CHAIN_ID "methods-test"
+#define GENESIS_MS 1700000000000ull
+#define FUNDS 1000000000ull
+#define POOR_FUNDS 100
+#define NVALIDATORS 4
+#define SELF 0
+#define START_MS 5000 /* the test clock when the node started */
+
+enum { ALICE, BOB, POOR, NACCTS };
+static struct cr_key *accts[NACCTS];
+static uint8_t addrs[NACCTS][CR_ADDR_LEN];
+static char addr_hex[NACCTS][2 * CR_ADDR_LEN + 1];
+static uint8_t validator_pubs[NVALIDATORS][CR_PUBKEY_LEN];
+
+static struct cr_key *
+key_from(uint8_t n)
+{
+	uint8_t secret[32] = {0};
+	struct cr_key *k = NULL;
+	secret[0] = 0x02;
+	secret[31] = n;
+	if (cr_key_from_secret(&k, secret, NULL) != 0)
+		abort();
+	return k;
+}
+
+/* ---- the fixture: a validator's RPC environment ---- */
+
+struct fx {
+	struct chain_genesis *g;
+	struct chain_mem_env *env;
+	struct chain_store *store;
+	struct chain_tip tip;
+	struct chain_rules rules;
+	struct chain_sigcache *sigs;
+	struct node_admit admit;
+	bool admit_open;
+	struct node_waiters waiters;
+	struct node_rpc_env renv;
+	uint64_t clock; /* the test clock (monotonic ms) */
+	/* what the submit stub saw */
+	int submits;
+	bool last_remember;
+	/* requests the waiters finished: their rendered answers */
+	int finished;
+	cJSON *answer;
+};
+
+static uint64_t
+stub_now(void *arg)
+{
+	struct fx *f = arg;
+	return f->clock;
+}
+
+/* stub_submit admits as node_core_submit does: remembered refusals can be asked about. */
+static int
+stub_submit(void *arg, const struct chain_tx *tx, bool remember, struct ch_err *err)
+{
+	struct fx *f = arg;
+	struct ch_err e;
+	ch_err_clear(&e);
+	f->submits++;
+	f->last_remember = remember;
+	struct chain_state_reader state = chain_store_reader(f->store);
+	int rc = node_admit_tx(&f->admit, &f->rules, &state, tx, f->clock, &e);
+	if (rc != 0 && remember && rc != CH_E_KNOWN)
+		node_admit_forget(&f->admit, tx->hash, &e);
+	if (rc != 0 && err != NULL)
+		*err = e;
+	return rc;
+}
+
+static void
+stub_engine(void *arg, struct node_engine_status *out)
+{
+	struct fx *f = arg;
+	*out = (struct node_engine_status){
+		.name = "pbft",
+		.height = f->tip.height,
+		.view = 7,
+		.leader = 3,
+		.in_view_change = true,
+		.stable_checkpoint = 100,
+		.faults = 1,
+		.quorum = 3,
+	};
+}
+
+/* Validator v: connected if odd, at height 10 + v, never heard from if 2. */
+static void
+stub_peer(void *arg, uint32_t v, struct node_peer_view *out)
+{
+	(void)arg;
+	out->connected = v % 2 == 1;
+	out->height = 10 + v;
+	out->seen_ms_ago = v == 2 ? -1 : 100 * (int64_t)v;
+	out->sent = 1000 + v;
+	out->dropped = v;
+}
+
+static void
+stub_net(void *arg, struct node_net_view *out)
+{
+	(void)arg;
+	*out = (struct node_net_view){.rejected = 11, .bad_signature = 12, .queue_dropped = 13,
+				      .received = 14, .rate_limited = 15, .refused_connections = 16,
+				      .sync_refused = 17, .connections = 3};
+}
+
+static int
+stub_wait(void *arg, struct node_pending *p, struct rpc_call *c, const uint8_t hash[CR_HASH_LEN],
+	  uint64_t deadline_ms)
+{
+	struct fx *f = arg;
+	return node_waiters_add(&f->waiters, p, c, hash, deadline_ms);
+}
+
+/* on_finish renders the answer of a request none of whose calls waits, as the runtime does. */
+static void
+on_finish(void *arg, struct node_pending *p)
+{
+	struct fx *f = arg;
+	size_t len = 0;
+	char *body = rpc_request_render(&p->rpc, &len);
+	f->finished++;
+	cJSON_Delete(f->answer);
+	f->answer = body != NULL ? cJSON_ParseWithLength(body, len) : NULL;
+	free(body);
+	node_pending_free(p);
+}
+
+static void
+teardown(void *arg)
+{
+	struct fx *f = arg;
+	/* as the runtime stops: whatever still waits is answered and freed */
+	node_waiters_settle(&f->waiters, &f->renv, f->clock, true);
+	cJSON_Delete(f->answer);
+	if (f->admit_open)
+		node_admit_close(&f->admit);
+	chain_sigcache_free(f->sigs);
+	chain_store_close(f->store);
+	chain_mem_env_free(f->env);
+	chain_genesis_close(f->g);
+	free(f->g);
+	free(f);
+}
+
+static void *
+setup(void)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct ch_err e;
+	struct chain_exec *x = NULL;
+	uint8_t digest[CR_HASH_LEN];
+	ch_err_clear(&e);
+	if (f == NULL || (f->g = calloc(1, sizeof(*f->g))) == NULL) {
+		free(f);
+		return NULL;
+	}
+	struct chain_genesis *g = f->g;
+	strcpy(g->chain_id, CHAIN_ID);
+	g->genesis_time_ms = GENESIS_MS;
+	g->nvalidators = NVALIDATORS;
+	for (int i = 0; i < NVALIDATORS; i++) {
+		snprintf(g->validators[i].id, sizeof(g->validators[i].id), "node%d", i);
+		snprintf(g->validators[i].p2p_address, sizeof(g->validators[i].p2p_address),
+			 "tcp://127.0.0.1:%d", 26600 + i);
+		memcpy(g->validators[i].pub_key, validator_pubs[i], CR_PUBKEY_LEN);
+	}
+	g->naccounts = NACCTS;
+	if ((g->accounts = calloc(NACCTS, sizeof(*g->accounts))) == NULL)
+		goto fail;
+	for (int i = 0; i < NACCTS; i++) {
+		memcpy(g->accounts[i].address, addrs[i], CR_ADDR_LEN);
+		g->accounts[i].balance = i == POOR ? POOR_FUNDS : FUNDS;
+	}
+	chain_params_default(&g->params);
+	cr_sha256(CHAIN_ID, strlen(CHAIN_ID), g->hash);
+
+	struct chain_state_reader rd;
+	if (chain_mem_env_new(&f->env, &e) != 0 ||
+	    chain_store_open_mem(&f->store, f->env, "/methods", &e) != 0)
+		goto fail;
+	rd = chain_store_reader(f->store);
+	if (chain_genesis_state(g, &rd, &x, digest, &e) != 0 ||
+	    chain_store_apply_genesis(f->store, g->hash, x, digest, GENESIS_MS, &e) != 0 ||
+	    chain_store_tip(f->store, &f->tip, &e) != 0)
+		goto fail;
+	chain_exec_free(x);
+	x = NULL;
+	chain_rules_init(&f->rules, g);
+	struct chain_mempool_config mc = {.max_txs = 1000, .max_bytes = 1 << 20, .ttl_ms = 600000,
+					  .max_nonce_gap = 16};
+	if (chain_sigcache_new(&f->sigs, 1024) != 0 || node_admit_init(&f->admit, &mc, f->sigs, &e) != 0)
+		goto fail;
+	f->admit_open = true;
+	f->clock = START_MS + 2500;
+	f->waiters = (struct node_waiters){.finish = on_finish, .arg = f};
+	f->renv = (struct node_rpc_env){
+		.genesis = g,
+		.node_id = "test-node",
+		.p2p_listen = "tcp://0.0.0.0:26600",
+		.self = SELF,
+		.commit_timeout_ms = 30000,
+		.store = f->store,
+		.tip = &f->tip,
+		.admit = &f->admit,
+		.sigcache = f->sigs,
+		.started_ms = START_MS,
+		.arg = f,
+		.now_ms = stub_now,
+		.submit = stub_submit,
+		.engine = stub_engine,
+		.peer = stub_peer,
+		.net = stub_net,
+		.wait = stub_wait,
+	};
+	return f;
+fail:
+	fprintf(stderr, "setup: %s\n", e.msg);
+	chain_exec_free(x);
+	teardown(f);
+	return NULL;
+}
+
+/* ---- transactions ---- */
+
+static void
+transfer(struct chain_tx *tx, int from, uint64_t nonce, uint64_t amount)
+{
+	memset(tx, 0, sizeof(*tx));
+	strcpy(tx->chain_id, CHAIN_ID);
+	tx->type = CHAIN_TX_TRANSFER;
+	tx->nonce = nonce;
+	memcpy(tx->to, addrs[from == BOB ? ALICE : BOB], CR_ADDR_LEN);
+	tx->amount = amount;
+	if (chain_tx_sign(tx, accts[from], NULL) != 0)
+		abort();
+}
+
+static void
+set_value(struct chain_tx *tx, int from, uint64_t nonce, const char *name, const char *value)
+{
+	memset(tx, 0, sizeof(*tx));
+	strcpy(tx->chain_id, CHAIN_ID);
+	tx->type = CHAIN_TX_SET;
+	tx->nonce = nonce;
+	strcpy(tx->name, name);
+	tx->value_len = (uint16_t)strlen(value);
+	memcpy(tx->value, value, tx->value_len);
+	if (chain_tx_sign(tx, accts[from], NULL) != 0)
+		abort();
+}
+
+/* A hex string of a signed transaction's encoding, or of a hash (static buffers, in turn). */
+static const char *
+tx_hex(const struct chain_tx *tx)
+{
+	static char bufs[2][2 * CHAIN_MAX_TX_BYTES + 1];
+	static int turn;
+	char *out = bufs[turn++ % 2];
+	struct ch_buf enc;
+	ch_buf_init(&enc);
+	chain_tx_encode(tx, &enc);
+	cr_hex_encode(enc.data, enc.len, out);
+	ch_buf_close(&enc);
+	return out;
+}
+
+static const char *
+hash_hex(const uint8_t hash[CR_HASH_LEN])
+{
+	static char bufs[2][2 * CR_HASH_LEN + 1];
+	static int turn;
+	char *out = bufs[turn++ % 2];
+	cr_hex_encode(hash, CR_HASH_LEN, out);
+	return out;
+}
+
+/* ---- requests ---- */
+
+/*
+ * start parses a body into a pending request and lets the methods answer it;
+ * the request is returned for the caller to render or leave waiting.
+ */
+static struct node_pending *
+start(struct fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static struct node_pending *
+start(struct fx *f, const char *fmt, ...)
+{
+	char body[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	struct node_pending *p = calloc(1, sizeof(*p));
+	if (n < 0 || (size_t)n >= sizeof(body) || p == NULL ||
+	    rpc_request_parse(&p->rpc, body, (size_t)n) != 0)
+		abort();
+	node_methods_handle(&f->renv, p);
+	return p;
+}
+
+/* finish_now renders p's answer (it must not wait) and frees p; NULL if nothing is sent. */
+static cJSON *
+finish_now(struct node_pending *p)
+{
+	size_t len = 0;
+	char *body = rpc_request_render(&p->rpc, &len);
+	cJSON *j = body != NULL ? cJSON_ParseWithLength(body, len) : NULL;
+	if (body != NULL && j == NULL)
+		fprintf(stderr, "  not JSON: %s\n", body);
+	free(body);
+	node_pending_free(p);
+	return j;
+}
+
+/* rpc answers one request at once (a call that waits is a test failure: NULL). */
+static cJSON *
+rpc(struct fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static cJSON *
+rpc(struct fx *f, const char *fmt, ...)
+{
+	char body[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		abort();
+	struct node_pending *p = start(f, "%s", body);
+	if (p->waiting != 0) {
+		fprintf(stderr, "  %s: still waits\n", body);
+		return NULL;
+	}
+	return finish_now(p);
+}
+
+#define CALL(method, params) \
+	"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" method "\",\"params\":" params "}"
+
+static const cJSON *
+get(const cJSON *o, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, name);
+}
+
+static const cJSON *
+result(const cJSON *reply)
+{
+	const cJSON *r = get(reply, "result");
+	if (r == NULL && reply != NULL) {
+		char *s = cJSON_PrintUnformatted(reply);
+		fprintf(stderr, "  no result: %s\n", s);
+		free(s);
+	}
+	return r;
+}
+
+static const char *
+str(const cJSON *o, const char *name)
+{
+	const cJSON *v = get(o, name);
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double
+num(const cJSON *o, const char *name)
+{
+	const cJSON *v = get(o, name);
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* error_code is the reply's error code (0 if it has none). */
+static int
+error_code(const cJSON *reply)
+{
+	const cJSON *e = get(reply, "error");
+	return cJSON_IsObject(e) ? (int)num(e, "code") : 0;
+}
+
+static const char *
+error_msg(const cJSON *reply)
+{
+	return str(get(reply, "error"), "message");
+}
+
+/* commit_pool commits the next block from the mempool (all of it) and returns its hash. */
+static bool
+commit_pool(struct fx *f, uint8_t hash_out[CR_HASH_LEN])
+{
+	struct chain_base base = {.tip = f->tip, .state = chain_store_reader(f->store),
+				  .sigs = f->sigs, .pool = f->admit.pool};
+	struct chain_proposal p;
+	struct chain_cert *cert = calloc(1, sizeof(*cert));
+	struct ch_err e;
+	uint8_t digest[CR_HASH_LEN];
+	ch_err_clear(&e);
+	int rc = chain_block_build(&f->rules, &base, f->admit.pool, 1, 2, f->tip.time_ms + 1000, NULL,
+				   NULL, &p, &e);
+	if (rc == 0) {
+		cert->height = p.block.header.height;
+		cert->view = 2;
+		memcpy(cert->block_hash, p.block.hash, CR_HASH_LEN);
+		chain_exec_digest(p.exec, f->tip.state_digest, digest);
+		rc = chain_store_commit(f->store, &p.block, cert, p.exec, digest, &e);
+	}
+	if (rc == 0)
+		rc = chain_store_tip(f->store, &f->tip, &e);
+	if (rc == 0) {
+		memcpy(hash_out, p.block.hash, CR_HASH_LEN);
+		node_admit_committed(&f->admit, &p.block, &base.state, f->clock);
+		chain_proposal_close(&p);
+	}
+	if (rc != 0)
+		fprintf(stderr, "  commit: %s\n", e.msg);
+	free(cert);
+	return rc == 0;
+}
+
+/* sync_ok submits tx with broadcast_tx_sync and says whether it is pending. */
+static bool
+sync_ok(struct fx *f, const struct chain_tx *tx)
+{
+	cJSON *j = rpc(f, CALL("broadcast_tx_sync", "{\"tx\":\"%s\"}"), tx_hex(tx));
+	bool ok = strcmp(str(result(j), "status"), "pending") == 0;
+	cJSON_Delete(j);
+	return ok;
+}
+
+/* ---- the read-only methods ---- */
+
+/* status reports the chain, the tip, the engine's view and primary, and each other validator. */
+static void
+test_status(void *arg)
+{
+	struct fx *f = arg;
+	cJSON *j = rpc(f, CALL("status", "{}"));
+	const cJSON *r = result(j);
+	REQUIRE(r != NULL);
+	CHECK(strcmp(str(r, "chain_id"), CHAIN_ID) == 0);
+	CHECK(strcmp(str(r, "node_id"), "test-node") == 0);
+	CHECK(num(r, "validator_index") == SELF);
+	CHECK(num(r, "height") == 0);
+	CHECK(strcmp(str(r, "latest_block_hash"), hash_hex(f->tip.hash)) == 0);
+	CHECK(num(r, "latest_block_time_ms") == (double)GENESIS_MS);
+	CHECK(strcmp(str(r, "state_digest"), hash_hex(f->tip.state_digest)) == 0);
+	CHECK(num(r, "view") == 7);
+	CHECK(num(r, "primary") == 3);
+	CHECK(cJSON_IsTrue(get(r, "view_change")));
+	CHECK(num(r, "stable_checkpoint") == 100);
+	CHECK(num(r, "validators") == NVALIDATORS);
+	CHECK(num(r, "mempool_txs") == 0);
+	CHECK(num(r, "uptime_ms") == 2500);
+	const cJSON *peers = get(r, "peers");
+	REQUIRE(cJSON_IsArray(peers) && cJSON_GetArraySize(peers) == NVALIDATORS - 1);
+	for (int i = 0; i < NVALIDATORS - 1; i++) {
+		const cJSON *p = cJSON_GetArrayItem(peers, i);
+		int v = i + 1; /* every validator but this one (0) */
+		char id[16], addr[64];
+		snprintf(id, sizeof(id), "node%d", v);
+		snprintf(addr, sizeof(addr), "tcp://127.0.0.1:%d", 26600 + v);
+		CHECK(num(p, "index") == v);
+		CHECK(strcmp(str(p, "id"), id) == 0);
+		CHECK(strcmp(str(p, "address"), addr) == 0);
+		CHECK(cJSON_IsBool(get(p, "connected")) && cJSON_IsTrue(get(p, "connected")) == (v % 2));
+		CHECK(num(p, "height") == 10 + v);
+		CHECK(num(p, "last_seen_ms_ago") == (v == 2 ? -1 : 100 * v));
+		CHECK(num(p, "sent") == 1000 + v);
+		CHECK(num(p, "dropped") == v);
+	}
+	cJSON_Delete(j);
+}
+
+/* validators lists the genesis validators' keys and addresses, and the engine's f and quorum. */
+static void
+test_validators(void *arg)
+{
+	struct fx *f = arg;
+	cJSON *j = rpc(f, CALL("validators", "[]"));
+	const cJSON *r = result(j);
+	REQUIRE(r != NULL);
+	CHECK(num(r, "f") == 1);
+	CHECK(num(r, "quorum") == 3);
+	const cJSON *vs = get(r, "validators");
+	REQUIRE(cJSON_IsArray(vs) && cJSON_GetArraySize(vs) == NVALIDATORS);
+	for (int i = 0; i < NVALIDATORS; i++) {
+		const cJSON *v = cJSON_GetArrayItem(vs, i);
+		char pub[2 * CR_PUBKEY_LEN + 1], addr[2 * CR_ADDR_LEN + 1], id[16];
+		uint8_t a[CR_ADDR_LEN];
+		cr_hex_encode(validator_pubs[i], CR_PUBKEY_LEN, pub);
+		cr_address(validator_pubs[i], a);
+		cr_hex_encode(a, CR_ADDR_LEN, addr);
+		snprintf(id, sizeof(id), "node%d", i);
+		CHECK(num(v, "index") == i);
+		CHECK(strcmp(str(v, "id"), id) == 0);
+		CHECK(strcmp(str(v, "pub_key"), pub) == 0);
+		CHECK(strcmp(str(v, "address"), addr) == 0);
+		CHECK(strncmp(str(v, "p2p_address"), "tcp://127.0.0.1:266", 19) == 0);
+	}
+	cJSON_Delete(j);
+}
+
+/* net_info reports the network's counters as the net callback gives them. */
+static void
+test_net_info(void *arg)
+{
+	struct fx *f = arg;
+	cJSON *j = rpc(f, "{\"jsonrpc\":\"2.0\",\"id\":\"n\",\"method\":\"net_info\"}");
+	const cJSON *r = result(j);
+	REQUIRE(r != NULL);
+	CHECK(strcmp(str(j, "id"), "n") == 0);
+	CHECK(cJSON_IsTrue(get(r, "listening")));
+	CHECK(strcmp(str(r, "p2p_address"), "tcp://0.0.0.0:26600") == 0);
+	CHECK(num(r, "peer_messages_rejected") == 11);
+	CHECK(num(r, "peer_messages_bad_signature") == 12);
+	CHECK(num(r, "peer_messages_dropped") == 13);
+	CHECK(num(r, "peer_messages_received") == 14);
+	CHECK(num(r, "peer_messages_rate_limited") == 15);
+	CHECK(num(r, "peer_connections_refused") == 16);
+	CHECK(num(r, "peer_sync_requests_refused") == 17);
+	CHECK(num(r, "peer_connections") == 3);
+	CHECK(cJSON_GetArraySize(get(r, "peers")) == NVALIDATORS - 1);
+	cJSON_Delete(j);
+}
+
+/* account answers a funded address's balance and nonces, an unknown address with zeroes. */
+static void
+test_account(void *arg)
+{
+	struct fx *f = arg;
+	cJSON *j = rpc(f, CALL("account", "{\"address\":\"%s\"}"), addr_hex[ALICE]);
+	const cJSON *r = result(j);
+	REQUIRE(r != NULL);
+	CHECK(strcmp(str(r, "address"), addr_hex[ALICE]) == 0);
+	CHECK(strcmp(str(r, "balance"), "1000000000") == 0);
+	CHECK(num(r, "nonce") == 0 && num(r, "pending_nonce") == 0);
+	cJSON_Delete(j);
+
+	/* a pending transaction moves pending_nonce, not nonce; by position, in upper case */
+	struct chain_tx tx;
+	transfer(&tx, ALICE, 0, 5);
+	CHECK(sync_ok(f, &tx));
+	char upper[2 * CR_ADDR_LEN + 1];
+	for (int i = 0; i <= 2 * CR_ADDR_LEN; i++)
+		upper[i] = (char)(addr_hex[ALICE][i] >= 'a' ? addr_hex[ALICE][i] - 32 : addr_hex[ALICE][i]);
+	j = rpc(f, CALL("account", "[\"0x%s\"]"), upper);
+	r = result(j);
+	CHECK(num(r, "nonce") == 0 && num(r, "pending_nonce") == 1);
+	cJSON_Delete(j);
+
+	j = rpc(f, CALL("account", "{\"address\":\"%s\"}"), "00112233445566778899aabbccddeeff00112233");
+	r = result(j);
+	REQUIRE(r != NULL);
+	CHECK(strcmp(str(r, "balance"), "0") == 0);
+	CHECK(num(r, "nonce") == 0 && num(r, "pending_nonce") == 0);
+	cJSON_Delete(j);
+
+	j = rpc(f, CALL("account", "{\"address\":\"abc\"}"));
+	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("account", "{}"));
+	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
+	cJSON_Delete(j);
+}
+
+/* ---- submitting ---- */
+
+/* broadcast_tx_sync of a good transaction: pending, in the mempool, submitted once. */
+static void
+test_sync_good(void *arg)
+{
+	struct fx *f = arg;
+	struct chain_tx tx;
+	transfer(&tx, ALICE, 0, 5);
+	cJSON *j = rpc(f, CALL("broadcast_tx_sync", "{\"tx\":\"%s\"}"), tx_hex(&tx));
+	const cJSON *r = result(j);
+	REQUIRE(r != NULL);
+	CHECK(strcmp(str(r, "status"), "pending") == 0);
+	CHECK(strcmp(str(r, "hash"), hash_hex(tx.hash)) == 0);
+	CHECK(chain_mempool_get(f->admit.pool, tx.hash) != NULL);
+	CHECK_EQ_INT(f->submits, 1);
+	CHECK(!f->last_remember);
+	cJSON_Delete(j);
+
+	/* again: answered from the mempool, not submitted twice */
+	j = rpc(f, CALL("broadcast_tx_sync", "[\"%s\"]"), tx_hex(&tx));
+	CHECK(strcmp(str(result(j), "status"), "pending") == 0);
+	CHECK_EQ_INT(f->submits, 1);
+	CHECK_EQ_INT(chain_mempool_count(f->admit.pool), 1);
+	cJSON_Delete(j);
+}
+
+/* broadcast_tx_sync of text that is not hex, or not a transaction: -32001, nothing submitted. */
+static void
+test_sync_malformed(void *arg)
+{
+	struct fx *f = arg;
+	static const char *const bad[] = {"zz", "abc", "0x", "", "00ff"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cJSON *j = rpc(f, CALL("broadcast_tx_sync", "{\"tx\":\"%s\"}"), bad[i]);
+		CHECK_EQ_INT(error_code(j), -32001);
+		CHECK(error_msg(j)[0] != '\0');
+		cJSON_Delete(j);
+	}
+	struct chain_tx tx;
+	transfer(&tx, ALICE, 0, 5);
+	cJSON *j = rpc(f, CALL("broadcast_tx_sync", "{\"tx\":\"%s00\"}"), tx_hex(&tx));
+	CHECK_EQ_INT(error_code(j), -32001); /* a trailing byte */
+	cJSON_Delete(j);
+	j = rpc(f, CALL("broadcast_tx_sync", "{\"tx\":5}"));
+	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
+	cJSON_Delete(j);
+	CHECK_EQ_INT(f->submits, 0);
+	CHECK_EQ_INT(chain_mempool_count(f->admit.pool), 0);
+}
+
+/* broadcast_tx_sync of an overspend is -32006 with the balance, and the mempool stays empty. */
+static void
+test_sync_overspend(void *arg)
+{
+	struct fx *f = arg;
+	struct chain_tx tx;
+	transfer(&tx, POOR, 0, POOR_FUNDS + 1);
+	cJSON *j = rpc(f, CALL("broadcast_tx_sync", "{\"tx\":\"%s\"}"), tx_hex(&tx));
+	CHECK_EQ_INT(error_code(j), -32006);
+	CHECK(strstr(error_msg(j), "100") != NULL);
+	CHECK_EQ_INT(f->submits, 1);
+	CHECK_EQ_INT(chain_mempool_count(f->admit.pool), 0);
+	cJSON_Delete(j);
+	/* a sync refusal is the client's to read: not remembered */
+	j = rpc(f, CALL("tx", "{\"hash\":\"%s\"}"), hash_hex(tx.hash));
+	CHECK_EQ_INT(error_code(j), -32009);
+	cJSON_Delete(j);
+}
+
+/* broadcast_tx_async answers a refused transaction's hash; tx then says it was dropped, and why. */
+static void
+test_async_refused(void *arg)
+{
+	struct fx *f = arg;
+	struct chain_tx tx;
+	transfer(&tx, POOR, 0, POOR_FUNDS + 1);
+	cJSON *j = rpc(f, CALL("broadcast_tx_async", "{\"tx\":\"%s\"}"), tx_hex(&tx));
+	const cJSON *r = result(j);
+	REQUIRE(r != NULL);
+	CHECK(strcmp(str(r, "hash"), hash_hex(tx.hash)) == 0);
+	CHECK(get(r, "status") == NULL);
+	CHECK_EQ_INT(f->submits, 1);
+	CHECK(f->last_remember);
+	cJSON_Delete(j);
+
+	j = rpc(f, CALL("tx", "{\"hash\":\"%s\"}"), hash_hex(tx.hash));
+	r = result(j);
+	REQUIRE(r != NULL);
+	CHECK(strcmp(str(r, "hash"), hash_hex(tx.hash)) == 0);
+	CHECK(strcmp(str(r, "status"), "dropped") == 0);
+	CHECK(strstr(str(r, "reason"), "balance 100 is less than the amount 101") != NULL);
+	CHECK(num(r, "code") == -32006);
+	cJSON_Delete(j);
+}
+
+/* broadcast_tx_async of a good transaction pools it; tx then shows it pending. */
+static void
+test_async_good_then_tx_pending(void *arg)
+{
+	struct fx *f = arg;
+	struct chain_tx tx;
+	set_value(&tx, BOB, 0, "greeting", "hello");
+	cJSON *j = rpc(f, CALL("broadcast_tx_async", "[\"%s\"]"), tx_hex(&tx));
+	CHECK(strcmp(str(result(j), "hash"), hash_hex(tx.hash)) == 0);
+	cJSON_Delete(j);
+	CHECK(chain_mempool_get(f->admit.pool, tx.hash) != NULL);
+	j = rpc(f, CALL("tx", "[\"%s\"]"), hash_hex(tx.hash));
+	const cJSON *r = result(j);
+	REQUIRE(r != NULL);
+	CHECK(strcmp(str(r, "status"), "pending") == 0);
+	CHECK(strcmp(str(r, "raw"), tx_hex(&tx)) == 0);
+	const cJSON *view = get(r, "tx");
+	CHECK(strcmp(str(view, "type"), "set") == 0);
+	CHECK(strcmp(str(view, "from"), addr_hex[BOB]) == 0);
+	CHECK(strcmp(str(view, "name"), "greeting") == 0);
+	CHECK(strcmp(str(view, "value"), "hello") == 0);
+	cJSON_Delete(j);
+}
+
+/* tx of a hash nobody knows is -32009; of a malformed hash -32602. */
+static void
+test_tx_unknown(void *arg)
+{
+	struct fx *f = arg;
+	uint8_t h[CR_HASH_LEN];
+	memset(h, 0xab, sizeof(h));
+	cJSON *j = rpc(f, CALL("tx", "{\"hash\":\"%s\"}"), hash_hex(h));
+	CHECK_EQ_INT(error_code(j), -32009);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("tx", "{\"hash\":\"abcd\"}"));
+	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
+	cJSON_Delete(j);
+}
+
+/* num_unconfirmed_txs counts the mempool's transactions and their bytes. */
+static void
+test_num_unconfirmed(void *arg)
+{
+	struct fx *f = arg;
+	cJSON *j = rpc(f, CALL("num_unconfirmed_txs", "{}"));
+	CHECK(num(result(j), "count") == 0 && num(result(j), "bytes") == 0);
+	cJSON_Delete(j);
+	struct chain_tx a, b;
+	transfer(&a, ALICE, 0, 1);
+	set_value(&b, ALICE, 1, "k", "a longer value than a transfer has");
+	CHECK(sync_ok(f, &a) && sync_ok(f, &b));
+	j = rpc(f, CALL("num_unconfirmed_txs", "{}"));
+	CHECK(num(result(j), "count") == 2);
+	CHECK(num(result(j), "bytes") == a.size + b.size);
+	cJSON_Delete(j);
+}
+
+/* block with nothing committed yet is -32009, for the latest and for a height. */
+static void
+test_block_none(void *arg)
+{
+	struct fx *f = arg;
+	cJSON *j = rpc(f, CALL("block", "{}"));
+	CHECK_EQ_INT(error_code(j), -32009);
+	CHECK(strstr(error_msg(j), "no block") != NULL);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("block", "{\"height\":1}"));
+	CHECK_EQ_INT(error_code(j), -32009);
+	cJSON_Delete(j);
+	uint8_t h[CR_HASH_LEN] = {1};
+	j = rpc(f, CALL("block", "{\"hash\":\"%s\"}"), hash_hex(h));
+	CHECK_EQ_INT(error_code(j), -32009);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("blockchain", "{}"));
+	CHECK(num(result(j), "last_height") == 0);
+	CHECK(cJSON_GetArraySize(get(result(j), "blocks")) == 0);
+	cJSON_Delete(j);
+}
+
+/* get of a value nobody set is -32009; of a name that cannot exist -32602. */
+static void
+test_get_missing(void *arg)
+{
+	struct fx *f = arg;
+	cJSON *j = rpc(f, CALL("get", "{\"owner\":\"%s\",\"name\":\"nothing\"}"), addr_hex[ALICE]);
+	CHECK_EQ_INT(error_code(j), -32009);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("get", "{\"owner\":\"%s\",\"name\":\"no spaces\"}"), addr_hex[ALICE]);
+	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("get", "[\"%s\"]"), addr_hex[ALICE]);
+	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
+	cJSON_Delete(j);
+}
+
+/* An unknown method is -32601, naming it. */
+static void
+test_unknown_method(void *arg)
+{
+	struct fx *f = arg;
+	cJSON *j = rpc(f, CALL("frobnicate", "{}"));
+	CHECK_EQ_INT(error_code(j), RPC_METHOD_NOT_FOUND);
+	CHECK(strstr(error_msg(j), "frobnicate") != NULL);
+	cJSON_Delete(j);
+	/* and a request the framing refused is answered with its own error */
+	j = rpc(f, "{\"jsonrpc\":\"1.0\",\"id\":3,\"method\":\"status\"}");
+	CHECK_EQ_INT(error_code(j), RPC_INVALID_REQUEST);
+	cJSON_Delete(j);
+}
+
+/* A batch of two calls gets both answers, in order, with their ids; a notification gets none. */
+static void
+test_batch(void *arg)
+{
+	struct fx *f = arg;
+	cJSON *j = rpc(f, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"num_unconfirmed_txs\"},"
+			  "{\"jsonrpc\":\"2.0\",\"id\":\"two\",\"method\":\"health\"},"
+			  "{\"jsonrpc\":\"2.0\",\"method\":\"status\"}]");
+	REQUIRE(cJSON_IsArray(j));
+	CHECK_EQ_INT(cJSON_GetArraySize(j), 2);
+	const cJSON *a = cJSON_GetArrayItem(j, 0), *b = cJSON_GetArrayItem(j, 1);
+	CHECK(num(a, "id") == 1 && num(result(a), "count") == 0);
+	CHECK(strcmp(str(b, "id"), "two") == 0 && cJSON_IsTrue(get(result(b), "ok")));
+	cJSON_Delete(j);
+}
+
+/* ---- broadcast_tx_commit and its waiters ---- */
+
+/* broadcast_tx_commit waits; past its deadline, settle answers -32010 with the hash. */
+static void
+test_commit_times_out(void *arg)
+{
+	struct fx *f = arg;
+	struct chain_tx tx;
+	transfer(&tx, ALICE, 0, 5);
+	struct node_pending *p =
+		start(f, CALL("broadcast_tx_commit", "{\"tx\":\"%s\",\"timeout_ms\":1000}"), tx_hex(&tx));
+	REQUIRE(p->waiting == 1);
+	CHECK(p->rpc.calls[0].response == NULL);
+	CHECK_EQ_INT(f->submits, 1);
+	CHECK(chain_mempool_get(f->admit.pool, tx.hash) != NULL);
+	CHECK(node_waiters_deadline(&f->waiters) == f->clock + 1000);
+
+	f->clock += 999;
+	node_waiters_settle(&f->waiters, &f->renv, f->clock, false);
+	CHECK_EQ_INT(f->finished, 0);
+	CHECK(p->waiting == 1);
+	f->clock += 1;
+	node_waiters_settle(&f->waiters, &f->renv, f->clock, false);
+	REQUIRE(f->finished == 1); /* p is freed now */
+	CHECK_EQ_INT(error_code(f->answer), -32010);
+	CHECK(strcmp(str(get(get(f->answer, "error"), "data"), "hash"), hash_hex(tx.hash)) == 0);
+	CHECK(node_waiters_deadline(&f->waiters) == UINT64_MAX);
+}
+
+/* A waiting broadcast_tx_commit is answered -32011 when the node shuts down. */
+static void
+test_commit_shutting_down(void *arg)
+{
+	struct fx *f = arg;
+	struct chain_tx tx;
+	transfer(&tx, ALICE, 0, 5);
+	struct node_pending *p = start(f, CALL("broadcast_tx_commit", "[\"%s\"]"), tx_hex(&tx));
+	REQUIRE(p->waiting == 1);
+	CHECK(node_waiters_deadline(&f->waiters) == f->clock + f->renv.commit_timeout_ms);
+	node_waiters_settle(&f->waiters, &f->renv, f->clock, true);
+	REQUIRE(f->finished == 1);
+	CHECK_EQ_INT(error_code(f->answer), -32011);
+	CHECK(strstr(error_msg(f->answer), "shutting down") != NULL);
+}
+
+/* broadcast_tx_commit refuses a timeout out of range, and answers a refused transaction at once. */
+static void
+test_commit_refusals(void *arg)
+{
+	struct fx *f = arg;
+	struct chain_tx tx;
+	transfer(&tx, ALICE, 0, 5);
+	cJSON *j = rpc(f, CALL("broadcast_tx_commit", "{\"tx\":\"%s\",\"timeout_ms\":0}"), tx_hex(&tx));
+	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("broadcast_tx_commit", "{\"tx\":\"%s\",\"timeout_ms\":600001}"), tx_hex(&tx));
+	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
+	cJSON_Delete(j);
+	CHECK_EQ_INT(f->submits, 0);
+	transfer(&tx, POOR, 0, POOR_FUNDS + 1);
+	j = rpc(f, CALL("broadcast_tx_commit", "{\"tx\":\"%s\"}"), tx_hex(&tx));
+	CHECK_EQ_INT(error_code(j), -32006);
+	cJSON_Delete(j);
+	CHECK(node_waiters_deadline(&f->waiters) == UINT64_MAX);
+}
+
+/* A waiting broadcast_tx_commit is answered with the height once its transaction commits. */
+static void
+test_commit_answered_on_commit(void *arg)
+{
+	struct fx *f = arg;
+	struct chain_tx tx;
+	transfer(&tx, ALICE, 0, 5);
+	struct node_pending *p = start(f, CALL("broadcast_tx_commit", "[\"%s\"]"), tx_hex(&tx));
+	REQUIRE(p->waiting == 1);
+	uint8_t bh[CR_HASH_LEN];
+	REQUIRE(commit_pool(f, bh));
+	node_waiters_settle(&f->waiters, &f->renv, f->clock, false);
+	REQUIRE(f->finished == 1);
+	const cJSON *r = result(f->answer);
+	CHECK(strcmp(str(r, "status"), "committed") == 0);
+	CHECK(strcmp(str(r, "hash"), hash_hex(tx.hash)) == 0);
+	CHECK(num(r, "height") == 1 && num(r, "index") == 0);
+	/* and a commit of a committed transaction is answered at once */
+	cJSON *j = rpc(f, CALL("broadcast_tx_commit", "[\"%s\"]"), tx_hex(&tx));
+	CHECK(strcmp(str(result(j), "status"), "committed") == 0);
+	cJSON_Delete(j);
+	CHECK_EQ_INT(f->submits, 1);
+}
+
+/* A waiting call whose transaction leaves the mempool uncommitted is answered -32004. */
+static void
+test_commit_left_mempool(void *arg)
+{
+	struct fx *f = arg;
+	struct chain_tx tx;
+	transfer(&tx, ALICE, 0, 5);
+	struct node_pending *p = start(f, CALL("broadcast_tx_commit", "[\"%s\"]"), tx_hex(&tx));
+	REQUIRE(p->waiting == 1);
+	chain_mempool_remove(f->admit.pool, tx.hash);
+	node_waiters_settle(&f->waiters, &f->renv, f->clock, false);
+	REQUIRE(f->finished == 1);
+	CHECK_EQ_INT(error_code(f->answer), -32004);
+}
+
+/* A batch whose one call waits is answered whole, both calls, once the wait is over. */
+static void
+test_commit_in_batch(void *arg)
+{
+	struct fx *f = arg;
+	struct chain_tx tx;
+	transfer(&tx, ALICE, 0, 5);
+	struct node_pending *p =
+		start(f,
+		      "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"broadcast_tx_commit\","
+		      "\"params\":[\"%s\"]},"
+		      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"num_unconfirmed_txs\"}]",
+		      tx_hex(&tx));
+	REQUIRE(p->waiting == 1);
+	CHECK(p->rpc.calls[0].response == NULL && p->rpc.calls[1].response != NULL);
+	uint8_t bh[CR_HASH_LEN];
+	REQUIRE(commit_pool(f, bh));
+	node_waiters_settle(&f->waiters, &f->renv, f->clock, false);
+	REQUIRE(f->finished == 1);
+	REQUIRE(cJSON_IsArray(f->answer) && cJSON_GetArraySize(f->answer) == 2);
+	const cJSON *a = cJSON_GetArrayItem(f->answer, 0), *b = cJSON_GetArrayItem(f->answer, 1);
+	CHECK(num(a, "id") == 1 && strcmp(str(result(a), "status"), "committed") == 0);
+	CHECK(num(b, "id") == 2 && num(result(b), "count") == 1); /* counted before the commit */
+}
+
+/* blockchain answers a range past the tip with no blocks, wherever in it the range starts. */
+static void
+test_blockchain_ranges(void *arg)
+{
+	struct fx *f = arg;
+	struct chain_tx tx;
+	transfer(&tx, ALICE, 0, 5);
+	CHECK(sync_ok(f, &tx));
+	uint8_t bh[CR_HASH_LEN];
+	REQUIRE(commit_pool(f, bh));
+	static const char *const past_tip[] = {"{\"min_height\":2,\"max_height\":9}",
+					       "{\"min_height\":3,\"max_height\":9}",
+					       "{\"min_height\":3}"};
+	for (size_t i = 0; i < 3; i++) {
+		cJSON *j = rpc(f, CALL("blockchain", "%s"), past_tip[i]);
+		const cJSON *r = result(j);
+		CHECK(r != NULL && num(r, "last_height") == 1);
+		CHECK(r != NULL && cJSON_GetArraySize(get(r, "blocks")) == 0);
+		cJSON_Delete(j);
+	}
+	cJSON *j = rpc(f, CALL("blockchain", "{\"min_height\":1,\"max_height\":9}"));
+	CHECK(cJSON_GetArraySize(get(result(j), "blocks")) == 1);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("blockchain", "[1, 1]"));
+	CHECK(cJSON_GetArraySize(get(result(j), "blocks")) == 1);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("blockchain", "{\"min_height\":\"x\"}"));
+	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
+	cJSON_Delete(j);
+}
+
+/* ---- committed blocks ---- */
+
+/* block, blockchain, tx (with a Merkle proof that verifies) and get read a committed block. */
+static void
+test_committed_block(void *arg)
+{
+	struct fx *f = arg;
+	struct chain_tx txs[3];
+	transfer(&txs[0], ALICE, 0, 7);
+	transfer(&txs[1], ALICE, 1, 8);
+	set_value(&txs[2], BOB, 0, "greeting", "hello");
+	for (int i = 0; i < 3; i++)
+		CHECK(sync_ok(f, &txs[i]));
+	uint8_t bh[CR_HASH_LEN];
+	REQUIRE(commit_pool(f, bh));
+	CHECK(f->tip.height == 1);
+	CHECK_EQ_INT(chain_mempool_count(f->admit.pool), 0);
+
+	/* the latest block, by height and by hash */
+	static const char *const asks[] = {"{}", "{\"height\":1}", "[1]", "{\"hash\":\"%s\"}"};
+	for (size_t k = 0; k < 4; k++) {
+		char params[128];
+		snprintf(params, sizeof(params), asks[k], hash_hex(bh));
+		cJSON *j = rpc(f, CALL("block", "%s"), params);
+		const cJSON *r = result(j);
+		REQUIRE(r != NULL);
+		CHECK(strcmp(str(r, "hash"), hash_hex(bh)) == 0);
+		const cJSON *h = get(r, "header");
+		CHECK(num(h, "height") == 1 && num(h, "tx_count") == 3 && num(h, "proposer") == 1);
+		CHECK(num(h, "view") == 2 && num(h, "time_ms") == (double)(GENESIS_MS + 1000));
+		CHECK(strcmp(str(h, "chain_id"), CHAIN_ID) == 0);
+		const cJSON *hs = get(r, "txs");
+		REQUIRE(cJSON_GetArraySize(hs) == 3);
+		for (int i = 0; i < 3; i++)
+			CHECK(strcmp(cJSON_GetArrayItem(hs, i)->valuestring, hash_hex(txs[i].hash)) == 0);
+		const cJSON *cert = get(r, "cert");
+		CHECK(num(cert, "height") == 1 && num(cert, "view") == 2);
+		CHECK(strcmp(str(cert, "block_hash"), hash_hex(bh)) == 0);
+		CHECK(cJSON_GetArraySize(get(cert, "votes")) == 0);
+		/* raw is the block's encoding */
+		const char *raw = str(r, "raw");
+		size_t rl = strlen(raw) / 2, n = 0;
+		uint8_t *enc = malloc(rl + 1);
+		struct chain_block b;
+		CHECK(cr_hex_decode(raw, strlen(raw), enc, rl + 1, &n) == 0 &&
+		      chain_block_decode(enc, n, &b, NULL) == 0 &&
+		      memcmp(b.hash, bh, CR_HASH_LEN) == 0);
+		chain_block_close(&b);
+		free(enc);
+		cJSON_Delete(j);
+	}
+	cJSON *j = rpc(f, CALL("block", "{\"height\":2}"));
+	CHECK_EQ_INT(error_code(j), -32009);
+	cJSON_Delete(j);
+
+	j = rpc(f, CALL("blockchain", "{}"));
+	const cJSON *r = result(j);
+	CHECK(num(r, "last_height") == 1);
+	REQUIRE(cJSON_GetArraySize(get(r, "blocks")) == 1);
+	const cJSON *b0 = cJSON_GetArrayItem(get(r, "blocks"), 0);
+	CHECK(strcmp(str(b0, "hash"), hash_hex(bh)) == 0);
+	CHECK(num(get(b0, "header"), "height") == 1);
+	CHECK(get(b0, "txs") == NULL);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("blockchain", "{\"min_height\":1,\"max_height\":9}"));
+	CHECK(cJSON_GetArraySize(get(result(j), "blocks")) == 1);
+	cJSON_Delete(j);
+
+	/* each transaction with a proof of its place under the block's tx_root */
+	for (int i = 0; i < 3; i++) {
+		j = rpc(f, CALL("tx", "{\"hash\":\"%s\"}"), hash_hex(txs[i].hash));
+		r = result(j);
+		REQUIRE(r != NULL);
+		CHECK(strcmp(str(r, "status"), "committed") == 0);
+		CHECK(num(r, "height") == 1 && num(r, "index") == i);
+		CHECK(strcmp(str(r, "block_hash"), hash_hex(bh)) == 0);
+		CHECK(strcmp(str(r, "raw"), tx_hex(&txs[i])) == 0);
+		CHECK(strcmp(str(get(r, "tx"), "hash"), hash_hex(txs[i].hash)) == 0);
+		const cJSON *proof = get(r, "proof");
+		CHECK(num(proof, "index") == i && num(proof, "total") == 3);
+		uint8_t root[CR_HASH_LEN], path[CR_MERKLE_MAX_DEPTH][CR_HASH_LEN];
+		CHECK(cr_hex_decode_exact(str(proof, "root"), root, CR_HASH_LEN) == 0);
+		const cJSON *pa = get(proof, "path");
+		size_t pl = (size_t)cJSON_GetArraySize(pa);
+		REQUIRE(pl >= 1 && pl <= 2);
+		for (size_t k = 0; k < pl; k++)
+			CHECK(cr_hex_decode_exact(cJSON_GetArrayItem(pa, (int)k)->valuestring, path[k],
+						  CR_HASH_LEN) == 0);
+		const uint8_t(*cpath)[CR_HASH_LEN] = (const uint8_t(*)[CR_HASH_LEN])path;
+		CHECK(cr_merkle_verify(txs[i].hash, (size_t)i, 3, cpath, pl, root));
+		CHECK(!cr_merkle_verify(txs[(i + 1) % 3].hash, (size_t)i, 3, cpath, pl, root));
+		cJSON_Delete(j);
+	}
+	uint8_t root[CR_HASH_LEN];
+	chain_block_tx_root(txs, 3, root);
+	j = rpc(f, CALL("tx", "{\"hash\":\"%s\"}"), hash_hex(txs[0].hash));
+	CHECK(strcmp(str(get(result(j), "proof"), "root"), hash_hex(root)) == 0);
+	cJSON_Delete(j);
+
+	/* the state moved: nonces, balances and the value set */
+	j = rpc(f, CALL("account", "{\"address\":\"%s\"}"), addr_hex[ALICE]);
+	CHECK(num(result(j), "nonce") == 2);
+	CHECK(strcmp(str(result(j), "balance"), "999999985") == 0);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("get", "{\"owner\":\"%s\",\"name\":\"greeting\"}"), addr_hex[BOB]);
+	CHECK(strcmp(str(result(j), "value"), "hello") == 0);
+	CHECK(strcmp(str(result(j), "owner"), addr_hex[BOB]) == 0);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("status", "{}"));
+	CHECK(num(result(j), "height") == 1);
+	CHECK(strcmp(str(result(j), "latest_block_hash"), hash_hex(bh)) == 0);
+	cJSON_Delete(j);
+	/* resubmitting a committed transaction answers committed, and submits nothing */
+	int before = f->submits;
+	j = rpc(f, CALL("broadcast_tx_sync", "{\"tx\":\"%s\"}"), tx_hex(&txs[1]));
+	CHECK(strcmp(str(result(j), "status"), "committed") == 0 && num(result(j), "height") == 1);
+	cJSON_Delete(j);
+	CHECK_EQ_INT(f->submits, before);
+}
+
+int
+main(void)
+{
+	for (uint8_t i = 0; i < NACCTS; i++) {
+		accts[i] = key_from(0x10 + i);
+		uint8_t pub[CR_PUBKEY_LEN];
+		cr_key_pubkey(accts[i], pub);
+		cr_address(pub, addrs[i]);
+		cr_hex_encode(addrs[i], CR_ADDR_LEN, addr_hex[i]);
+	}
+	for (uint8_t i = 0; i < NVALIDATORS; i++) {
+		struct cr_key *k = key_from(0x40 + i);
+		cr_key_pubkey(k, validator_pubs[i]);
+		cr_key_free(k);
+	}
+	RUN_WITH(test_status, setup, teardown);
+	RUN_WITH(test_validators, setup, teardown);
+	RUN_WITH(test_net_info, setup, teardown);
+	RUN_WITH(test_account, setup, teardown);
+	RUN_WITH(test_sync_good, setup, teardown);
+	RUN_WITH(test_sync_malformed, setup, teardown);
+	RUN_WITH(test_sync_overspend, setup, teardown);
+	RUN_WITH(test_async_refused, setup, teardown);
+	RUN_WITH(test_async_good_then_tx_pending, setup, teardown);
+	RUN_WITH(test_tx_unknown, setup, teardown);
+	RUN_WITH(test_num_unconfirmed, setup, teardown);
+	RUN_WITH(test_block_none, setup, teardown);
+	RUN_WITH(test_get_missing, setup, teardown);
+	RUN_WITH(test_unknown_method, setup, teardown);
+	RUN_WITH(test_batch, setup, teardown);
+	RUN_WITH(test_commit_times_out, setup, teardown);
+	RUN_WITH(test_commit_shutting_down, setup, teardown);
+	RUN_WITH(test_commit_refusals, setup, teardown);
+	RUN_WITH(test_commit_answered_on_commit, setup, teardown);
+	RUN_WITH(test_commit_left_mempool, setup, teardown);
+	RUN_WITH(test_commit_in_batch, setup, teardown);
+	RUN_WITH(test_blockchain_ranges, setup, teardown);
+	RUN_WITH(test_committed_block, setup, teardown);
+	for (int i = 0; i < NACCTS; i++)
+		cr_key_free(accts[i]);
+	return TEST_DONE();
+}
