@@ -18,12 +18,20 @@ test_key(const char *label, uint32_t i)
 }
 
 void
+test_key_address(const struct cr_key *k, uint8_t out[CR_ADDR_LEN])
+{
+	uint8_t pub[CR_PUBKEY_LEN];
+	cr_key_pubkey(k, pub);
+	cr_address(pub, out);
+}
+
+void
 test_genesis(struct chain_genesis *g, const char *chain_id, uint32_t n, uint32_t m,
 	     uint64_t balance)
 {
 	memset(g, 0, sizeof(*g));
 	snprintf(g->chain_id, sizeof(g->chain_id), "%s", chain_id);
-	g->genesis_time_ms = 1700000000000ull;
+	g->genesis_time_ms = TEST_GENESIS_MS;
 	chain_params_default(&g->params);
 	g->nvalidators = n;
 	for (uint32_t i = 0; i < n; i++) {
@@ -38,11 +46,9 @@ test_genesis(struct chain_genesis *g, const char *chain_id, uint32_t n, uint32_t
 	if ((g->accounts = calloc(m ? m : 1, sizeof(*g->accounts))) == NULL)
 		abort();
 	for (uint32_t j = 0; j < m; j++) {
-		uint8_t pub[CR_PUBKEY_LEN];
 		struct cr_key *k = test_key("account", j);
-		cr_key_pubkey(k, pub);
+		test_key_address(k, g->accounts[j].address);
 		cr_key_free(k);
-		cr_address(pub, g->accounts[j].address);
 		g->accounts[j].balance = balance;
 	}
 	memset(g->hash, 0x5a, CR_HASH_LEN); /* not read from a file */
@@ -71,6 +77,64 @@ test_store_open(struct chain_store **out, struct chain_mem_env *env, const char 
 	}
 	*out = s;
 	return 0;
+}
+
+int
+test_chain_open(struct test_chain *c, const char *dir, struct ch_err *err)
+{
+	int rc = chain_mem_env_new(&c->env, err);
+	if (rc == 0)
+		rc = test_store_open(&c->store, c->env, dir, &c->genesis, err);
+	if (rc == 0)
+		rc = chain_store_tip(c->store, &c->tip, err);
+	if (rc == 0)
+		chain_rules_init(&c->rules, &c->genesis);
+	return rc;
+}
+
+void
+test_chain_close(struct test_chain *c)
+{
+	chain_store_close(c->store);
+	chain_mem_env_free(c->env);
+	chain_genesis_close(&c->genesis);
+	c->store = NULL;
+	c->env = NULL;
+}
+
+const struct chain_mempool_config test_mempool_config = {
+	.max_txs = 1000, .max_bytes = 1 << 20, .ttl_ms = 600000, .max_nonce_gap = 16};
+
+void
+test_transfer(struct chain_tx *tx, const struct cr_key *k, const char *chain_id, uint64_t nonce,
+	      const uint8_t to[CR_ADDR_LEN], uint64_t amount)
+{
+	memset(tx, 0, sizeof(*tx));
+	snprintf(tx->chain_id, sizeof(tx->chain_id), "%s", chain_id);
+	tx->type = CHAIN_TX_TRANSFER;
+	tx->nonce = nonce;
+	memcpy(tx->to, to, CR_ADDR_LEN);
+	tx->amount = amount;
+	if (chain_tx_sign(tx, k, NULL) != 0)
+		abort();
+}
+
+void
+test_set(struct chain_tx *tx, const struct cr_key *k, const char *chain_id, uint64_t nonce,
+	 const char *name, const void *value, size_t value_len)
+{
+	if (value_len > CHAIN_MAX_VALUE)
+		abort();
+	memset(tx, 0, sizeof(*tx));
+	snprintf(tx->chain_id, sizeof(tx->chain_id), "%s", chain_id);
+	tx->type = CHAIN_TX_SET;
+	tx->nonce = nonce;
+	snprintf(tx->name, sizeof(tx->name), "%s", name);
+	tx->value_len = (uint16_t)value_len;
+	if (value_len > 0)
+		memcpy(tx->value, value, value_len);
+	if (chain_tx_sign(tx, k, NULL) != 0)
+		abort();
 }
 
 void

@@ -17,39 +17,23 @@
 #include "chain/tx.h"
 #include "crypto/crypto.h"
 #include "test.h"
+#include "testchain.h"
 
 #define CHAIN_ID "rules-test"
-#define GENESIS_MS 1700000000000ull
-#define NOW (GENESIS_MS + 1000)
+#define NOW (TEST_GENESIS_MS + 1000)
 #define FUNDS 1000000000ull
 #define POOR_FUNDS 100
 #define NVALIDATORS 4
 
-/* The funded accounts. */
+/* The funded accounts: test_key("account", i), POOR with less than the others. */
 enum { ALICE, BOB, CAROL, POOR, NACCTS };
 static struct cr_key *accts[NACCTS];
 static uint8_t addrs[NACCTS][CR_ADDR_LEN];
-static uint8_t validator_pubs[NVALIDATORS][CR_PUBKEY_LEN];
-
-static struct cr_key *
-key_from(uint8_t n)
-{
-	uint8_t secret[32] = {0};
-	struct cr_key *k = NULL;
-	secret[31] = n;
-	secret[0] = 0x01;
-	if (cr_key_from_secret(&k, secret, NULL) != 0)
-		abort();
-	return k;
-}
 
 /* ---- the fixture: genesis applied to an in-memory store, and an empty mempool ---- */
 
 struct fx {
-	struct chain_genesis *g;
-	struct chain_mem_env *env;
-	struct chain_store *store;
-	struct chain_rules rules;
+	struct test_chain c;
 	struct chain_base base;
 	struct chain_mempool *pool;
 };
@@ -59,10 +43,7 @@ teardown(void *arg)
 {
 	struct fx *f = arg;
 	chain_mempool_free(f->pool);
-	chain_store_close(f->store);
-	chain_mem_env_free(f->env);
-	chain_genesis_close(f->g);
-	free(f->g);
+	test_chain_close(&f->c);
 	free(f);
 }
 
@@ -71,74 +52,29 @@ setup(void)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct ch_err e;
-	struct chain_exec *x = NULL;
-	uint8_t digest[CR_HASH_LEN];
-	if (f == NULL || (f->g = calloc(1, sizeof(*f->g))) == NULL)
-		goto fail;
-	struct chain_genesis *g = f->g;
-	strcpy(g->chain_id, CHAIN_ID);
-	g->genesis_time_ms = GENESIS_MS;
-	g->nvalidators = NVALIDATORS;
-	for (int i = 0; i < NVALIDATORS; i++) {
-		snprintf(g->validators[i].id, sizeof(g->validators[i].id), "node%d", i);
-		memcpy(g->validators[i].pub_key, validator_pubs[i], CR_PUBKEY_LEN);
-	}
-	g->naccounts = NACCTS;
-	if ((g->accounts = calloc(NACCTS, sizeof(*g->accounts))) == NULL)
-		goto fail;
-	for (int i = 0; i < NACCTS; i++) {
-		memcpy(g->accounts[i].address, addrs[i], CR_ADDR_LEN);
-		g->accounts[i].balance = i == POOR ? POOR_FUNDS : FUNDS;
-	}
-	chain_params_default(&g->params);
-	cr_sha256(CHAIN_ID, strlen(CHAIN_ID), g->hash);
-
-	if (chain_mem_env_new(&f->env, &e) != 0 ||
-	    chain_store_open_mem(&f->store, f->env, "/rules", &e) != 0)
-		goto fail;
-	f->base.state = chain_store_reader(f->store);
-	if (chain_genesis_state(g, &f->base.state, &x, digest, &e) != 0 ||
-	    chain_store_apply_genesis(f->store, g->hash, x, digest, GENESIS_MS, &e) != 0 ||
-	    chain_store_tip(f->store, &f->base.tip, &e) != 0)
-		goto fail;
-	chain_exec_free(x);
-	x = NULL;
-	chain_rules_init(&f->rules, g);
-	struct chain_mempool_config mc = {.max_txs = 1000, .max_bytes = 1 << 20, .ttl_ms = 60000,
-					  .max_nonce_gap = 16};
-	if (chain_mempool_new(&f->pool, &mc) != 0)
-		goto fail;
-	return f;
-fail:
-	fprintf(stderr, "setup: %s\n", e.msg);
-	chain_exec_free(x);
-	if (f != NULL && f->g != NULL)
+	ch_err_clear(&e);
+	if (f == NULL)
+		return NULL;
+	test_genesis(&f->c.genesis, CHAIN_ID, NVALIDATORS, NACCTS, FUNDS);
+	f->c.genesis.accounts[POOR].balance = POOR_FUNDS;
+	if (test_chain_open(&f->c, "/rules", &e) != 0 ||
+	    chain_mempool_new(&f->pool, &test_mempool_config) != 0) {
+		fprintf(stderr, "setup: %s\n", e.msg);
 		teardown(f);
-	else
-		free(f);
-	return NULL;
+		return NULL;
+	}
+	f->base.state = chain_store_reader(f->c.store);
+	f->base.tip = f->c.tip;
+	return f;
 }
 
 /* ---- transactions and blocks ---- */
 
-static void
-transfer_to(struct chain_tx *tx, const char *chain_id, int from, uint64_t nonce, uint64_t amount,
-	    int to)
-{
-	memset(tx, 0, sizeof(*tx));
-	snprintf(tx->chain_id, sizeof(tx->chain_id), "%s", chain_id);
-	tx->type = CHAIN_TX_TRANSFER;
-	tx->nonce = nonce;
-	memcpy(tx->to, addrs[to], CR_ADDR_LEN);
-	tx->amount = amount;
-	if (chain_tx_sign(tx, accts[from], NULL) != 0)
-		abort();
-}
-
+/* transfer signs a transfer of amount by from to bob (bob's to carol). */
 static void
 transfer(struct chain_tx *tx, int from, uint64_t nonce, uint64_t amount)
 {
-	transfer_to(tx, CHAIN_ID, from, nonce, amount, from == BOB ? CAROL : BOB);
+	test_transfer(tx, accts[from], CHAIN_ID, nonce, addrs[from == BOB ? CAROL : BOB], amount);
 }
 
 /* pool_transfer signs a transfer and adds it to the mempool. */
@@ -280,7 +216,8 @@ test_build_block(void *arg)
 	struct chain_proposal p;
 	struct drops d = {0};
 	struct ch_err e;
-	REQUIRE(chain_block_build(&f->rules, &f->base, f->pool, 1, 3, NOW, on_drop, &d, &p, &e) == 0);
+	REQUIRE(chain_block_build(&f->c.rules, &f->base, f->pool, 1, 3, NOW, on_drop, &d, &p,
+				  &e) == 0);
 	const struct chain_header *h = &p.block.header;
 	REQUIRE(h->tx_count == 6);
 	static const uint8_t want_sender[] = {ALICE, ALICE, ALICE, BOB, CAROL, CAROL};
@@ -316,7 +253,7 @@ test_build_block(void *arg)
 
 	/* the check accepts it, and executes it to the same state */
 	struct chain_exec *x = NULL;
-	REQUIRE(check(f, &f->rules, &p.block, 1, NOW, &x, &e) == 0);
+	REQUIRE(check(f, &f->c.rules, &p.block, 1, NOW, &x, &e) == 0);
 	uint8_t d1[CR_HASH_LEN], d2[CR_HASH_LEN];
 	chain_exec_digest(x, f->base.tip.state_digest, d1);
 	chain_exec_digest(p.exec, f->base.tip.state_digest, d2);
@@ -343,10 +280,10 @@ test_build_time_not_before_tip(void *arg)
 	struct fx *f = arg;
 	pool_transfer(f, ALICE, 0, 1, NULL);
 	struct chain_proposal p;
-	REQUIRE(chain_block_build(&f->rules, &f->base, f->pool, 0, 0, GENESIS_MS - 5000, NULL, NULL,
-				  &p, NULL) == 0);
-	CHECK(p.block.header.time_ms == GENESIS_MS);
-	CHECK(accepts(f, &f->rules, &p.block, 0, NOW));
+	REQUIRE(chain_block_build(&f->c.rules, &f->base, f->pool, 0, 0, TEST_GENESIS_MS - 5000,
+				  NULL, NULL, &p, NULL) == 0);
+	CHECK(p.block.header.time_ms == TEST_GENESIS_MS);
+	CHECK(accepts(f, &f->c.rules, &p.block, 0, NOW));
 	chain_proposal_close(&p);
 }
 
@@ -361,7 +298,7 @@ test_build_limits(void *arg)
 	pool_transfer(f, ALICE, 2, 1, NULL);
 	pool_transfer(f, BOB, 0, 1, NULL);
 	pool_transfer(f, CAROL, 0, 1, NULL);
-	struct chain_rules r = f->rules;
+	struct chain_rules r = f->c.rules;
 	struct chain_proposal p;
 	r.block_max_txs = 4;
 	REQUIRE(chain_block_build(&r, &f->base, f->pool, 0, 0, NOW, NULL, NULL, &p, NULL) == 0);
@@ -370,7 +307,7 @@ test_build_limits(void *arg)
 	CHECK(accepts(f, &r, &p.block, 0, NOW));
 	chain_proposal_close(&p);
 
-	r = f->rules;
+	r = f->c.rules;
 	r.block_max_bytes = 2 * t.size + t.size / 2; /* all transfers are the same size */
 	REQUIRE(chain_block_build(&r, &f->base, f->pool, 0, 0, NOW, NULL, NULL, &p, NULL) == 0);
 	CHECK_EQ_INT(p.block.header.tx_count, 2);
@@ -397,14 +334,15 @@ test_build_drops_what_cannot_apply(void *arg)
 	struct chain_proposal p;
 	struct drops d = {0};
 	struct ch_err e;
-	REQUIRE(chain_block_build(&f->rules, &f->base, f->pool, 0, 0, NOW, on_drop, &d, &p, &e) == 0);
+	REQUIRE(chain_block_build(&f->c.rules, &f->base, f->pool, 0, 0, NOW, on_drop, &d, &p,
+				  &e) == 0);
 	REQUIRE(p.block.header.tx_count == 2);
 	CHECK(memcmp(p.block.txs[0].hash, first.hash, CR_HASH_LEN) == 0);
 	CHECK_EQ_INT(sender_of(&p.block.txs[1]), ALICE);
 	REQUIRE(d.n == 1);
 	CHECK(memcmp(d.hash[0], over.hash, CR_HASH_LEN) == 0);
 	CHECK_EQ_INT(d.code[0], CH_E_INSUFFICIENT_FUNDS);
-	CHECK(accepts(f, &f->rules, &p.block, 0, NOW));
+	CHECK(accepts(f, &f->c.rules, &p.block, 0, NOW));
 	/* the build removes nothing: that is the caller's */
 	CHECK_EQ_INT(chain_mempool_count(f->pool), 4);
 	CHECK(chain_mempool_get(f->pool, over.hash) != NULL);
@@ -421,7 +359,7 @@ test_build_empty_pool(void *arg)
 	struct drops d = {0};
 	struct ch_err e;
 	ch_err_clear(&e);
-	CHECK(chain_block_build(&f->rules, &f->base, f->pool, 0, 0, NOW, on_drop, &d, &p, &e) ==
+	CHECK(chain_block_build(&f->c.rules, &f->base, f->pool, 0, 0, NOW, on_drop, &d, &p, &e) ==
 	      CH_E_NOT_FOUND);
 	CHECK(e.code == CH_E_NOT_FOUND && e.msg[0] != '\0');
 	CHECK(p.block.txs == NULL && p.exec == NULL && p.enc.data == NULL);
@@ -441,7 +379,7 @@ test_build_nothing_applies(void *arg)
 	struct chain_proposal p;
 	struct drops d = {0};
 	struct ch_err e;
-	CHECK(chain_block_build(&f->rules, &f->base, f->pool, 0, 0, NOW, on_drop, &d, &p, &e) ==
+	CHECK(chain_block_build(&f->c.rules, &f->base, f->pool, 0, 0, NOW, on_drop, &d, &p, &e) ==
 	      CH_E_NOT_FOUND);
 	CHECK(p.block.txs == NULL && p.exec == NULL && p.enc.data == NULL);
 	REQUIRE(d.n == 1);
@@ -462,7 +400,7 @@ test_check_valid(void *arg)
 	struct chain_exec *x = NULL;
 	struct ch_err e;
 	valid_block(f, &b, 3);
-	REQUIRE(check(f, &f->rules, &b, 0, NOW, &x, &e) == 0);
+	REQUIRE(check(f, &f->c.rules, &b, 0, NOW, &x, &e) == 0);
 	REQUIRE(x != NULL);
 	struct chain_account a;
 	CHECK(chain_exec_account(x, addrs[ALICE], &a, &e) == 0 && a.nonce == 3 &&
@@ -482,7 +420,7 @@ test_check_chain_id(void *arg)
 	valid_block(f, &b, 1);
 	strcpy(b.header.chain_id, "rules-tesu");
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, 0, NOW, "chain rules-tesu"));
+	CHECK(refuses(f, &f->c.rules, &b, 0, NOW, "chain rules-tesu"));
 	chain_block_close(&b);
 }
 
@@ -497,7 +435,7 @@ test_check_height(void *arg)
 	for (int i = 0; i < 3; i++) {
 		b.header.height = heights[i];
 		chain_block_seal(&b);
-		CHECK(refuses(f, &f->rules, &b, 0, NOW, "does not extend the tip 0"));
+		CHECK(refuses(f, &f->c.rules, &b, 0, NOW, "does not extend the tip 0"));
 	}
 	chain_block_close(&b);
 }
@@ -511,7 +449,7 @@ test_check_parent(void *arg)
 	valid_block(f, &b, 1);
 	b.header.prev_hash[31] ^= 1;
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, 0, NOW, "block 1 does not extend"));
+	CHECK(refuses(f, &f->c.rules, &b, 0, NOW, "block 1 does not extend"));
 	chain_block_close(&b);
 }
 
@@ -524,7 +462,7 @@ test_check_state_digest(void *arg)
 	valid_block(f, &b, 1);
 	b.header.state_digest[0] ^= 0x80;
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, 0, NOW, "state digest"));
+	CHECK(refuses(f, &f->c.rules, &b, 0, NOW, "state digest"));
 	chain_block_close(&b);
 }
 
@@ -537,11 +475,11 @@ test_check_time_before_tip(void *arg)
 	valid_block(f, &b, 1);
 	b.header.time_ms = f->base.tip.time_ms - 1;
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, 0, NOW, "bad time"));
-	CHECK(refuses(f, &f->rules, &b, 0, UINT64_MAX, "bad time"));
+	CHECK(refuses(f, &f->c.rules, &b, 0, NOW, "bad time"));
+	CHECK(refuses(f, &f->c.rules, &b, 0, UINT64_MAX, "bad time"));
 	b.header.time_ms = f->base.tip.time_ms;
 	chain_block_seal(&b);
-	CHECK(accepts(f, &f->rules, &b, 0, NOW));
+	CHECK(accepts(f, &f->c.rules, &b, 0, NOW));
 	chain_block_close(&b);
 }
 
@@ -552,19 +490,19 @@ test_check_time_ahead(void *arg)
 	struct fx *f = arg;
 	struct chain_block b;
 	valid_block(f, &b, 1);
-	CHECK_EQ_INT(f->rules.max_clock_drift_ms, CHAIN_MAX_CLOCK_DRIFT_MS);
+	CHECK_EQ_INT(f->c.rules.max_clock_drift_ms, CHAIN_MAX_CLOCK_DRIFT_MS);
 	b.header.time_ms = NOW + CHAIN_MAX_CLOCK_DRIFT_MS + 1;
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, 0, NOW, "bad time"));
-	CHECK(accepts(f, &f->rules, &b, 0, NOW + 1));
-	CHECK(accepts(f, &f->rules, &b, 0, UINT64_MAX));
+	CHECK(refuses(f, &f->c.rules, &b, 0, NOW, "bad time"));
+	CHECK(accepts(f, &f->c.rules, &b, 0, NOW + 1));
+	CHECK(accepts(f, &f->c.rules, &b, 0, UINT64_MAX));
 	b.header.time_ms = NOW + CHAIN_MAX_CLOCK_DRIFT_MS;
 	chain_block_seal(&b);
-	CHECK(accepts(f, &f->rules, &b, 0, NOW));
+	CHECK(accepts(f, &f->c.rules, &b, 0, NOW));
 	b.header.time_ms = UINT64_MAX;
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, 0, NOW, "bad time"));
-	CHECK(accepts(f, &f->rules, &b, 0, UINT64_MAX));
+	CHECK(refuses(f, &f->c.rules, &b, 0, NOW, "bad time"));
+	CHECK(accepts(f, &f->c.rules, &b, 0, UINT64_MAX));
 	chain_block_close(&b);
 }
 
@@ -577,14 +515,14 @@ test_check_proposer(void *arg)
 	valid_block(f, &b, 1);
 	b.header.proposer = 2;
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, 1, NOW, "wrong proposer 2"));
-	CHECK(accepts(f, &f->rules, &b, 2, NOW));
-	CHECK(accepts(f, &f->rules, &b, CHAIN_ANY_PROPOSER, NOW));
+	CHECK(refuses(f, &f->c.rules, &b, 1, NOW, "wrong proposer 2"));
+	CHECK(accepts(f, &f->c.rules, &b, 2, NOW));
+	CHECK(accepts(f, &f->c.rules, &b, CHAIN_ANY_PROPOSER, NOW));
 	/* but never one outside the validator set */
 	b.header.proposer = NVALIDATORS;
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, CHAIN_ANY_PROPOSER, NOW, "wrong proposer 4"));
-	CHECK(refuses(f, &f->rules, &b, NVALIDATORS, NOW, "wrong proposer 4"));
+	CHECK(refuses(f, &f->c.rules, &b, CHAIN_ANY_PROPOSER, NOW, "wrong proposer 4"));
+	CHECK(refuses(f, &f->c.rules, &b, NVALIDATORS, NOW, "wrong proposer 4"));
 	chain_block_close(&b);
 }
 
@@ -597,7 +535,7 @@ test_check_no_txs(void *arg)
 	valid_block(f, &b, 1);
 	b.header.tx_count = 0;
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, 0, NOW, "has 0 transactions"));
+	CHECK(refuses(f, &f->c.rules, &b, 0, NOW, "has 0 transactions"));
 	chain_block_close(&b);
 }
 
@@ -607,7 +545,7 @@ test_check_too_many_txs(void *arg)
 {
 	struct fx *f = arg;
 	struct chain_block b;
-	struct chain_rules r = f->rules;
+	struct chain_rules r = f->c.rules;
 	valid_block(f, &b, 3);
 	r.block_max_txs = 2;
 	CHECK(refuses(f, &r, &b, 0, NOW, "has 3 transactions"));
@@ -622,7 +560,7 @@ test_check_too_many_bytes(void *arg)
 {
 	struct fx *f = arg;
 	struct chain_block b;
-	struct chain_rules r = f->rules;
+	struct chain_rules r = f->c.rules;
 	valid_block(f, &b, 3);
 	uint32_t sum = b.txs[0].size + b.txs[1].size + b.txs[2].size;
 	r.block_max_bytes = sum - 1;
@@ -639,9 +577,9 @@ test_check_tx_other_chain(void *arg)
 	struct fx *f = arg;
 	struct chain_block b;
 	valid_block(f, &b, 3);
-	transfer_to(&b.txs[1], "other-chain", ALICE, 1, 1, BOB);
+	test_transfer(&b.txs[1], accts[ALICE], "other-chain", 1, addrs[BOB], 1);
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, 0, NOW, "tx 1 is for another chain"));
+	CHECK(refuses(f, &f->c.rules, &b, 0, NOW, "tx 1 is for another chain"));
 	chain_block_close(&b);
 }
 
@@ -671,14 +609,14 @@ test_check_bad_signature(void *arg)
 	CHECK(memcmp(old, b.txs[2].hash, CR_HASH_LEN) != 0);
 	CHECK(chain_tx_check_fields(&b.txs[2], NULL) == 0);
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, 0, NOW, "tx 2: bad signature"));
+	CHECK(refuses(f, &f->c.rules, &b, 0, NOW, "tx 2: bad signature"));
 	/* a mempool holding the genuine transaction vouches for nothing else */
 	struct chain_tx genuine;
 	transfer(&genuine, ALICE, 2, 1);
 	REQUIRE(chain_mempool_add(f->pool, &genuine, 0, NOW, NULL) == 0);
 	struct fx g = *f;
 	g.base.pool = f->pool;
-	CHECK(refuses(&g, &f->rules, &b, 0, NOW, "tx 2: bad signature"));
+	CHECK(refuses(&g, &f->c.rules, &b, 0, NOW, "tx 2: bad signature"));
 	chain_block_close(&b);
 }
 
@@ -691,7 +629,7 @@ test_check_nonce_gap(void *arg)
 	valid_block(f, &b, 3);
 	transfer(&b.txs[1], ALICE, 2, 1);
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, 0, NOW, "tx 1|nonce 2"));
+	CHECK(refuses(f, &f->c.rules, &b, 0, NOW, "tx 1|nonce 2"));
 	chain_block_close(&b);
 }
 
@@ -704,10 +642,10 @@ test_check_replayed_nonce(void *arg)
 	valid_block(f, &b, 3);
 	transfer(&b.txs[2], ALICE, 1, 7);
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, 0, NOW, "tx 2|nonce 1 already used"));
+	CHECK(refuses(f, &f->c.rules, &b, 0, NOW, "tx 2|nonce 1 already used"));
 	b.txs[2] = b.txs[1];
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, 0, NOW, "tx 2|nonce 1 already used"));
+	CHECK(refuses(f, &f->c.rules, &b, 0, NOW, "tx 2|nonce 1 already used"));
 	chain_block_close(&b);
 }
 
@@ -720,14 +658,14 @@ test_check_overspend(void *arg)
 	valid_block(f, &b, 3);
 	transfer(&b.txs[1], POOR, 0, POOR_FUNDS + 1);
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, 0, NOW, "tx 1|balance 100"));
+	CHECK(refuses(f, &f->c.rules, &b, 0, NOW, "tx 1|balance 100"));
 	transfer(&b.txs[1], POOR, 0, 60);
 	transfer(&b.txs[2], POOR, 1, 41);
 	chain_block_seal(&b);
-	CHECK(refuses(f, &f->rules, &b, 0, NOW, "tx 2|balance 40"));
+	CHECK(refuses(f, &f->c.rules, &b, 0, NOW, "tx 2|balance 40"));
 	transfer(&b.txs[2], POOR, 1, 40);
 	chain_block_seal(&b);
-	CHECK(accepts(f, &f->rules, &b, 0, NOW));
+	CHECK(accepts(f, &f->c.rules, &b, 0, NOW));
 	chain_block_close(&b);
 }
 
@@ -743,10 +681,10 @@ test_check_sigcache(void *arg)
 	struct fx g = *f;
 	g.base.sigs = c;
 	valid_block(f, &b, 3);
-	CHECK(accepts(&g, &f->rules, &b, 0, NOW));
+	CHECK(accepts(&g, &f->c.rules, &b, 0, NOW));
 	chain_sigcache_stats(c, &hits, &verified);
 	CHECK(hits == 0 && verified == 3);
-	CHECK(accepts(&g, &f->rules, &b, 0, NOW));
+	CHECK(accepts(&g, &f->c.rules, &b, 0, NOW));
 	chain_sigcache_stats(c, &hits, &verified);
 	CHECK(hits == 3 && verified == 3);
 	chain_sigcache_free(c);
@@ -768,7 +706,7 @@ test_check_pool_vouches(void *arg)
 	struct fx g = *f;
 	g.base.sigs = c;
 	g.base.pool = f->pool;
-	CHECK(accepts(&g, &f->rules, &b, 0, NOW));
+	CHECK(accepts(&g, &f->c.rules, &b, 0, NOW));
 	chain_sigcache_stats(c, &hits, &verified);
 	CHECK(hits == 0 && verified == 0);
 	chain_sigcache_free(c);
@@ -782,11 +720,11 @@ static void
 test_rules_init(void *arg)
 {
 	struct fx *f = arg;
-	CHECK(strcmp(f->rules.chain_id, CHAIN_ID) == 0);
-	CHECK_EQ_INT(f->rules.nvalidators, NVALIDATORS);
-	CHECK_EQ_INT(f->rules.block_max_txs, f->g->params.block_max_txs);
-	CHECK_EQ_INT(f->rules.block_max_bytes, f->g->params.block_max_bytes);
-	CHECK_EQ_INT(f->rules.max_clock_drift_ms, CHAIN_MAX_CLOCK_DRIFT_MS);
+	CHECK(strcmp(f->c.rules.chain_id, CHAIN_ID) == 0);
+	CHECK_EQ_INT(f->c.rules.nvalidators, NVALIDATORS);
+	CHECK_EQ_INT(f->c.rules.block_max_txs, f->c.genesis.params.block_max_txs);
+	CHECK_EQ_INT(f->c.rules.block_max_bytes, f->c.genesis.params.block_max_bytes);
+	CHECK_EQ_INT(f->c.rules.max_clock_drift_ms, CHAIN_MAX_CLOCK_DRIFT_MS);
 }
 
 /* encoded_block_len encodes a block of chain_id holding n copies of tx. */
@@ -861,16 +799,9 @@ test_max_block_encoding(void)
 int
 main(void)
 {
-	for (uint8_t i = 0; i < NACCTS; i++) {
-		accts[i] = key_from(0x10 + i);
-		uint8_t pub[CR_PUBKEY_LEN];
-		cr_key_pubkey(accts[i], pub);
-		cr_address(pub, addrs[i]);
-	}
-	for (uint8_t i = 0; i < NVALIDATORS; i++) {
-		struct cr_key *k = key_from(0x40 + i);
-		cr_key_pubkey(k, validator_pubs[i]);
-		cr_key_free(k);
+	for (uint32_t i = 0; i < NACCTS; i++) {
+		accts[i] = test_key("account", i);
+		test_key_address(accts[i], addrs[i]);
 	}
 	RUN_WITH(test_build_block, setup, teardown);
 	RUN_WITH(test_build_time_not_before_tip, setup, teardown);

@@ -26,41 +26,25 @@
 #include "node/waiters.h"
 #include "rpc/jsonrpc.h"
 #include "test.h"
+#include "testchain.h"
 
 #define CHAIN_ID "methods-test"
-#define GENESIS_MS 1700000000000ull
 #define FUNDS 1000000000ull
 #define POOR_FUNDS 100
 #define NVALIDATORS 4
 #define SELF 0
 #define START_MS 5000 /* the test clock when the node started */
 
+/* The funded accounts: test_key("account", i), POOR with less than the others. */
 enum { ALICE, BOB, POOR, NACCTS };
 static struct cr_key *accts[NACCTS];
 static uint8_t addrs[NACCTS][CR_ADDR_LEN];
 static char addr_hex[NACCTS][2 * CR_ADDR_LEN + 1];
-static uint8_t validator_pubs[NVALIDATORS][CR_PUBKEY_LEN];
-
-static struct cr_key *
-key_from(uint8_t n)
-{
-	uint8_t secret[32] = {0};
-	struct cr_key *k = NULL;
-	secret[0] = 0x02;
-	secret[31] = n;
-	if (cr_key_from_secret(&k, secret, NULL) != 0)
-		abort();
-	return k;
-}
 
 /* ---- the fixture: a validator's RPC environment ---- */
 
 struct fx {
-	struct chain_genesis *g;
-	struct chain_mem_env *env;
-	struct chain_store *store;
-	struct chain_tip tip;
-	struct chain_rules rules;
+	struct test_chain c; /* the genesis, the store, its tip and the rules */
 	struct chain_sigcache *sigs;
 	struct node_admit admit;
 	bool admit_open;
@@ -91,8 +75,8 @@ stub_submit(void *arg, const struct chain_tx *tx, bool remember, struct ch_err *
 	ch_err_clear(&e);
 	f->submits++;
 	f->last_remember = remember;
-	struct chain_state_reader state = chain_store_reader(f->store);
-	int rc = node_admit_tx(&f->admit, &f->rules, &state, tx, f->clock, &e);
+	struct chain_state_reader state = chain_store_reader(f->c.store);
+	int rc = node_admit_tx(&f->admit, &f->c.rules, &state, tx, f->clock, &e);
 	if (rc != 0 && remember && rc != CH_E_KNOWN)
 		node_admit_forget(&f->admit, tx->hash, &e);
 	if (rc != 0 && err != NULL)
@@ -106,7 +90,7 @@ stub_engine(void *arg, struct node_engine_status *out)
 	struct fx *f = arg;
 	*out = (struct node_engine_status){
 		.name = "pbft",
-		.height = f->tip.height,
+		.height = f->c.tip.height,
 		.view = 7,
 		.leader = 3,
 		.in_view_change = true,
@@ -169,10 +153,7 @@ teardown(void *arg)
 	if (f->admit_open)
 		node_admit_close(&f->admit);
 	chain_sigcache_free(f->sigs);
-	chain_store_close(f->store);
-	chain_mem_env_free(f->env);
-	chain_genesis_close(f->g);
-	free(f->g);
+	test_chain_close(&f->c);
 	free(f);
 }
 
@@ -181,60 +162,29 @@ setup(void)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct ch_err e;
-	struct chain_exec *x = NULL;
-	uint8_t digest[CR_HASH_LEN];
 	ch_err_clear(&e);
-	if (f == NULL || (f->g = calloc(1, sizeof(*f->g))) == NULL) {
-		free(f);
+	if (f == NULL)
+		return NULL;
+	test_genesis(&f->c.genesis, CHAIN_ID, NVALIDATORS, NACCTS, FUNDS);
+	f->c.genesis.accounts[POOR].balance = POOR_FUNDS;
+	if (test_chain_open(&f->c, "/methods", &e) != 0 ||
+	    chain_sigcache_new(&f->sigs, 1024) != 0 ||
+	    node_admit_init(&f->admit, &test_mempool_config, f->sigs, &e) != 0) {
+		fprintf(stderr, "setup: %s\n", e.msg);
+		teardown(f);
 		return NULL;
 	}
-	struct chain_genesis *g = f->g;
-	strcpy(g->chain_id, CHAIN_ID);
-	g->genesis_time_ms = GENESIS_MS;
-	g->nvalidators = NVALIDATORS;
-	for (int i = 0; i < NVALIDATORS; i++) {
-		snprintf(g->validators[i].id, sizeof(g->validators[i].id), "node%d", i);
-		snprintf(g->validators[i].p2p_address, sizeof(g->validators[i].p2p_address),
-			 "tcp://127.0.0.1:%d", 26600 + i);
-		memcpy(g->validators[i].pub_key, validator_pubs[i], CR_PUBKEY_LEN);
-	}
-	g->naccounts = NACCTS;
-	if ((g->accounts = calloc(NACCTS, sizeof(*g->accounts))) == NULL)
-		goto fail;
-	for (int i = 0; i < NACCTS; i++) {
-		memcpy(g->accounts[i].address, addrs[i], CR_ADDR_LEN);
-		g->accounts[i].balance = i == POOR ? POOR_FUNDS : FUNDS;
-	}
-	chain_params_default(&g->params);
-	cr_sha256(CHAIN_ID, strlen(CHAIN_ID), g->hash);
-
-	struct chain_state_reader rd;
-	if (chain_mem_env_new(&f->env, &e) != 0 ||
-	    chain_store_open_mem(&f->store, f->env, "/methods", &e) != 0)
-		goto fail;
-	rd = chain_store_reader(f->store);
-	if (chain_genesis_state(g, &rd, &x, digest, &e) != 0 ||
-	    chain_store_apply_genesis(f->store, g->hash, x, digest, GENESIS_MS, &e) != 0 ||
-	    chain_store_tip(f->store, &f->tip, &e) != 0)
-		goto fail;
-	chain_exec_free(x);
-	x = NULL;
-	chain_rules_init(&f->rules, g);
-	struct chain_mempool_config mc = {.max_txs = 1000, .max_bytes = 1 << 20, .ttl_ms = 600000,
-					  .max_nonce_gap = 16};
-	if (chain_sigcache_new(&f->sigs, 1024) != 0 || node_admit_init(&f->admit, &mc, f->sigs, &e) != 0)
-		goto fail;
 	f->admit_open = true;
 	f->clock = START_MS + 2500;
 	f->waiters = (struct node_waiters){.finish = on_finish, .arg = f};
 	f->renv = (struct node_rpc_env){
-		.genesis = g,
+		.genesis = &f->c.genesis,
 		.node_id = "test-node",
 		.p2p_listen = "tcp://0.0.0.0:26600",
 		.self = SELF,
 		.commit_timeout_ms = 30000,
-		.store = f->store,
-		.tip = &f->tip,
+		.store = f->c.store,
+		.tip = &f->c.tip,
 		.admit = &f->admit,
 		.sigcache = f->sigs,
 		.started_ms = START_MS,
@@ -247,40 +197,21 @@ setup(void)
 		.wait = stub_wait,
 	};
 	return f;
-fail:
-	fprintf(stderr, "setup: %s\n", e.msg);
-	chain_exec_free(x);
-	teardown(f);
-	return NULL;
 }
 
 /* ---- transactions ---- */
 
+/* transfer signs a transfer of amount by from to bob (bob's to alice). */
 static void
 transfer(struct chain_tx *tx, int from, uint64_t nonce, uint64_t amount)
 {
-	memset(tx, 0, sizeof(*tx));
-	strcpy(tx->chain_id, CHAIN_ID);
-	tx->type = CHAIN_TX_TRANSFER;
-	tx->nonce = nonce;
-	memcpy(tx->to, addrs[from == BOB ? ALICE : BOB], CR_ADDR_LEN);
-	tx->amount = amount;
-	if (chain_tx_sign(tx, accts[from], NULL) != 0)
-		abort();
+	test_transfer(tx, accts[from], CHAIN_ID, nonce, addrs[from == BOB ? ALICE : BOB], amount);
 }
 
 static void
 set_value(struct chain_tx *tx, int from, uint64_t nonce, const char *name, const char *value)
 {
-	memset(tx, 0, sizeof(*tx));
-	strcpy(tx->chain_id, CHAIN_ID);
-	tx->type = CHAIN_TX_SET;
-	tx->nonce = nonce;
-	strcpy(tx->name, name);
-	tx->value_len = (uint16_t)strlen(value);
-	memcpy(tx->value, value, tx->value_len);
-	if (chain_tx_sign(tx, accts[from], NULL) != 0)
-		abort();
+	test_set(tx, accts[from], CHAIN_ID, nonce, name, value, strlen(value));
 }
 
 /* A hex string of a signed transaction's encoding, or of a hash (static buffers, in turn). */
@@ -416,28 +347,37 @@ error_msg(const cJSON *reply)
 	return str(get(reply, "error"), "message");
 }
 
+/* error_of is the error code of reply (0 if it has none), which it deletes. */
+static int
+error_of(cJSON *reply)
+{
+	int code = error_code(reply);
+	cJSON_Delete(reply);
+	return code;
+}
+
 /* commit_pool commits the next block from the mempool (all of it) and returns its hash. */
 static bool
 commit_pool(struct fx *f, uint8_t hash_out[CR_HASH_LEN])
 {
-	struct chain_base base = {.tip = f->tip, .state = chain_store_reader(f->store),
+	struct chain_base base = {.tip = f->c.tip, .state = chain_store_reader(f->c.store),
 				  .sigs = f->sigs, .pool = f->admit.pool};
 	struct chain_proposal p;
 	struct chain_cert *cert = calloc(1, sizeof(*cert));
 	struct ch_err e;
 	uint8_t digest[CR_HASH_LEN];
 	ch_err_clear(&e);
-	int rc = chain_block_build(&f->rules, &base, f->admit.pool, 1, 2, f->tip.time_ms + 1000, NULL,
-				   NULL, &p, &e);
+	int rc = chain_block_build(&f->c.rules, &base, f->admit.pool, 1, 2, f->c.tip.time_ms + 1000,
+				   NULL, NULL, &p, &e);
 	if (rc == 0) {
 		cert->height = p.block.header.height;
 		cert->view = 2;
 		memcpy(cert->block_hash, p.block.hash, CR_HASH_LEN);
-		chain_exec_digest(p.exec, f->tip.state_digest, digest);
-		rc = chain_store_commit(f->store, &p.block, cert, p.exec, digest, &e);
+		chain_exec_digest(p.exec, f->c.tip.state_digest, digest);
+		rc = chain_store_commit(f->c.store, &p.block, cert, p.exec, digest, &e);
 	}
 	if (rc == 0)
-		rc = chain_store_tip(f->store, &f->tip, &e);
+		rc = chain_store_tip(f->c.store, &f->c.tip, &e);
 	if (rc == 0) {
 		memcpy(hash_out, p.block.hash, CR_HASH_LEN);
 		node_admit_committed(&f->admit, &p.block, &base.state, f->clock);
@@ -459,6 +399,14 @@ sync_ok(struct fx *f, const struct chain_tx *tx)
 	return ok;
 }
 
+/* commit_waits signs alice's transfer into tx; true if broadcast_tx_commit of it waits. */
+static bool
+commit_waits(struct fx *f, struct chain_tx *tx)
+{
+	transfer(tx, ALICE, 0, 5);
+	return start(f, CALL("broadcast_tx_commit", "[\"%s\"]"), tx_hex(tx))->waiting == 1;
+}
+
 /* ---- the read-only methods ---- */
 
 /* status reports the chain, the tip, the engine's view and primary, and each other validator. */
@@ -473,9 +421,9 @@ test_status(void *arg)
 	CHECK(strcmp(str(r, "node_id"), "test-node") == 0);
 	CHECK(num(r, "validator_index") == SELF);
 	CHECK(num(r, "height") == 0);
-	CHECK(strcmp(str(r, "latest_block_hash"), hash_hex(f->tip.hash)) == 0);
-	CHECK(num(r, "latest_block_time_ms") == (double)GENESIS_MS);
-	CHECK(strcmp(str(r, "state_digest"), hash_hex(f->tip.state_digest)) == 0);
+	CHECK(strcmp(str(r, "latest_block_hash"), hash_hex(f->c.tip.hash)) == 0);
+	CHECK(num(r, "latest_block_time_ms") == (double)TEST_GENESIS_MS);
+	CHECK(strcmp(str(r, "state_digest"), hash_hex(f->c.tip.state_digest)) == 0);
 	CHECK(num(r, "view") == 7);
 	CHECK(num(r, "primary") == 3);
 	CHECK(cJSON_IsTrue(get(r, "view_change")));
@@ -489,8 +437,8 @@ test_status(void *arg)
 		const cJSON *p = cJSON_GetArrayItem(peers, i);
 		int v = i + 1; /* every validator but this one (0) */
 		char id[16], addr[64];
-		snprintf(id, sizeof(id), "node%d", v);
-		snprintf(addr, sizeof(addr), "tcp://127.0.0.1:%d", 26600 + v);
+		snprintf(id, sizeof(id), "n%d", v);
+		snprintf(addr, sizeof(addr), "sim://%d", v);
 		CHECK(num(p, "index") == v);
 		CHECK(strcmp(str(p, "id"), id) == 0);
 		CHECK(strcmp(str(p, "address"), addr) == 0);
@@ -517,17 +465,21 @@ test_validators(void *arg)
 	REQUIRE(cJSON_IsArray(vs) && cJSON_GetArraySize(vs) == NVALIDATORS);
 	for (int i = 0; i < NVALIDATORS; i++) {
 		const cJSON *v = cJSON_GetArrayItem(vs, i);
-		char pub[2 * CR_PUBKEY_LEN + 1], addr[2 * CR_ADDR_LEN + 1], id[16];
-		uint8_t a[CR_ADDR_LEN];
-		cr_hex_encode(validator_pubs[i], CR_PUBKEY_LEN, pub);
-		cr_address(validator_pubs[i], a);
+		char pub[2 * CR_PUBKEY_LEN + 1], addr[2 * CR_ADDR_LEN + 1], id[16], p2p[16];
+		uint8_t pk[CR_PUBKEY_LEN], a[CR_ADDR_LEN];
+		struct cr_key *k = test_key("validator", (uint32_t)i);
+		cr_key_pubkey(k, pk);
+		test_key_address(k, a);
+		cr_key_free(k);
+		cr_hex_encode(pk, CR_PUBKEY_LEN, pub);
 		cr_hex_encode(a, CR_ADDR_LEN, addr);
-		snprintf(id, sizeof(id), "node%d", i);
+		snprintf(id, sizeof(id), "n%d", i);
+		snprintf(p2p, sizeof(p2p), "sim://%d", i);
 		CHECK(num(v, "index") == i);
 		CHECK(strcmp(str(v, "id"), id) == 0);
 		CHECK(strcmp(str(v, "pub_key"), pub) == 0);
 		CHECK(strcmp(str(v, "address"), addr) == 0);
-		CHECK(strncmp(str(v, "p2p_address"), "tcp://127.0.0.1:266", 19) == 0);
+		CHECK(strcmp(str(v, "p2p_address"), p2p) == 0);
 	}
 	cJSON_Delete(j);
 }
@@ -587,12 +539,9 @@ test_account(void *arg)
 	CHECK(num(r, "nonce") == 0 && num(r, "pending_nonce") == 0);
 	cJSON_Delete(j);
 
-	j = rpc(f, CALL("account", "{\"address\":\"abc\"}"));
-	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
-	cJSON_Delete(j);
-	j = rpc(f, CALL("account", "{}"));
-	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
-	cJSON_Delete(j);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("account", "{\"address\":\"abc\"}"))),
+		     RPC_INVALID_PARAMS);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("account", "{}"))), RPC_INVALID_PARAMS);
 }
 
 /* ---- submitting ---- */
@@ -636,12 +585,10 @@ test_sync_malformed(void *arg)
 	}
 	struct chain_tx tx;
 	transfer(&tx, ALICE, 0, 5);
-	cJSON *j = rpc(f, CALL("broadcast_tx_sync", "{\"tx\":\"%s00\"}"), tx_hex(&tx));
-	CHECK_EQ_INT(error_code(j), -32001); /* a trailing byte */
-	cJSON_Delete(j);
-	j = rpc(f, CALL("broadcast_tx_sync", "{\"tx\":5}"));
-	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
-	cJSON_Delete(j);
+	/* a trailing byte */
+	CHECK_EQ_INT(error_of(rpc(f, CALL("broadcast_tx_sync", "{\"tx\":\"%s00\"}"), tx_hex(&tx))),
+		     -32001);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("broadcast_tx_sync", "{\"tx\":5}"))), RPC_INVALID_PARAMS);
 	CHECK_EQ_INT(f->submits, 0);
 	CHECK_EQ_INT(chain_mempool_count(f->admit.pool), 0);
 }
@@ -660,9 +607,7 @@ test_sync_overspend(void *arg)
 	CHECK_EQ_INT(chain_mempool_count(f->admit.pool), 0);
 	cJSON_Delete(j);
 	/* a sync refusal is the client's to read: not remembered */
-	j = rpc(f, CALL("tx", "{\"hash\":\"%s\"}"), hash_hex(tx.hash));
-	CHECK_EQ_INT(error_code(j), -32009);
-	cJSON_Delete(j);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("tx", "{\"hash\":\"%s\"}"), hash_hex(tx.hash))), -32009);
 }
 
 /* broadcast_tx_async answers a refused transaction's hash; tx then says it was dropped, and why. */
@@ -722,12 +667,8 @@ test_tx_unknown(void *arg)
 	struct fx *f = arg;
 	uint8_t h[CR_HASH_LEN];
 	memset(h, 0xab, sizeof(h));
-	cJSON *j = rpc(f, CALL("tx", "{\"hash\":\"%s\"}"), hash_hex(h));
-	CHECK_EQ_INT(error_code(j), -32009);
-	cJSON_Delete(j);
-	j = rpc(f, CALL("tx", "{\"hash\":\"abcd\"}"));
-	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
-	cJSON_Delete(j);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("tx", "{\"hash\":\"%s\"}"), hash_hex(h))), -32009);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("tx", "{\"hash\":\"abcd\"}"))), RPC_INVALID_PARAMS);
 }
 
 /* num_unconfirmed_txs counts the mempool's transactions and their bytes. */
@@ -757,13 +698,9 @@ test_block_none(void *arg)
 	CHECK_EQ_INT(error_code(j), -32009);
 	CHECK(strstr(error_msg(j), "no block") != NULL);
 	cJSON_Delete(j);
-	j = rpc(f, CALL("block", "{\"height\":1}"));
-	CHECK_EQ_INT(error_code(j), -32009);
-	cJSON_Delete(j);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("block", "{\"height\":1}"))), -32009);
 	uint8_t h[CR_HASH_LEN] = {1};
-	j = rpc(f, CALL("block", "{\"hash\":\"%s\"}"), hash_hex(h));
-	CHECK_EQ_INT(error_code(j), -32009);
-	cJSON_Delete(j);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("block", "{\"hash\":\"%s\"}"), hash_hex(h))), -32009);
 	j = rpc(f, CALL("blockchain", "{}"));
 	CHECK(num(result(j), "last_height") == 0);
 	CHECK(cJSON_GetArraySize(get(result(j), "blocks")) == 0);
@@ -775,15 +712,14 @@ static void
 test_get_missing(void *arg)
 {
 	struct fx *f = arg;
-	cJSON *j = rpc(f, CALL("get", "{\"owner\":\"%s\",\"name\":\"nothing\"}"), addr_hex[ALICE]);
-	CHECK_EQ_INT(error_code(j), -32009);
-	cJSON_Delete(j);
-	j = rpc(f, CALL("get", "{\"owner\":\"%s\",\"name\":\"no spaces\"}"), addr_hex[ALICE]);
-	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
-	cJSON_Delete(j);
-	j = rpc(f, CALL("get", "[\"%s\"]"), addr_hex[ALICE]);
-	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
-	cJSON_Delete(j);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("get", "{\"owner\":\"%s\",\"name\":\"nothing\"}"),
+				  addr_hex[ALICE])),
+		     -32009);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("get", "{\"owner\":\"%s\",\"name\":\"no spaces\"}"),
+				  addr_hex[ALICE])),
+		     RPC_INVALID_PARAMS);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("get", "[\"%s\"]"), addr_hex[ALICE])),
+		     RPC_INVALID_PARAMS);
 }
 
 /* An unknown method is -32601, naming it. */
@@ -796,9 +732,8 @@ test_unknown_method(void *arg)
 	CHECK(strstr(error_msg(j), "frobnicate") != NULL);
 	cJSON_Delete(j);
 	/* and a request the framing refused is answered with its own error */
-	j = rpc(f, "{\"jsonrpc\":\"1.0\",\"id\":3,\"method\":\"status\"}");
-	CHECK_EQ_INT(error_code(j), RPC_INVALID_REQUEST);
-	cJSON_Delete(j);
+	CHECK_EQ_INT(error_of(rpc(f, "{\"jsonrpc\":\"1.0\",\"id\":3,\"method\":\"status\"}")),
+		     RPC_INVALID_REQUEST);
 }
 
 /* A batch of two calls gets both answers, in order, with their ids; a notification gets none. */
@@ -852,9 +787,7 @@ test_commit_shutting_down(void *arg)
 {
 	struct fx *f = arg;
 	struct chain_tx tx;
-	transfer(&tx, ALICE, 0, 5);
-	struct node_pending *p = start(f, CALL("broadcast_tx_commit", "[\"%s\"]"), tx_hex(&tx));
-	REQUIRE(p->waiting == 1);
+	REQUIRE(commit_waits(f, &tx));
 	CHECK(node_waiters_deadline(&f->waiters) == f->clock + f->renv.commit_timeout_ms);
 	node_waiters_settle(&f->waiters, &f->renv, f->clock, true);
 	REQUIRE(f->finished == 1);
@@ -869,17 +802,18 @@ test_commit_refusals(void *arg)
 	struct fx *f = arg;
 	struct chain_tx tx;
 	transfer(&tx, ALICE, 0, 5);
-	cJSON *j = rpc(f, CALL("broadcast_tx_commit", "{\"tx\":\"%s\",\"timeout_ms\":0}"), tx_hex(&tx));
-	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
-	cJSON_Delete(j);
-	j = rpc(f, CALL("broadcast_tx_commit", "{\"tx\":\"%s\",\"timeout_ms\":600001}"), tx_hex(&tx));
-	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
-	cJSON_Delete(j);
+	CHECK_EQ_INT(error_of(rpc(f,
+				  CALL("broadcast_tx_commit", "{\"tx\":\"%s\",\"timeout_ms\":0}"),
+				  tx_hex(&tx))),
+		     RPC_INVALID_PARAMS);
+	CHECK_EQ_INT(error_of(rpc(f,
+				  CALL("broadcast_tx_commit", "{\"tx\":\"%s\",\"timeout_ms\":600001}"),
+				  tx_hex(&tx))),
+		     RPC_INVALID_PARAMS);
 	CHECK_EQ_INT(f->submits, 0);
 	transfer(&tx, POOR, 0, POOR_FUNDS + 1);
-	j = rpc(f, CALL("broadcast_tx_commit", "{\"tx\":\"%s\"}"), tx_hex(&tx));
-	CHECK_EQ_INT(error_code(j), -32006);
-	cJSON_Delete(j);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("broadcast_tx_commit", "{\"tx\":\"%s\"}"), tx_hex(&tx))),
+		     -32006);
 	CHECK(node_waiters_deadline(&f->waiters) == UINT64_MAX);
 }
 
@@ -889,9 +823,7 @@ test_commit_answered_on_commit(void *arg)
 {
 	struct fx *f = arg;
 	struct chain_tx tx;
-	transfer(&tx, ALICE, 0, 5);
-	struct node_pending *p = start(f, CALL("broadcast_tx_commit", "[\"%s\"]"), tx_hex(&tx));
-	REQUIRE(p->waiting == 1);
+	REQUIRE(commit_waits(f, &tx));
 	uint8_t bh[CR_HASH_LEN];
 	REQUIRE(commit_pool(f, bh));
 	node_waiters_settle(&f->waiters, &f->renv, f->clock, false);
@@ -913,9 +845,7 @@ test_commit_left_mempool(void *arg)
 {
 	struct fx *f = arg;
 	struct chain_tx tx;
-	transfer(&tx, ALICE, 0, 5);
-	struct node_pending *p = start(f, CALL("broadcast_tx_commit", "[\"%s\"]"), tx_hex(&tx));
-	REQUIRE(p->waiting == 1);
+	REQUIRE(commit_waits(f, &tx));
 	chain_mempool_remove(f->admit.pool, tx.hash);
 	node_waiters_settle(&f->waiters, &f->renv, f->clock, false);
 	REQUIRE(f->finished == 1);
@@ -973,9 +903,8 @@ test_blockchain_ranges(void *arg)
 	j = rpc(f, CALL("blockchain", "[1, 1]"));
 	CHECK(cJSON_GetArraySize(get(result(j), "blocks")) == 1);
 	cJSON_Delete(j);
-	j = rpc(f, CALL("blockchain", "{\"min_height\":\"x\"}"));
-	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
-	cJSON_Delete(j);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("blockchain", "{\"min_height\":\"x\"}"))),
+		     RPC_INVALID_PARAMS);
 }
 
 /* ---- committed blocks ---- */
@@ -993,7 +922,7 @@ test_committed_block(void *arg)
 		CHECK(sync_ok(f, &txs[i]));
 	uint8_t bh[CR_HASH_LEN];
 	REQUIRE(commit_pool(f, bh));
-	CHECK(f->tip.height == 1);
+	CHECK(f->c.tip.height == 1);
 	CHECK_EQ_INT(chain_mempool_count(f->admit.pool), 0);
 
 	/* the latest block, by height and by hash */
@@ -1007,7 +936,7 @@ test_committed_block(void *arg)
 		CHECK(strcmp(str(r, "hash"), hash_hex(bh)) == 0);
 		const cJSON *h = get(r, "header");
 		CHECK(num(h, "height") == 1 && num(h, "tx_count") == 3 && num(h, "proposer") == 1);
-		CHECK(num(h, "view") == 2 && num(h, "time_ms") == (double)(GENESIS_MS + 1000));
+		CHECK(num(h, "view") == 2 && num(h, "time_ms") == (double)(TEST_GENESIS_MS + 1000));
 		CHECK(strcmp(str(h, "chain_id"), CHAIN_ID) == 0);
 		const cJSON *hs = get(r, "txs");
 		REQUIRE(cJSON_GetArraySize(hs) == 3);
@@ -1029,11 +958,9 @@ test_committed_block(void *arg)
 		free(enc);
 		cJSON_Delete(j);
 	}
-	cJSON *j = rpc(f, CALL("block", "{\"height\":2}"));
-	CHECK_EQ_INT(error_code(j), -32009);
-	cJSON_Delete(j);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("block", "{\"height\":2}"))), -32009);
 
-	j = rpc(f, CALL("blockchain", "{}"));
+	cJSON *j = rpc(f, CALL("blockchain", "{}"));
 	const cJSON *r = result(j);
 	CHECK(num(r, "last_height") == 1);
 	REQUIRE(cJSON_GetArraySize(get(r, "blocks")) == 1);
@@ -1101,17 +1028,10 @@ test_committed_block(void *arg)
 int
 main(void)
 {
-	for (uint8_t i = 0; i < NACCTS; i++) {
-		accts[i] = key_from(0x10 + i);
-		uint8_t pub[CR_PUBKEY_LEN];
-		cr_key_pubkey(accts[i], pub);
-		cr_address(pub, addrs[i]);
+	for (uint32_t i = 0; i < NACCTS; i++) {
+		accts[i] = test_key("account", i);
+		test_key_address(accts[i], addrs[i]);
 		cr_hex_encode(addrs[i], CR_ADDR_LEN, addr_hex[i]);
-	}
-	for (uint8_t i = 0; i < NVALIDATORS; i++) {
-		struct cr_key *k = key_from(0x40 + i);
-		cr_key_pubkey(k, validator_pubs[i]);
-		cr_key_free(k);
 	}
 	RUN_WITH(test_status, setup, teardown);
 	RUN_WITH(test_validators, setup, teardown);

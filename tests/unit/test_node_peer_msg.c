@@ -15,6 +15,7 @@
 #include "crypto/crypto.h"
 #include "node/peer_msg.h"
 #include "test.h"
+#include "testchain.h"
 
 #define CHAIN_ID "peer-msg"
 
@@ -47,32 +48,23 @@ on_free(const volatile void *p)
 
 /* ---- building messages ---- */
 
+/* sign_transfer signs with key a transfer of amount to the address of 20 bytes `to`. */
 static void
 sign_transfer(struct chain_tx *tx, uint64_t nonce, uint64_t amount, uint8_t to)
 {
-	memset(tx, 0, sizeof(*tx));
-	strcpy(tx->chain_id, CHAIN_ID);
-	tx->type = CHAIN_TX_TRANSFER;
-	tx->nonce = nonce;
-	memset(tx->to, to, CR_ADDR_LEN);
-	tx->amount = amount;
-	if (chain_tx_sign(tx, key, NULL) != 0)
-		abort();
+	uint8_t addr[CR_ADDR_LEN];
+	memset(addr, to, sizeof(addr));
+	test_transfer(tx, key, CHAIN_ID, nonce, addr, amount);
 }
 
+/* sign_set signs with key a set of name to value_len bytes 'v'. */
 static void
 sign_set(struct chain_tx *tx, const char *chain_id, uint64_t nonce, const char *name,
 	 size_t value_len)
 {
-	memset(tx, 0, sizeof(*tx));
-	strcpy(tx->chain_id, chain_id);
-	tx->type = CHAIN_TX_SET;
-	tx->nonce = nonce;
-	strcpy(tx->name, name);
-	tx->value_len = (uint16_t)value_len;
-	memset(tx->value, 'v', value_len);
-	if (chain_tx_sign(tx, key, NULL) != 0)
-		abort();
+	uint8_t value[CHAIN_MAX_VALUE];
+	memset(value, 'v', sizeof(value));
+	test_set(tx, key, chain_id, nonce, name, value, value_len);
 }
 
 /* block_bytes encodes a sealed block at height with ntx signed transfers. */
@@ -83,7 +75,7 @@ block_bytes(uint64_t height, uint32_t ntx, struct ch_buf *out)
 	memset(&b, 0, sizeof(b));
 	strcpy(b.header.chain_id, CHAIN_ID);
 	b.header.height = height;
-	b.header.time_ms = 1700000000000ull + height;
+	b.header.time_ms = TEST_GENESIS_MS + height;
 	b.header.proposer = (uint16_t)(height % 4);
 	b.header.view = height / 2;
 	memset(b.header.prev_hash, (int)height, CR_HASH_LEN);
@@ -132,16 +124,106 @@ b64_text(const char *head, const struct ch_buf *pl, const char *tail)
 #define HEAD_BLOCKS(id) "{\"jsonrpc\":\"2.0\",\"id\":" id ",\"result\":{\"msg\":\""
 #define TAIL "\"}}"
 
-/* A status payload from validator `from`. */
+/* payload_start begins a payload of type: the version, then the type. */
 static void
-status_payload(struct ch_buf *pl, uint16_t from)
+payload_start(struct ch_buf *pl, uint8_t type)
 {
 	ch_buf_init(pl);
 	ch_buf_u8(pl, PEER_MSG_VERSION);
-	ch_buf_u8(pl, PEER_STATUS);
+	ch_buf_u8(pl, type);
+}
+
+/* A status payload from validator `from`, at height 7 and view 8. */
+static void
+status_payload(struct ch_buf *pl, uint16_t from)
+{
+	payload_start(pl, PEER_STATUS);
 	ch_buf_u16(pl, from);
 	ch_buf_u64(pl, 7);
 	ch_buf_u64(pl, 8);
+}
+
+/* A get_blocks payload from validator `from` asking for min..max. */
+static void
+get_blocks_payload(struct ch_buf *pl, uint16_t from, uint64_t min, uint64_t max)
+{
+	payload_start(pl, PEER_GET_BLOCKS);
+	ch_buf_u16(pl, from);
+	ch_buf_u64(pl, min);
+	ch_buf_u64(pl, max);
+}
+
+/* txs_payload starts a txs payload claiming count transactions. */
+static void
+txs_payload(struct ch_buf *pl, uint32_t count)
+{
+	payload_start(pl, PEER_TXS);
+	ch_buf_u32(pl, count);
+}
+
+/* blocks_payload starts a blocks payload at height claiming count blocks. */
+static void
+blocks_payload(struct ch_buf *pl, uint64_t height, uint16_t count)
+{
+	payload_start(pl, PEER_BLOCKS);
+	ch_buf_u64(pl, height);
+	ch_buf_u16(pl, count);
+}
+
+/* put_fill appends n bytes of fill. */
+static void
+put_fill(struct ch_buf *pl, size_t n, uint8_t fill)
+{
+	if (ch_buf_reserve(pl, n)) {
+		memset(pl->data + pl->len, fill, n);
+		pl->len += n;
+	}
+}
+
+/* put_slice appends a u32 length and n bytes of fill. */
+static void
+put_slice(struct ch_buf *pl, size_t n, uint8_t fill)
+{
+	ch_buf_u32(pl, (uint32_t)n);
+	put_fill(pl, n, fill);
+}
+
+/* put_blocks appends n blocks of 10 bytes, each with a certificate of 10. */
+static void
+put_blocks(struct ch_buf *pl, int n)
+{
+	for (int i = 0; i < n; i++) {
+		put_slice(pl, 10, 1);
+		put_slice(pl, 10, 2);
+	}
+}
+
+/* tx_bytes sets enc (initialised here) to tx's encoding. */
+static void
+tx_bytes(const struct chain_tx *tx, struct ch_buf *enc)
+{
+	ch_buf_init(enc);
+	chain_tx_encode(tx, enc);
+}
+
+/* put_tx appends a u16 length `said` and the first n bytes of enc. */
+static void
+put_tx(struct ch_buf *pl, const struct ch_buf *enc, size_t said, size_t n)
+{
+	ch_buf_u16(pl, (uint16_t)said);
+	ch_buf_put(pl, enc->data, n);
+}
+
+/* consensus_text is a consensus message of n engine bytes (caller frees). */
+static char *
+consensus_text(size_t n)
+{
+	struct ch_buf pl;
+	payload_start(&pl, PEER_CONSENSUS);
+	put_fill(&pl, n, 0x6b);
+	char *t = b64_text(HEAD("consensus"), &pl, TAIL);
+	ch_buf_close(&pl);
+	return t;
 }
 
 /* decode_copy decodes an exact-size copy of text, so ASan catches any over-read. */
@@ -235,6 +317,55 @@ accepted_payload(const char *head, struct ch_buf *pl, const char *tail)
 	free(t);
 	ch_buf_close(pl);
 	return ok;
+}
+
+/* payload_is: head + base64(pl) + tail is accepted if ok, else refused as CH_E_BAD_ENCODING. */
+static bool
+payload_is(bool ok, const char *head, struct ch_buf *pl, const char *tail)
+{
+	return ok ? accepted_payload(head, pl, tail)
+		  : refused_payload(head, pl, tail, CH_E_BAD_ENCODING);
+}
+
+/* status_is: a status from validator 1 between head and tail is as payload_is says. */
+static bool
+status_is(bool ok, const char *head, const char *tail)
+{
+	struct ch_buf pl;
+	status_payload(&pl, 1);
+	return payload_is(ok, head, &pl, tail);
+}
+
+/* named passes ok on, and on a failure says which case failed. */
+static bool
+named(const char *what, bool ok)
+{
+	if (!ok)
+		fprintf(stderr, "  case: %s\n", what);
+	return ok;
+}
+
+/* A case of a table: what it is, and its text. */
+struct text_case {
+	const char *what, *text;
+};
+
+#define NCASES(cases) (sizeof(cases) / sizeof((cases)[0]))
+
+/* check_refused_texts checks that each text of cases is refused as a bad encoding. */
+static void
+check_refused_texts(const struct text_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		CHECK(named(cases[i].what, refused(cases[i].text, CH_E_BAD_ENCODING)));
+}
+
+/* check_refused_heads checks that a status under each head of cases (and TAIL) is refused. */
+static void
+check_refused_heads(const struct text_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		CHECK(named(cases[i].what, status_is(false, cases[i].text, TAIL)));
 }
 
 static bool
@@ -489,10 +620,9 @@ static void
 test_payload_layout(void)
 {
 	struct chain_tx tx;
-	sign_set(&tx, CHAIN_ID, 4, "k", 3);
 	struct ch_buf enc;
-	ch_buf_init(&enc);
-	chain_tx_encode(&tx, &enc);
+	sign_set(&tx, CHAIN_ID, 4, "k", 3);
+	tx_bytes(&tx, &enc);
 	struct peer_msg ms[] = {
 		{.type = PEER_STATUS, .from = 0x0102, .height = 0x030405060708090a, .view = 0x0b},
 		{.type = PEER_GET_BLOCKS, .id = 1, .from = 3, .min_height = 0x11, .max_height = 0x2233},
@@ -521,47 +651,42 @@ test_payload_layout(void)
 	ch_buf_close(&enc);
 }
 
+/* decode_between decodes head + base64(pl) + tail into d under lim (pl is closed). */
+static int
+decode_between(const char *head, struct ch_buf *pl, const char *tail, struct peer_msg *d)
+{
+	char *t = b64_text(head, pl, tail);
+	int rc = decode_copy(t, strlen(t), &lim, d, NULL);
+	free(t);
+	ch_buf_close(pl);
+	return rc;
+}
+
 /* The decoder takes the same messages with the members reordered and whitespace around them. */
 static void
 test_decode_reordered(void)
 {
 	struct ch_buf pl;
-	status_payload(&pl, 2);
-	char *t = b64_text(" {\n\t\"params\" : { \"msg\" :\t\"", &pl,
-			   "\" } ,\r\n  \"method\" : \"status\" , \"jsonrpc\" : \"2.0\"\n} ");
 	struct peer_msg d;
-	REQUIRE(decode_copy(t, strlen(t), &lim, &d, NULL) == 0);
+	status_payload(&pl, 2);
+	REQUIRE(decode_between(" {\n\t\"params\" : { \"msg\" :\t\"", &pl,
+			       "\" } ,\r\n  \"method\" : \"status\" , \"jsonrpc\" : \"2.0\"\n} ",
+			       &d) == 0);
 	CHECK(d.type == PEER_STATUS && d.from == 2 && d.height == 7 && d.view == 8);
 	peer_msg_close(&d);
-	free(t);
-	ch_buf_close(&pl);
 
-	ch_buf_init(&pl);
-	ch_buf_u8(&pl, PEER_MSG_VERSION);
-	ch_buf_u8(&pl, PEER_GET_BLOCKS);
-	ch_buf_u16(&pl, 3);
-	ch_buf_u64(&pl, 5);
-	ch_buf_u64(&pl, 6);
-	t = b64_text("{ \"method\":\"get_blocks\", \"params\":{\"msg\":\"", &pl,
-		     "\"}, \"jsonrpc\":\"2.0\", \"id\" : 99 }");
-	REQUIRE(decode_copy(t, strlen(t), &lim, &d, NULL) == 0);
+	get_blocks_payload(&pl, 3, 5, 6);
+	REQUIRE(decode_between("{ \"method\":\"get_blocks\", \"params\":{\"msg\":\"", &pl,
+			       "\"}, \"jsonrpc\":\"2.0\", \"id\" : 99 }", &d) == 0);
 	CHECK(d.type == PEER_GET_BLOCKS && d.id == 99 && d.from == 3);
 	CHECK(d.min_height == 5 && d.max_height == 6);
 	peer_msg_close(&d);
-	free(t);
-	ch_buf_close(&pl);
 
-	ch_buf_init(&pl);
-	ch_buf_u8(&pl, PEER_MSG_VERSION);
-	ch_buf_u8(&pl, PEER_BLOCKS);
-	ch_buf_u64(&pl, 31);
-	ch_buf_u16(&pl, 0);
-	t = b64_text("{\"result\": {\"msg\": \"", &pl, "\"},\n\"id\": 8, \"jsonrpc\": \"2.0\"}");
-	REQUIRE(decode_copy(t, strlen(t), &lim, &d, NULL) == 0);
+	blocks_payload(&pl, 31, 0);
+	REQUIRE(decode_between("{\"result\": {\"msg\": \"", &pl,
+			       "\"},\n\"id\": 8, \"jsonrpc\": \"2.0\"}", &d) == 0);
 	CHECK(d.type == PEER_BLOCKS && d.id == 8 && d.height == 31 && d.nblocks == 0);
 	peer_msg_close(&d);
-	free(t);
-	ch_buf_close(&pl);
 }
 
 /* ---- refusals of the envelope ---- */
@@ -570,27 +695,23 @@ test_decode_reordered(void)
 static void
 test_refuse_not_jsonrpc(void)
 {
-	CHECK(refused("", CH_E_BAD_ENCODING));
-	CHECK(refused("{\"jsonrpc\":\"2.0\",\"method\":\"status\"", CH_E_BAD_ENCODING));
-	CHECK(refused("not json", CH_E_BAD_ENCODING));
-	CHECK(refused("[{\"jsonrpc\":\"2.0\",\"method\":\"status\",\"params\":{\"msg\":\"\"}}]",
-		      CH_E_BAD_ENCODING));
-	CHECK(refused("\"jsonrpc\"", CH_E_BAD_ENCODING));
-	CHECK(refused("42", CH_E_BAD_ENCODING));
-	CHECK(refused("null", CH_E_BAD_ENCODING));
-	struct ch_buf pl;
-	status_payload(&pl, 1);
-	CHECK(refused_payload("{\"jsonrpc\":\"1.0\",\"method\":\"status\",\"params\":{\"msg\":\"",
-			      &pl, TAIL, CH_E_BAD_ENCODING));
-	status_payload(&pl, 1);
-	CHECK(refused_payload("{\"jsonrpc\":2.0,\"method\":\"status\",\"params\":{\"msg\":\"", &pl,
-			      TAIL, CH_E_BAD_ENCODING));
-	status_payload(&pl, 1);
-	CHECK(refused_payload("{\"method\":\"status\",\"params\":{\"msg\":\"", &pl, TAIL,
-			      CH_E_BAD_ENCODING));
-	status_payload(&pl, 1);
-	CHECK(refused_payload("{\"JSONRPC\":\"2.0\",\"method\":\"status\",\"params\":{\"msg\":\"",
-			      &pl, TAIL, CH_E_BAD_ENCODING));
+	static const struct text_case texts[] = {
+		{"empty", ""},
+		{"not closed", "{\"jsonrpc\":\"2.0\",\"method\":\"status\""},
+		{"not JSON", "not json"},
+		{"an array", "[{\"jsonrpc\":\"2.0\",\"method\":\"status\",\"params\":{\"msg\":\"\"}}]"},
+		{"a string", "\"jsonrpc\""},
+		{"a number", "42"},
+		{"null", "null"},
+	};
+	static const struct text_case heads[] = {
+		{"version 1.0", "{\"jsonrpc\":\"1.0\",\"method\":\"status\",\"params\":{\"msg\":\""},
+		{"a number for a version", "{\"jsonrpc\":2.0,\"method\":\"status\",\"params\":{\"msg\":\""},
+		{"no version", "{\"method\":\"status\",\"params\":{\"msg\":\""},
+		{"\"JSONRPC\"", "{\"JSONRPC\":\"2.0\",\"method\":\"status\",\"params\":{\"msg\":\""},
+	};
+	check_refused_texts(texts, NCASES(texts));
+	check_refused_heads(heads, NCASES(heads));
 }
 
 /* A message is one object: anything but white space after it is refused. */
@@ -598,83 +719,59 @@ static void
 test_refuse_text_after_object(void)
 {
 	static const char *const tails[] = {"}", "x", "{}", "\"\"", " 1"};
-	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
-		struct ch_buf pl;
-		status_payload(&pl, 1);
+	for (size_t i = 0; i < NCASES(tails); i++) {
 		char tail[16];
 		snprintf(tail, sizeof(tail), TAIL "%s", tails[i]);
-		CHECK(refused_payload(HEAD("status"), &pl, tail, CH_E_BAD_ENCODING));
+		CHECK(named(tails[i], status_is(false, HEAD("status"), tail)));
 	}
-	struct ch_buf pl;
-	status_payload(&pl, 1);
-	CHECK(accepted_payload(HEAD("status"), &pl, TAIL " \r\n\t"));
+	CHECK(status_is(true, HEAD("status"), TAIL " \r\n\t"));
 }
 
 /* A method the protocol does not have is refused, "blocks" included (answers have none). */
 static void
 test_refuse_unknown_method(void)
 {
+	static const struct text_case heads[] = {
+		{"gossip", HEAD("gossip")},
+		{"Status", HEAD("Status")},
+		{"an empty name", HEAD("")},
+		{"a number", "{\"jsonrpc\":\"2.0\",\"method\":7,\"params\":{\"msg\":\""},
+	};
+	check_refused_heads(heads, NCASES(heads));
 	struct ch_buf pl;
-	status_payload(&pl, 1);
-	CHECK(refused_payload(HEAD("gossip"), &pl, TAIL, CH_E_BAD_ENCODING));
-	status_payload(&pl, 1);
-	CHECK(refused_payload(HEAD("Status"), &pl, TAIL, CH_E_BAD_ENCODING));
-	status_payload(&pl, 1);
-	CHECK(refused_payload(HEAD(""), &pl, TAIL, CH_E_BAD_ENCODING));
-	ch_buf_init(&pl);
-	ch_buf_u8(&pl, PEER_MSG_VERSION);
-	ch_buf_u8(&pl, PEER_BLOCKS);
-	ch_buf_u64(&pl, 1);
-	ch_buf_u16(&pl, 0);
+	blocks_payload(&pl, 1, 0);
 	CHECK(refused_payload("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"blocks\",\"params\":{\"msg\":\"",
 			      &pl, TAIL, CH_E_BAD_ENCODING));
-	status_payload(&pl, 1);
-	CHECK(refused_payload("{\"jsonrpc\":\"2.0\",\"method\":7,\"params\":{\"msg\":\"", &pl, TAIL,
-			      CH_E_BAD_ENCODING));
 }
 
 /* A method whose payload's type byte says another type is refused. */
 static void
 test_refuse_type_mismatch(void)
 {
-	struct ch_buf pl;
-	status_payload(&pl, 1);
-	CHECK(refused_payload(HEAD("txs"), &pl, TAIL, CH_E_BAD_ENCODING));
-	status_payload(&pl, 1);
-	CHECK(refused_payload(HEAD("consensus"), &pl, TAIL, CH_E_BAD_ENCODING));
-	status_payload(&pl, 1);
-	CHECK(refused_payload(HEAD_GET("1"), &pl, TAIL, CH_E_BAD_ENCODING));
-	status_payload(&pl, 1);
-	CHECK(refused_payload(HEAD_BLOCKS("1"), &pl, TAIL, CH_E_BAD_ENCODING));
+	static const struct text_case heads[] = {
+		{"txs", HEAD("txs")},
+		{"consensus", HEAD("consensus")},
+		{"get_blocks", HEAD_GET("1")},
+		{"blocks", HEAD_BLOCKS("1")},
+	};
+	check_refused_heads(heads, NCASES(heads));
 	/* the same payload under its own method passes */
-	status_payload(&pl, 1);
-	CHECK(accepted_payload(HEAD("status"), &pl, TAIL));
+	CHECK(status_is(true, HEAD("status"), TAIL));
 }
 
 /* Notifications may not carry an id; get_blocks and its answer must. */
 static void
 test_refuse_id_presence(void)
 {
+	CHECK(status_is(false, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\",\"params\":{\"msg\":\"",
+			TAIL));
+	CHECK(status_is(false,
+			"{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"status\",\"params\":{\"msg\":\"",
+			TAIL));
 	struct ch_buf pl;
-	status_payload(&pl, 1);
-	CHECK(refused_payload("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\",\"params\":{\"msg\":\"",
-			      &pl, TAIL, CH_E_BAD_ENCODING));
-	status_payload(&pl, 1);
-	CHECK(refused_payload("{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"status\","
-			      "\"params\":{\"msg\":\"",
-			      &pl, TAIL, CH_E_BAD_ENCODING));
-	ch_buf_init(&pl);
-	ch_buf_u8(&pl, PEER_MSG_VERSION);
-	ch_buf_u8(&pl, PEER_GET_BLOCKS);
-	ch_buf_u16(&pl, 1);
-	ch_buf_u64(&pl, 1);
-	ch_buf_u64(&pl, 2);
+	get_blocks_payload(&pl, 1, 1, 2);
 	CHECK(refused_payload(HEAD("get_blocks"), &pl, TAIL, CH_E_BAD_ENCODING));
-	ch_buf_init(&pl);
-	ch_buf_u8(&pl, PEER_MSG_VERSION);
-	ch_buf_u8(&pl, PEER_BLOCKS);
-	ch_buf_u64(&pl, 1);
-	ch_buf_u16(&pl, 0);
+	blocks_payload(&pl, 1, 0);
 	CHECK(refused_payload("{\"jsonrpc\":\"2.0\",\"result\":{\"msg\":\"", &pl, TAIL,
 			      CH_E_BAD_ENCODING));
 }
@@ -683,28 +780,22 @@ test_refuse_id_presence(void)
 static void
 test_refuse_bad_ids(void)
 {
-	static const char *const bad[] = {"9007199254740992", "9007199254740993", "1e300", "-1",
-					  "-0.5", "1.5", "\"1\"", "true", "null", "[1]", "{}"};
-	static const char *const good[] = {"0", "9007199254740991", "1e3"};
-	struct ch_buf pl;
-	char head[160];
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ch_buf_init(&pl);
-		ch_buf_u8(&pl, PEER_MSG_VERSION);
-		ch_buf_u8(&pl, PEER_BLOCKS);
-		ch_buf_u64(&pl, 1);
-		ch_buf_u16(&pl, 0);
-		snprintf(head, sizeof(head), "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{\"msg\":\"", bad[i]);
-		CHECK(refused_payload(head, &pl, TAIL, CH_E_BAD_ENCODING));
-	}
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		ch_buf_init(&pl);
-		ch_buf_u8(&pl, PEER_MSG_VERSION);
-		ch_buf_u8(&pl, PEER_BLOCKS);
-		ch_buf_u64(&pl, 1);
-		ch_buf_u16(&pl, 0);
-		snprintf(head, sizeof(head), "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{\"msg\":\"", good[i]);
-		CHECK(accepted_payload(head, &pl, TAIL));
+	static const struct {
+		const char *id;
+		bool ok;
+	} ids[] = {
+		{"9007199254740992", false}, {"9007199254740993", false}, {"1e300", false},
+		{"-1", false}, {"-0.5", false}, {"1.5", false}, {"\"1\"", false}, {"true", false},
+		{"null", false}, {"[1]", false}, {"{}", false},
+		{"0", true}, {"9007199254740991", true}, {"1e3", true},
+	};
+	for (size_t i = 0; i < NCASES(ids); i++) {
+		struct ch_buf pl;
+		char head[160];
+		blocks_payload(&pl, 1, 0);
+		snprintf(head, sizeof(head), "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{\"msg\":\"",
+			 ids[i].id);
+		CHECK(named(ids[i].id, payload_is(ids[i].ok, head, &pl, TAIL)));
 	}
 }
 
@@ -712,25 +803,23 @@ test_refuse_bad_ids(void)
 static void
 test_refuse_bad_msg(void)
 {
-	CHECK(refused("{\"jsonrpc\":\"2.0\",\"method\":\"status\",\"params\":{\"msg\":5}}",
-		      CH_E_BAD_ENCODING));
-	CHECK(refused("{\"jsonrpc\":\"2.0\",\"method\":\"status\",\"params\":{\"msg\":null}}",
-		      CH_E_BAD_ENCODING));
-	CHECK(refused("{\"jsonrpc\":\"2.0\",\"method\":\"status\",\"params\":{\"msg\":[\"AQM=\"]}}",
-		      CH_E_BAD_ENCODING));
-	CHECK(refused("{\"jsonrpc\":\"2.0\",\"method\":\"status\",\"params\":{}}", CH_E_BAD_ENCODING));
-	CHECK(refused("{\"jsonrpc\":\"2.0\",\"method\":\"status\",\"params\":[\"AQM=\"]}",
-		      CH_E_BAD_ENCODING));
-	CHECK(refused("{\"jsonrpc\":\"2.0\",\"method\":\"status\"}", CH_E_BAD_ENCODING));
-	CHECK(refused("{\"jsonrpc\":\"2.0\",\"method\":\"status\",\"params\":{\"msg\":\"!!!!\"}}",
-		      CH_E_BAD_ENCODING));
-	CHECK(refused("{\"jsonrpc\":\"2.0\",\"method\":\"status\",\"params\":{\"msg\":\"AQMA\\nAQID\"}}",
-		      CH_E_BAD_ENCODING));
-	CHECK(refused("{\"jsonrpc\":\"2.0\",\"method\":\"status\",\"params\":{\"msg\":\"AQM\"}}",
-		      CH_E_BAD_ENCODING));
-	/* the answer's payload is under "result", not "params" */
-	CHECK(refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"params\":{\"msg\":\"AQUAAAAAAAAAAQAA\"}}",
-		      CH_E_BAD_ENCODING));
+#define STATUS_WITH(params) "{\"jsonrpc\":\"2.0\",\"method\":\"status\"" params "}"
+	static const struct text_case texts[] = {
+		{"a number", STATUS_WITH(",\"params\":{\"msg\":5}")},
+		{"null", STATUS_WITH(",\"params\":{\"msg\":null}")},
+		{"an array", STATUS_WITH(",\"params\":{\"msg\":[\"AQM=\"]}")},
+		{"no msg", STATUS_WITH(",\"params\":{}")},
+		{"params an array", STATUS_WITH(",\"params\":[\"AQM=\"]")},
+		{"no params", STATUS_WITH("")},
+		{"not base64", STATUS_WITH(",\"params\":{\"msg\":\"!!!!\"}")},
+		{"a line break inside", STATUS_WITH(",\"params\":{\"msg\":\"AQMA\\nAQID\"}")},
+		{"no padding", STATUS_WITH(",\"params\":{\"msg\":\"AQM\"}")},
+		/* the answer's payload is under "result", not "params" */
+		{"an answer's under params",
+		 "{\"jsonrpc\":\"2.0\",\"id\":1,\"params\":{\"msg\":\"AQUAAAAAAAAAAQAA\"}}"},
+	};
+#undef STATUS_WITH
+	check_refused_texts(texts, NCASES(texts));
 	CHECK(accepted("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"msg\":\"AQUAAAAAAAAAAQAA\"}}"));
 }
 
@@ -740,13 +829,17 @@ test_refuse_bad_msg(void)
 static void
 test_refuse_version(void)
 {
-	struct ch_buf pl;
-	status_payload(&pl, 1);
-	pl.data[0] = PEER_MSG_VERSION + 1;
-	CHECK(refused_payload(HEAD("status"), &pl, TAIL, CH_E_BAD_ENCODING));
-	status_payload(&pl, 1);
-	pl.data[0] = 0;
-	CHECK(refused_payload(HEAD("status"), &pl, TAIL, CH_E_BAD_ENCODING));
+	static const struct {
+		const char *what;
+		uint8_t version;
+	} versions[] = {{"the next version", PEER_MSG_VERSION + 1}, {"version 0", 0}};
+	for (size_t i = 0; i < NCASES(versions); i++) {
+		struct ch_buf pl;
+		status_payload(&pl, 1);
+		pl.data[0] = versions[i].version;
+		CHECK(named(versions[i].what,
+			    refused_payload(HEAD("status"), &pl, TAIL, CH_E_BAD_ENCODING)));
+	}
 	CHECK(refused(HEAD("status") TAIL, CH_E_BAD_ENCODING)); /* empty payload */
 	CHECK(refused(HEAD("status") "AQ==" TAIL, CH_E_BAD_ENCODING)); /* the version alone */
 }
@@ -756,6 +849,7 @@ static void
 test_refuse_trailing_and_short(void)
 {
 	struct ch_buf pl;
+	/* a status with a byte more, and a byte less */
 	status_payload(&pl, 1);
 	ch_buf_u8(&pl, 0);
 	CHECK(refused_payload(HEAD("status"), &pl, TAIL, CH_E_BAD_ENCODING));
@@ -763,101 +857,72 @@ test_refuse_trailing_and_short(void)
 	pl.len--;
 	CHECK(refused_payload(HEAD("status"), &pl, TAIL, CH_E_BAD_ENCODING));
 
-	ch_buf_init(&pl);
-	ch_buf_u8(&pl, PEER_MSG_VERSION);
-	ch_buf_u8(&pl, PEER_GET_BLOCKS);
-	ch_buf_u16(&pl, 1);
-	ch_buf_u64(&pl, 1);
-	ch_buf_u64(&pl, 2);
+	/* a byte after a request, and after a transaction */
+	get_blocks_payload(&pl, 1, 1, 2);
 	ch_buf_u8(&pl, 0xff);
 	CHECK(refused_payload(HEAD_GET("1"), &pl, TAIL, CH_E_BAD_ENCODING));
-
 	struct chain_tx tx;
-	sign_transfer(&tx, 0, 1, 1);
 	struct ch_buf enc;
-	ch_buf_init(&enc);
-	chain_tx_encode(&tx, &enc);
-	ch_buf_init(&pl);
-	ch_buf_u8(&pl, PEER_MSG_VERSION);
-	ch_buf_u8(&pl, PEER_TXS);
-	ch_buf_u32(&pl, 1);
-	ch_buf_u16(&pl, (uint16_t)enc.len);
-	ch_buf_put(&pl, enc.data, enc.len);
+	sign_transfer(&tx, 0, 1, 1);
+	tx_bytes(&tx, &enc);
+	txs_payload(&pl, 1);
+	put_tx(&pl, &enc, enc.len, enc.len);
 	ch_buf_u8(&pl, 0);
 	CHECK(refused_payload(HEAD("txs"), &pl, TAIL, CH_E_BAD_ENCODING));
 	ch_buf_close(&enc);
 
-	ch_buf_init(&pl);
-	ch_buf_u8(&pl, PEER_MSG_VERSION);
-	ch_buf_u8(&pl, PEER_BLOCKS);
-	ch_buf_u64(&pl, 1);
-	ch_buf_u16(&pl, 0);
+	/* four bytes after an answer of no blocks, and an answer cut before its count */
+	blocks_payload(&pl, 1, 0);
 	ch_buf_u32(&pl, 0);
 	CHECK(refused_payload(HEAD_BLOCKS("1"), &pl, TAIL, CH_E_BAD_ENCODING));
-
-	ch_buf_init(&pl);
-	ch_buf_u8(&pl, PEER_MSG_VERSION);
-	ch_buf_u8(&pl, PEER_BLOCKS);
-	ch_buf_u64(&pl, 1);
+	blocks_payload(&pl, 1, 0);
+	pl.len -= 2;
 	CHECK(refused_payload(HEAD_BLOCKS("1"), &pl, TAIL, CH_E_BAD_ENCODING));
 
 	/* an empty consensus message */
-	ch_buf_init(&pl);
-	ch_buf_u8(&pl, PEER_MSG_VERSION);
-	ch_buf_u8(&pl, PEER_CONSENSUS);
-	CHECK(refused_payload(HEAD("consensus"), &pl, TAIL, CH_E_BAD_ENCODING));
+	char *t = consensus_text(0);
+	CHECK(refused(t, CH_E_BAD_ENCODING));
+	free(t);
 }
 
 /* status and get_blocks must come from a validator: from < nvalidators. */
 static void
 test_refuse_from_not_validator(void)
 {
-	struct ch_buf pl;
-	status_payload(&pl, 4);
-	CHECK(refused_payload(HEAD("status"), &pl, TAIL, CH_E_BAD_ENCODING));
-	status_payload(&pl, 0xffff);
-	CHECK(refused_payload(HEAD("status"), &pl, TAIL, CH_E_BAD_ENCODING));
-	status_payload(&pl, 3);
-	CHECK(accepted_payload(HEAD("status"), &pl, TAIL));
-	for (uint16_t from = 3; from <= 4; from++) {
-		ch_buf_init(&pl);
-		ch_buf_u8(&pl, PEER_MSG_VERSION);
-		ch_buf_u8(&pl, PEER_GET_BLOCKS);
-		ch_buf_u16(&pl, from);
-		ch_buf_u64(&pl, 1);
-		ch_buf_u64(&pl, 2);
-		if (from == 3)
-			CHECK(accepted_payload(HEAD_GET("5"), &pl, TAIL));
-		else
-			CHECK(refused_payload(HEAD_GET("5"), &pl, TAIL, CH_E_BAD_ENCODING));
+	static const struct {
+		const char *what;
+		uint16_t from;
+		bool ok;
+	} froms[] = {
+		{"the last validator", 3, true},
+		{"one past the last", 4, false},
+		{"0xffff", 0xffff, false},
+	};
+	for (size_t i = 0; i < NCASES(froms); i++) {
+		struct ch_buf pl;
+		status_payload(&pl, froms[i].from);
+		CHECK(named(froms[i].what, payload_is(froms[i].ok, HEAD("status"), &pl, TAIL)));
+		get_blocks_payload(&pl, froms[i].from, 1, 2);
+		CHECK(named(froms[i].what, payload_is(froms[i].ok, HEAD_GET("5"), &pl, TAIL)));
 	}
-}
-
-/* txs_payload starts a txs payload claiming count transactions. */
-static void
-txs_payload(struct ch_buf *pl, uint32_t count)
-{
-	ch_buf_init(pl);
-	ch_buf_u8(pl, PEER_MSG_VERSION);
-	ch_buf_u8(pl, PEER_TXS);
-	ch_buf_u32(pl, count);
 }
 
 /* A txs message holds 1..PEER_MAX_TXS transactions. */
 static void
 test_refuse_txs_count(void)
 {
+	static const struct {
+		const char *what;
+		uint32_t count;
+	} counts[] = {{"none", 0}, {"one too many", PEER_MAX_TXS + 1}, {"UINT32_MAX", UINT32_MAX}};
 	struct ch_buf pl;
-	txs_payload(&pl, 0);
-	CHECK(refused_payload(HEAD("txs"), &pl, TAIL, CH_E_BAD_ENCODING));
-	txs_payload(&pl, PEER_MAX_TXS + 1);
-	CHECK(refused_payload(HEAD("txs"), &pl, TAIL, CH_E_BAD_ENCODING));
-	txs_payload(&pl, UINT32_MAX);
-	CHECK(refused_payload(HEAD("txs"), &pl, TAIL, CH_E_BAD_ENCODING));
+	for (size_t i = 0; i < NCASES(counts); i++) {
+		txs_payload(&pl, counts[i].count);
+		CHECK(named(counts[i].what,
+			    refused_payload(HEAD("txs"), &pl, TAIL, CH_E_BAD_ENCODING)));
+	}
 	/* a count past the end of the payload */
-	ch_buf_init(&pl);
-	ch_buf_u8(&pl, PEER_MSG_VERSION);
-	ch_buf_u8(&pl, PEER_TXS);
+	payload_start(&pl, PEER_TXS);
 	ch_buf_u16(&pl, 1);
 	CHECK(refused_payload(HEAD("txs"), &pl, TAIL, CH_E_BAD_ENCODING));
 }
@@ -867,13 +932,11 @@ static void
 test_refuse_txs_count_before_alloc(void)
 {
 	struct chain_tx tx;
-	sign_transfer(&tx, 0, 1, 1);
 	struct ch_buf enc, pl;
-	ch_buf_init(&enc);
-	chain_tx_encode(&tx, &enc);
+	sign_transfer(&tx, 0, 1, 1);
+	tx_bytes(&tx, &enc);
 	txs_payload(&pl, PEER_MAX_TXS);
-	ch_buf_u16(&pl, (uint16_t)enc.len);
-	ch_buf_put(&pl, enc.data, enc.len);
+	put_tx(&pl, &enc, enc.len, enc.len);
 	ch_buf_close(&enc);
 	char *t = b64_text(HEAD("txs"), &pl, TAIL);
 	ch_buf_close(&pl);
@@ -895,31 +958,25 @@ static void
 test_refuse_tx_cut_short(void)
 {
 	struct chain_tx tx;
-	sign_set(&tx, CHAIN_ID, 0, "name", 200);
 	struct ch_buf enc, pl;
-	ch_buf_init(&enc);
-	chain_tx_encode(&tx, &enc);
+	sign_set(&tx, CHAIN_ID, 0, "name", 200);
+	tx_bytes(&tx, &enc);
 	/* the length says more than follows */
 	txs_payload(&pl, 1);
-	ch_buf_u16(&pl, (uint16_t)enc.len);
-	ch_buf_put(&pl, enc.data, enc.len - 20);
+	put_tx(&pl, &enc, enc.len, enc.len - 20);
 	CHECK(refused_payload(HEAD("txs"), &pl, TAIL, CH_E_BAD_ENCODING));
 	/* the second of two is cut short */
 	txs_payload(&pl, 2);
-	ch_buf_u16(&pl, (uint16_t)enc.len);
-	ch_buf_put(&pl, enc.data, enc.len);
-	ch_buf_u16(&pl, (uint16_t)enc.len);
-	ch_buf_put(&pl, enc.data, enc.len - 1);
+	put_tx(&pl, &enc, enc.len, enc.len);
+	put_tx(&pl, &enc, enc.len, enc.len - 1);
 	CHECK(refused_payload(HEAD("txs"), &pl, TAIL, CH_E_BAD_ENCODING));
 	/* the length matches what follows, but the transaction inside is truncated */
 	txs_payload(&pl, 1);
-	ch_buf_u16(&pl, (uint16_t)(enc.len - 10));
-	ch_buf_put(&pl, enc.data, enc.len - 10);
+	put_tx(&pl, &enc, enc.len - 10, enc.len - 10);
 	CHECK(refused_payload(HEAD("txs"), &pl, TAIL, CH_E_BAD_ENCODING));
 	/* whole, it passes */
 	txs_payload(&pl, 1);
-	ch_buf_u16(&pl, (uint16_t)enc.len);
-	ch_buf_put(&pl, enc.data, enc.len);
+	put_tx(&pl, &enc, enc.len, enc.len);
 	CHECK(accepted_payload(HEAD("txs"), &pl, TAIL));
 	ch_buf_close(&enc);
 }
@@ -933,31 +990,8 @@ test_refuse_txs_too_many_bytes(void)
 	ch_buf_u16(&pl, 200);
 	size_t pad = PEER_MAX_TXS_BYTES + 1;
 	REQUIRE(ch_buf_reserve(&pl, pad));
-	memset(pl.data + pl.len, 0, pad);
-	pl.len += pad;
+	put_fill(&pl, pad, 0);
 	CHECK(refused_payload(HEAD("txs"), &pl, TAIL, CH_E_TOO_LARGE));
-}
-
-/* blocks_payload starts a blocks payload claiming count blocks. */
-static void
-blocks_payload(struct ch_buf *pl, uint16_t count)
-{
-	ch_buf_init(pl);
-	ch_buf_u8(pl, PEER_MSG_VERSION);
-	ch_buf_u8(pl, PEER_BLOCKS);
-	ch_buf_u64(pl, 100);
-	ch_buf_u16(pl, count);
-}
-
-/* put_slice appends a u32 length and n bytes of fill. */
-static void
-put_slice(struct ch_buf *pl, size_t n, uint8_t fill)
-{
-	ch_buf_u32(pl, (uint32_t)n);
-	if (ch_buf_reserve(pl, n)) {
-		memset(pl->data + pl->len, fill, n);
-		pl->len += n;
-	}
 }
 
 /* An answer holds at most PEER_MAX_BLOCKS blocks. */
@@ -965,24 +999,17 @@ static void
 test_refuse_blocks_count(void)
 {
 	struct ch_buf pl;
-	blocks_payload(&pl, PEER_MAX_BLOCKS + 1);
-	for (int i = 0; i < PEER_MAX_BLOCKS + 1; i++) {
-		put_slice(&pl, 10, 1);
-		put_slice(&pl, 10, 2);
-	}
+	blocks_payload(&pl, 100, PEER_MAX_BLOCKS + 1);
+	put_blocks(&pl, PEER_MAX_BLOCKS + 1);
 	CHECK(refused_payload(HEAD_BLOCKS("1"), &pl, TAIL, CH_E_BAD_ENCODING));
-	blocks_payload(&pl, UINT16_MAX);
+	blocks_payload(&pl, 100, UINT16_MAX);
 	CHECK(refused_payload(HEAD_BLOCKS("1"), &pl, TAIL, CH_E_BAD_ENCODING));
-	blocks_payload(&pl, PEER_MAX_BLOCKS);
-	for (int i = 0; i < PEER_MAX_BLOCKS; i++) {
-		put_slice(&pl, 10, 1);
-		put_slice(&pl, 10, 2);
-	}
+	blocks_payload(&pl, 100, PEER_MAX_BLOCKS);
+	put_blocks(&pl, PEER_MAX_BLOCKS);
 	CHECK(accepted_payload(HEAD_BLOCKS("1"), &pl, TAIL));
 	/* fewer blocks than the count says */
-	blocks_payload(&pl, 3);
-	put_slice(&pl, 10, 1);
-	put_slice(&pl, 10, 2);
+	blocks_payload(&pl, 100, 3);
+	put_blocks(&pl, 1);
 	CHECK(refused_payload(HEAD_BLOCKS("1"), &pl, TAIL, CH_E_BAD_ENCODING));
 }
 
@@ -992,42 +1019,25 @@ test_refuse_block_too_long(void)
 {
 	size_t max_cert = CHAIN_CERT_BYTES(lim.nvalidators);
 	struct ch_buf pl;
-	blocks_payload(&pl, 1);
+	blocks_payload(&pl, 100, 1);
 	put_slice(&pl, lim.max_block + 1, 7);
 	put_slice(&pl, 10, 2);
 	CHECK(refused_payload(HEAD_BLOCKS("1"), &pl, TAIL, CH_E_BAD_ENCODING));
-	blocks_payload(&pl, 2);
+	blocks_payload(&pl, 100, 2);
 	put_slice(&pl, 10, 7);
 	put_slice(&pl, 10, 2);
 	put_slice(&pl, 10, 7);
 	put_slice(&pl, max_cert + 1, 2);
 	CHECK(refused_payload(HEAD_BLOCKS("1"), &pl, TAIL, CH_E_BAD_ENCODING));
 	/* a length far past the end */
-	blocks_payload(&pl, 1);
+	blocks_payload(&pl, 100, 1);
 	ch_buf_u32(&pl, UINT32_MAX);
 	CHECK(refused_payload(HEAD_BLOCKS("1"), &pl, TAIL, CH_E_BAD_ENCODING));
 	/* at the bounds, both pass */
-	blocks_payload(&pl, 1);
+	blocks_payload(&pl, 100, 1);
 	put_slice(&pl, lim.max_block, 7);
 	put_slice(&pl, max_cert, 2);
 	CHECK(accepted_payload(HEAD_BLOCKS("1"), &pl, TAIL));
-}
-
-/* consensus_text is a consensus message of n engine bytes. */
-static char *
-consensus_text(size_t n)
-{
-	struct ch_buf pl;
-	ch_buf_init(&pl);
-	ch_buf_u8(&pl, PEER_MSG_VERSION);
-	ch_buf_u8(&pl, PEER_CONSENSUS);
-	if (ch_buf_reserve(&pl, n)) {
-		memset(pl.data + pl.len, 0x6b, n);
-		pl.len += n;
-	}
-	char *t = b64_text(HEAD("consensus"), &pl, TAIL);
-	ch_buf_close(&pl);
-	return t;
 }
 
 /*
@@ -1056,15 +1066,14 @@ test_refuse_b64_too_long(void)
 {
 	struct ch_buf pl;
 	status_payload(&pl, 1);
-	for (int i = 0; i < 8; i++)
-		ch_buf_u8(&pl, 0);
+	put_fill(&pl, 8, 0);
 	CHECK(refused_payload(HEAD("status"), &pl, TAIL, CH_E_TOO_LARGE));
 	CHECK(refused(HEAD("status") "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" TAIL, CH_E_TOO_LARGE));
 	CHECK(refused(HEAD("status") "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" TAIL, CH_E_TOO_LARGE));
 	char *t = consensus_text(lim.max_engine + 10);
 	CHECK(refused(t, CH_E_TOO_LARGE));
 	free(t);
-	blocks_payload(&pl, 1);
+	blocks_payload(&pl, 100, 1);
 	put_slice(&pl, lim.max_block + PEER_MAX_BLOCKS * (8 + CHAIN_CERT_BYTES(lim.nvalidators)) + 64,
 		  1);
 	CHECK(refused_payload(HEAD_BLOCKS("1"), &pl, TAIL, CH_E_TOO_LARGE));
@@ -1163,10 +1172,7 @@ test_type_names(void)
 int
 main(void)
 {
-	uint8_t secret[32] = {0};
-	secret[31] = 0x2a;
-	if (cr_key_from_secret(&key, secret, NULL) != 0)
-		return 1;
+	key = test_key("account", 0);
 #if HAVE_MALLOC_HOOK
 	__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
 #endif
