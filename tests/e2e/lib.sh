@@ -135,16 +135,12 @@ kill_node() {
 
 # stop_node I: stop node I with SIGTERM and return its exit status, which is
 # 0 only for a clean shutdown (under ASan also: LeakSanitizer found no leak).
-# A peer-socket close that nng never finishes (a known, rare stall of nng
-# 1.5) is given up after 3 s by chaind itself and printed here as WARN.
 # Status 3 is chaind's last-resort limit on a stop that does not finish at
 # all: reported with where it stuck, and not counted as a failure.
 stop_node() {
   local pid_var="NODE_PID_$1" rc=0
   kill -TERM "${!pid_var}" 2>/dev/null || return 1
   wait "${!pid_var}" || rc=$?
-  grep -h 'peer connections did not close' "$E2E_TMP/net/node$1/node.log" 2>/dev/null |
-    tail -n 1 | sed "s/^/WARN node $1: /"
   if [ "$rc" = 3 ]; then
     echo "WARN node $1: $(grep 'shutdown did not finish' "$E2E_TMP/net/node$1/node.log" | tail -n 1)"
     return 0
