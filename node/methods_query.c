@@ -407,6 +407,7 @@ node_m_net_info(const struct node_rpc_env *env, struct rpc_call *c)
 	cJSON_AddNumberToObject(r, "peer_messages_dropped", (double)nv.queue_dropped);
 	cJSON_AddNumberToObject(r, "peer_messages_received", (double)nv.received);
 	cJSON_AddNumberToObject(r, "peer_messages_rate_limited", (double)nv.rate_limited);
+	cJSON_AddNumberToObject(r, "peer_messages_oversized", (double)nv.oversized);
 	cJSON_AddNumberToObject(r, "peer_connections", nv.connections);
 	cJSON_AddNumberToObject(r, "peer_connections_refused", (double)nv.refused_connections);
 	cJSON_AddNumberToObject(r, "peer_sync_requests_refused", (double)nv.sync_refused);

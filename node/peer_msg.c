@@ -192,19 +192,26 @@ decode_txs(struct ch_rd *r, struct peer_msg *m, struct ch_err *err)
 	if (ch_rd_left(r) > 2 * (size_t)n + PEER_MAX_TXS_BYTES)
 		return ch_errf(err, CH_E_TOO_LARGE, "peer message: txs: over %u bytes",
 			       PEER_MAX_TXS_BYTES);
-	if ((m->txs = malloc(n * sizeof(*m->txs))) == NULL)
-		return ch_errf(err, CH_E_NOMEM, "out of memory");
-	m->mem += n * sizeof(*m->txs);
+	/* the array grows with what decodes, so a bad entry early costs little */
+	uint32_t cap = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		uint16_t len = ch_rd_u16(r);
 		const uint8_t *p = ch_rd_ptr(r, len);
 		if (p == NULL || len > CHAIN_MAX_TX_BYTES)
 			return bad(err, "txs: a transaction is cut short or too long");
+		if (i == cap) {
+			cap = cap ? (2 * cap < n ? 2 * cap : n) : (n < 16 ? n : 16);
+			struct chain_tx *t = realloc(m->txs, cap * sizeof(*t));
+			if (t == NULL)
+				return ch_errf(err, CH_E_NOMEM, "out of memory");
+			m->txs = t;
+		}
 		int rc = chain_tx_decode(p, len, &m->txs[i], err);
 		if (rc != 0)
 			return ch_err_wrap(err, rc, "peer message: txs[%u]", i);
 		m->ntxs = i + 1;
 	}
+	m->mem += cap * sizeof(*m->txs);
 	return 0;
 }
 

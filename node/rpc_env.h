@@ -45,7 +45,7 @@ struct node_peer_view {
 /* Peer traffic counters (net_info). */
 struct node_net_view {
 	uint64_t rejected, bad_signature, queue_dropped;
-	uint64_t received, rate_limited, refused_connections, sync_refused;
+	uint64_t received, rate_limited, oversized, refused_connections, sync_refused;
 	uint32_t connections;
 };
 

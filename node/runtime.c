@@ -14,7 +14,6 @@
 #include "node/runtime.h"
 
 #define NODE_DISK_CHECK_MS 1000
-#define NODE_PEER_CLOSE_LIMIT_MS 3000 /* everything is on disk before the close */
 
 /* ---- the core's io ---- */
 
@@ -152,6 +151,7 @@ env_net(void *arg, struct node_net_view *out)
 	out->sync_refused = cc.sync_refused;
 	out->received = in.received;
 	out->rate_limited = in.rate_limited;
+	out->oversized = in.oversized;
 	out->refused_connections = in.refused_connections;
 	out->connections = in.connections;
 }
@@ -440,10 +440,7 @@ start_peers(struct node *n, struct ch_err *err)
 static void
 stop_peers(struct node *n)
 {
-	if (!rpc_peer_stop(n->peers, NODE_PEER_CLOSE_LIMIT_MS))
-		log_warn("the peer connections did not close within %d ms (nng's close waits for "
-			 "a connection it never finishes); going on without them",
-			 NODE_PEER_CLOSE_LIMIT_MS);
+	rpc_peer_stop(n->peers);
 	n->peers = NULL;
 }
 

@@ -1,269 +1,348 @@
 /*
- * Validator-to-validator transport: a PULL listener and one PUSH dialer per
- * peer (nng pipeline protocol). Sends never block: a message for a peer
- * that is down or slow is dropped and counted; PBFT retransmits.
+ * Validator-to-validator transport (rpc/peer.h) on nng's stream API: our
+ * own hello and frames over nng_stream, so no SP socket, pipe or pipe
+ * reaper is involved. This file: the net, the send queues and the outbound
+ * connections; rpc/peer_in.c: the listener and the inbound connections.
  *
- * Inbound connections are counted and metered: one over max_conns is hung
- * up on as it arrives, and each connection draws its messages from two
- * token buckets (messages and bytes per second, holding two seconds'
- * worth); what arrives with a bucket empty is dropped and counted.
+ * Why the stop cannot hang on nng 1.5.2 (read in its source):
+ * - The SP hang (nanomsg/nng#616), src/sp/transport/tcp/tcp.c: while
+ *   tcptran_pipe_close() nni_aio_close()s the rxaio, tcptran_pipe_recv_cb(),
+ *   having read a header, re-arms it; src/core/aio.c nni_aio_begin() refuses a
+ *   closed aio without calling back, so the protocol's aio is never finished
+ *   and its nni_aio_stop() in the pipe reaper, and nng_close, wait forever.
+ * - Here no aio waits on another: each callback ends its chain, and
+ *   nni_aio_stop() waits (nni_task_wait) only for a callback already running.
+ * - posix_tcpconn.c: tcp_close() finishes queued I/O with NNG_ECLOSED and shuts
+ *   the fd down, tcp_free() hands it to the reaper (tcp_fini), tcp_cancel()
+ *   finishes at once. tcp_send()/tcp_recv() do not check c->closed, though: an
+ *   operation started after nng_stream_close() never finishes (rule 2).
+ * - core/tcp.c tcp_dialer_free() stops aios whose cancels finish at once
+ *   (posix_resolv_gai.c resolv_cancel() does not wait for getaddrinfo);
+ *   posix_tcplisten.c nni_tcp_listener_fini() waits only for the poll thread
+ *   (posix_pollq_epoll.c nni_posix_pfd_fini()), which runs none of our code.
+ *   No POSIX stream, dialer, listener or sleep completes inline (nni_aio_finish
+ *   dispatches to the taskq), so starting one under our mutex is safe.
+ *
+ * Locking rules (one mutex per net, p->mu):
+ * 1. Every field of the net, its peers and its slots is used under p->mu,
+ *    except what rpc_peer_start sets before the first operation starts and
+ *    what rpc_peer_stop frees after the last aio has stopped.
+ * 2. Operations (dial, accept, sleep, send, recv) start only under p->mu and
+ *    only while !p->stopping; one on a stream only while its link is not dead,
+ *    counted in link->ops until its callback ends. Each aio has at most one.
+ * 3. A callback takes p->mu, handles its result, starts the next operation if
+ *    any, and ends with peer_link_done: the last callback of a dead link frees
+ *    its stream and releases the slot (an inbound slot is free again, an
+ *    outbound peer sleeps and redials). After that it touches nothing.
+ * 4. The receive callback calls fn without p->mu but still holding its
+ *    operation in ops, so its link is neither freed nor reused meanwhile.
+ * 5. Nothing that waits (nng_aio_stop/free, dialer and listener free) runs
+ *    under p->mu or in a callback; only rpc_peer_stop calls it, after setting
+ *    p->stopping and closing every listener, dialer and stream under p->mu.
+ *    Each nng_aio_stop then waits for at most one short callback, which starts
+ *    nothing; after the last, no callback can run and the rest is freed.
+ * 6. A reconnect or accept timer that fires during the stop starts nothing; a
+ *    dial or accept completing then frees its new stream at once.
  */
-#include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <nng/nng.h>
-#include <nng/protocol/pipeline0/pull.h>
-#include <nng/protocol/pipeline0/push.h>
-#include <nng/supplemental/util/platform.h>
+#include "rpc/peer_internal.h"
 
-#include "rpc/peer.h"
+#define OUT_BACKOFF_MIN_MS 100
+#define OUT_BACKOFF_MAX_MS 2000
+#define OUT_BATCH 8 /* frames per write (nng 1.5 takes at most 8 iovs) */
 
-struct peer {
-	nng_socket push;
-	bool open;
+static const uint8_t peer_hello[PEER_HELLO_LEN] = {'c', 'h', 'p', '2', 0, PEER_VERSION, 0, 0};
+
+/* one queued message, in its wire form: a u32 length, then the message */
+struct qmsg {
+	struct qmsg *next;
+	size_t len; /* of the message */
+	uint8_t frame[];
+};
+
+struct peer_out {
+	struct rpc_peer_net *net;
+	nng_stream_dialer *dialer;
+	nng_aio *conn;     /* dials, or sleeps before the next dial */
+	bool sleeping;
+	nng_duration backoff;
+	struct peer_link link;
+	bool sending;      /* link.tx is writing the hello or frames */
+	uint8_t junk[16];  /* where bytes after the listener's hello go (an error) */
+	struct qmsg *head, *tail;
+	size_t qlen, qbytes;
+	size_t tx_off;     /* bytes of head's frame already written */
 	struct rpc_peer_stats stats;
-	int pipes;
 };
 
-/* one inbound connection's token buckets */
-struct conn {
-	uint32_t pipe; /* nng pipe id; 0: free slot */
-	nng_time last; /* ms of the last refill */
-	double msgs, bytes;
-};
-
-struct rpc_peer_net {
-	nng_socket pull;
-	nng_aio *rx;
-	size_t npeers, self;
-	struct rpc_peer_limits lim;
-	struct peer *peers;
-	rpc_peer_fn fn;
-	void *arg;
-	pthread_mutex_t mu; /* the rest */
-	struct conn *conns; /* lim.max_conns slots */
-	uint32_t nconns;
-	struct rpc_peer_in_stats in;
-	bool stopping;
-	/* the close of the sockets (rpc_peer_stop), on a thread of its own */
-	pthread_cond_t closed_cv;
-	bool closed, abandoned;
-};
-
-static void
-on_pipe(nng_pipe pipe, nng_pipe_ev ev, void *arg)
+void
+peer_link_recv(struct peer_link *l, void *buf, size_t len)
 {
-	struct peer *pr = arg;
-	(void)pipe;
-	/* pipe events of one socket are serialised by nng; connected is advisory */
-	if (ev == NNG_PIPE_EV_ADD_POST)
-		pr->pipes++;
-	else if (ev == NNG_PIPE_EV_REM_POST && pr->pipes > 0)
-		pr->pipes--;
-	pr->stats.connected = pr->pipes > 0;
-}
-
-static struct conn *
-find_conn(struct rpc_peer_net *p, uint32_t id)
-{
-	for (uint32_t i = 0; i < p->lim.max_conns; i++)
-		if (p->conns[i].pipe == id)
-			return &p->conns[i];
-	return NULL;
-}
-
-/* on_in_pipe admits an inbound connection while there is room, and forgets it when it goes. */
-static void
-on_in_pipe(nng_pipe pipe, nng_pipe_ev ev, void *arg)
-{
-	struct rpc_peer_net *p = arg;
-	uint32_t id = (uint32_t)nng_pipe_id(pipe);
-	bool refuse = false;
-	pthread_mutex_lock(&p->mu);
-	if (ev == NNG_PIPE_EV_ADD_PRE) {
-		struct conn *c = find_conn(p, 0);
-		if (c == NULL || p->stopping) {
-			p->in.refused_connections++;
-			refuse = true;
-		} else {
-			*c = (struct conn){.pipe = id, .last = nng_clock(),
-					   .msgs = 2.0 * p->lim.msgs_per_s,
-					   .bytes = 2.0 * (double)p->lim.bytes_per_s};
-			p->nconns++;
-		}
-	} else if (ev == NNG_PIPE_EV_REM_POST) {
-		struct conn *c = find_conn(p, id);
-		if (c != NULL) {
-			c->pipe = 0;
-			p->nconns--;
-		}
+	nng_iov iov = {.iov_buf = buf, .iov_len = len};
+	nng_duration t = NNG_DURATION_INFINITE;
+	if (!l->up) {
+		nng_time now = nng_clock();
+		t = l->hello_by > now ? (nng_duration)(l->hello_by - now) : 1;
 	}
-	pthread_mutex_unlock(&p->mu);
-	if (refuse)
-		nng_pipe_close(pipe); /* the one close nng allows in a pipe callback */
-}
-
-/* admit takes a message of len bytes from its connection's buckets (under p->mu). */
-static bool
-admit(struct rpc_peer_net *p, uint32_t pipe, size_t len)
-{
-	struct conn *c = find_conn(p, pipe);
-	if (c == NULL)
-		return true; /* a pipe between its ADD_PRE and a slot: cannot happen, harmless */
-	nng_time now = nng_clock();
-	double dt = (double)(now - c->last) / 1000.0;
-	double mcap = 2.0 * p->lim.msgs_per_s, bcap = 2.0 * (double)p->lim.bytes_per_s;
-	c->last = now;
-	c->msgs += dt * p->lim.msgs_per_s;
-	c->bytes += dt * (double)p->lim.bytes_per_s;
-	if (c->msgs > mcap)
-		c->msgs = mcap;
-	if (c->bytes > bcap)
-		c->bytes = bcap;
-	if (c->msgs < 1.0 || c->bytes < (double)len)
-		return false;
-	c->msgs -= 1.0;
-	c->bytes -= (double)len;
-	return true;
+	nng_aio_set_timeout(l->rx, t);
+	nng_aio_set_iov(l->rx, 1, &iov);
+	l->ops++;
+	nng_stream_recv(l->s, l->rx);
 }
 
 static void
-on_recv(void *arg)
+link_send(struct peer_link *l, nng_iov *iov, unsigned n)
 {
-	struct rpc_peer_net *p = arg;
-	if (nng_aio_result(p->rx) != 0) {
-		/* closed (stopping) or a transient error: re-arm unless stopping */
-		pthread_mutex_lock(&p->mu);
-		bool stop = p->stopping;
-		pthread_mutex_unlock(&p->mu);
-		if (!stop)
-			nng_recv_aio(p->pull, p->rx);
-		return;
-	}
-	nng_msg *m = nng_aio_get_msg(p->rx);
-	size_t len = nng_msg_len(m);
-	pthread_mutex_lock(&p->mu);
-	bool ok = admit(p, (uint32_t)nng_pipe_id(nng_msg_get_pipe(m)), len);
-	if (ok)
-		p->in.received++;
-	else
-		p->in.rate_limited++;
-	pthread_mutex_unlock(&p->mu);
-	uint8_t *copy = ok ? malloc(len ? len : 1) : NULL;
-	if (copy != NULL) {
-		memcpy(copy, nng_msg_body(m), len);
-		p->fn(p->arg, copy, len);
-	}
-	nng_msg_free(m);
-	nng_recv_aio(p->pull, p->rx);
+	nng_aio_set_iov(l->tx, n, iov);
+	l->ops++;
+	nng_stream_send(l->s, l->tx);
 }
 
-/* net_free frees p once its sockets are closed and no callback can run. */
 static void
-net_free(struct rpc_peer_net *p)
+hello_send(struct peer_link *l)
 {
-	nng_aio_free(p->rx);
-	pthread_cond_destroy(&p->closed_cv);
-	pthread_mutex_destroy(&p->mu);
-	free(p->conns);
-	free(p->peers);
-	free(p);
+	nng_iov iov = {.iov_buf = (void *)(peer_hello + l->hello_sent),
+		       .iov_len = PEER_HELLO_LEN - l->hello_sent};
+	link_send(l, &iov, 1);
+}
+
+void
+peer_link_open(struct peer_link *l, nng_stream *s)
+{
+	*l = (struct peer_link){.s = s, .rx = l->rx, .tx = l->tx,
+				.hello_by = nng_clock() + PEER_HELLO_MS};
+	hello_send(l);
+	peer_link_recv(l, l->hello_in, PEER_HELLO_LEN);
+}
+
+void
+peer_link_fail(struct peer_link *l)
+{
+	if (l->s != NULL && !l->dead) {
+		l->dead = true;
+		l->up = false;
+		nng_stream_close(l->s); /* finishes what is queued on it; waits for nothing */
+	}
 }
 
 int
-rpc_peer_start(struct rpc_peer_net **out, const char *listen_url, const char *const *peer_urls,
-	       size_t npeers, size_t self, const struct rpc_peer_limits *lim, rpc_peer_fn fn,
-	       void *arg, struct ch_err *err)
+peer_link_hello(struct peer_link *l, size_t count)
 {
-	struct rpc_peer_net *p = calloc(1, sizeof(*p));
-	int rv;
-	if (p == NULL || (p->peers = calloc(npeers, sizeof(*p->peers))) == NULL ||
-	    (p->conns = calloc(lim->max_conns ? lim->max_conns : 1, sizeof(*p->conns))) == NULL) {
-		if (p != NULL)
-			free(p->peers);
-		free(p);
-		return ch_errf(err, CH_E_NOMEM, "out of memory");
+	l->hello_got += count;
+	if (l->hello_got < PEER_HELLO_LEN) {
+		peer_link_recv(l, l->hello_in + l->hello_got, PEER_HELLO_LEN - l->hello_got);
+		return 0;
 	}
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->closed_cv, &ca);
-	pthread_condattr_destroy(&ca);
-	p->npeers = npeers;
-	p->self = self;
-	p->lim = *lim;
-	p->fn = fn;
-	p->arg = arg;
-	if ((rv = nng_pull0_open(&p->pull)) != 0 ||
-	    (rv = nng_socket_set_size(p->pull, NNG_OPT_RECVMAXSZ, lim->max_msg_bytes)) != 0 ||
-	    (rv = nng_pipe_notify(p->pull, NNG_PIPE_EV_ADD_PRE, on_in_pipe, p)) != 0 ||
-	    (rv = nng_pipe_notify(p->pull, NNG_PIPE_EV_REM_POST, on_in_pipe, p)) != 0 ||
-	    (rv = nng_listen(p->pull, listen_url, NULL, 0)) != 0) {
-		int rc = ch_errf(err, rv == NNG_EADDRINUSE ? CH_E_IO : CH_E_CONFIG,
-				 "p2p listen %s: %s", listen_url, nng_strerror(rv));
-		nng_close(p->pull);
-		net_free(p);
-		return rc;
+	if (memcmp(l->hello_in, peer_hello, PEER_HELLO_LEN) != 0)
+		return -1;
+	l->up = true;
+	return 1;
+}
+
+bool
+peer_link_hello_sent(struct peer_link *l, size_t count)
+{
+	l->hello_sent += count;
+	if (l->hello_sent >= PEER_HELLO_LEN)
+		return true;
+	hello_send(l);
+	return false;
+}
+
+bool
+peer_link_done(struct peer_link *l)
+{
+	l->ops--;
+	if (!l->dead || l->ops > 0)
+		return false;
+	nng_stream_free(l->s); /* the reaper finishes it; returns at once */
+	l->s = NULL;
+	l->dead = false;
+	return true;
+}
+
+/* out_dial_later sleeps o->backoff, then dials (out_conn_cb), doubling the backoff. */
+static void
+out_dial_later(struct peer_out *o)
+{
+	o->sleeping = true;
+	nng_sleep_aio(o->backoff, o->conn);
+	o->backoff = o->backoff * 2 > OUT_BACKOFF_MAX_MS ? OUT_BACKOFF_MAX_MS : o->backoff * 2;
+}
+
+/* out_kick writes the next frames (at most OUT_BATCH) if the link is up and idle. */
+static void
+out_kick(struct peer_out *o)
+{
+	if (o->sending || !o->link.up || o->link.dead || o->head == NULL || o->net->stopping)
+		return;
+	nng_iov iov[OUT_BATCH];
+	unsigned n = 0;
+	for (struct qmsg *q = o->head; q != NULL && n < OUT_BATCH; q = q->next, n++) {
+		size_t off = n == 0 ? o->tx_off : 0;
+		iov[n] = (nng_iov){.iov_buf = q->frame + off, .iov_len = 4 + q->len - off};
 	}
-	for (size_t i = 0; i < npeers; i++) {
-		struct peer *pr = &p->peers[i];
-		if (i == self)
-			continue;
-		if ((rv = nng_push0_open(&pr->push)) != 0)
-			goto fail;
-		pr->open = true;
-		nng_pipe_notify(pr->push, NNG_PIPE_EV_ADD_POST, on_pipe, pr);
-		nng_pipe_notify(pr->push, NNG_PIPE_EV_REM_POST, on_pipe, pr);
-		nng_socket_set_ms(pr->push, NNG_OPT_RECONNMINT, 100);
-		nng_socket_set_ms(pr->push, NNG_OPT_RECONNMAXT, 2000);
-		nng_socket_set_ms(pr->push, NNG_OPT_SENDTIMEO, 0);
-		nng_socket_set_int(pr->push, NNG_OPT_SENDBUF,
-				   (int)(lim->queue_len > 8192 ? 8192 : lim->queue_len));
-		if ((rv = nng_dial(pr->push, peer_urls[i], NULL, NNG_FLAG_NONBLOCK)) != 0)
-			goto fail;
+	o->sending = true;
+	link_send(&o->link, iov, n);
+}
+
+/* out_sent drops the frames the last write finished (count bytes). */
+static void
+out_sent(struct peer_out *o, size_t count)
+{
+	while (count > 0 && o->head != NULL) {
+		struct qmsg *q = o->head;
+		size_t left = 4 + q->len - o->tx_off;
+		if (count < left) {
+			o->tx_off += count;
+			return;
+		}
+		count -= left;
+		o->tx_off = 0;
+		o->head = q->next;
+		if (o->head == NULL)
+			o->tail = NULL;
+		o->qlen--;
+		o->qbytes -= q->len;
+		free(q);
 	}
-	if ((rv = nng_aio_alloc(&p->rx, on_recv, p)) != 0)
-		goto fail;
-	nng_recv_aio(p->pull, p->rx);
-	*out = p;
-	return 0;
-fail:
-	ch_errf(err, CH_E_CONFIG, "p2p dial: %s", nng_strerror(rv));
-	rpc_peer_stop(p, 0);
-	return err != NULL ? err->code : CH_E_CONFIG;
+}
+
+/*
+ * out_lost handles a connection whose stream is gone: a frame half written
+ * is dropped (the other side discards its tail with the connection); the
+ * rest of the queue waits for the next connection, dialed after the backoff.
+ */
+static void
+out_lost(struct peer_out *o)
+{
+	o->sending = false;
+	if (o->tx_off > 0) {
+		out_sent(o, 4 + o->head->len - o->tx_off); /* drop it as if written */
+		o->stats.dropped++;
+	}
+	if (!o->net->stopping)
+		out_dial_later(o);
+}
+
+bool
+peer_link_ok(struct rpc_peer_net *p, struct peer_link *l, int rv)
+{
+	if (rv == 0 && !l->dead && !p->stopping)
+		return true;
+	peer_link_fail(l);
+	return false;
+}
+
+static void
+out_conn_cb(void *arg)
+{
+	struct peer_out *o = arg;
+	struct rpc_peer_net *p = o->net;
+	pthread_mutex_lock(&p->mu);
+	int rv = nng_aio_result(o->conn);
+	if (o->sleeping) {
+		o->sleeping = false;
+		if (!p->stopping)
+			nng_stream_dialer_dial(o->dialer, o->conn);
+	} else if (rv == 0) {
+		nng_stream *s = nng_aio_get_output(o->conn, 0);
+		if (p->stopping) {
+			nng_stream_free(s);
+		} else {
+			peer_link_open(&o->link, s);
+			o->sending = true; /* the hello */
+		}
+	} else if (!p->stopping) {
+		out_dial_later(o);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void
+out_rx_cb(void *arg)
+{
+	struct peer_out *o = arg;
+	struct rpc_peer_net *p = o->net;
+	struct peer_link *l = &o->link;
+	pthread_mutex_lock(&p->mu);
+	if (peer_link_ok(p, l, nng_aio_result(l->rx))) {
+		int h = l->up ? -1 : peer_link_hello(l, nng_aio_count(l->rx));
+		if (h < 0) { /* a wrong hello, or bytes after it: a listener sends no frames */
+			peer_link_fail(l);
+		} else if (h > 0) {
+			o->backoff = OUT_BACKOFF_MIN_MS;
+			peer_link_recv(l, o->junk, sizeof(o->junk)); /* notices the close */
+			out_kick(o);
+		}
+	}
+	if (peer_link_done(l))
+		out_lost(o);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void
+out_tx_cb(void *arg)
+{
+	struct peer_out *o = arg;
+	struct rpc_peer_net *p = o->net;
+	struct peer_link *l = &o->link;
+	pthread_mutex_lock(&p->mu);
+	o->sending = false;
+	if (peer_link_ok(p, l, nng_aio_result(l->tx))) {
+		if (l->hello_sent < PEER_HELLO_LEN)
+			o->sending = !peer_link_hello_sent(l, nng_aio_count(l->tx));
+		else
+			out_sent(o, nng_aio_count(l->tx));
+		out_kick(o);
+	}
+	if (peer_link_done(l))
+		out_lost(o);
+	pthread_mutex_unlock(&p->mu);
 }
 
 int
 rpc_peer_send(struct rpc_peer_net *p, size_t to, const void *msg, size_t len)
 {
-	if (to >= p->npeers || to == p->self)
+	if (to >= p->npeers || to == p->self || len == 0)
 		return CH_E_INVALID;
-	struct peer *pr = &p->peers[to];
-	if (len > p->lim.max_msg_bytes) {
-		pthread_mutex_lock(&p->mu);
-		pr->stats.oversized++;
-		pthread_mutex_unlock(&p->mu);
-		return CH_E_TOO_LARGE;
+	struct peer_out *o = &p->outs[to];
+	struct qmsg *q = NULL;
+	if (len <= p->lim.max_msg_bytes && (q = malloc(sizeof(*q) + 4 + len)) != NULL) {
+		q->next = NULL;
+		q->len = len;
+		q->frame[0] = (uint8_t)(len >> 24);
+		q->frame[1] = (uint8_t)(len >> 16);
+		q->frame[2] = (uint8_t)(len >> 8);
+		q->frame[3] = (uint8_t)len;
+		memcpy(q->frame + 4, msg, len);
 	}
-	nng_msg *m = NULL;
-	int rv = nng_msg_alloc(&m, len);
-	if (rv == 0) {
-		memcpy(nng_msg_body(m), msg, len);
-		rv = nng_sendmsg(pr->push, m, NNG_FLAG_NONBLOCK);
-		if (rv != 0)
-			nng_msg_free(m);
-	}
+	int rc = 0;
 	pthread_mutex_lock(&p->mu);
-	if (rv == 0)
-		pr->stats.sent++;
-	else
-		pr->stats.dropped++;
+	if (len > p->lim.max_msg_bytes) {
+		o->stats.oversized++;
+		rc = CH_E_TOO_LARGE;
+	} else if (q == NULL || p->stopping || o->qlen >= p->lim.queue_len ||
+		   o->qbytes + len > p->lim.queue_bytes) {
+		o->stats.dropped++;
+		rc = CH_E_UNAVAILABLE;
+	} else {
+		if (o->tail != NULL)
+			o->tail->next = q;
+		else
+			o->head = q;
+		o->tail = q;
+		o->qlen++;
+		o->qbytes += len;
+		o->stats.sent++;
+		q = NULL;
+		out_kick(o);
+	}
 	pthread_mutex_unlock(&p->mu);
-	return rv == 0 ? 0 : CH_E_UNAVAILABLE;
+	free(q);
+	return rc;
 }
 
 void
@@ -278,12 +357,14 @@ void
 rpc_peer_stats(struct rpc_peer_net *p, size_t peer, struct rpc_peer_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (peer >= p->npeers)
+	if (peer >= p->npeers || peer == p->self)
 		return;
+	struct peer_out *o = &p->outs[peer];
 	pthread_mutex_lock(&p->mu);
-	*out = p->peers[peer].stats;
+	*out = o->stats;
+	out->connected = o->link.up && !o->link.dead;
+	out->queued = o->qlen;
 	pthread_mutex_unlock(&p->mu);
-	out->connected = p->peers[peer].pipes > 0;
 }
 
 void
@@ -295,65 +376,99 @@ rpc_peer_in_stats(struct rpc_peer_net *p, struct rpc_peer_in_stats *out)
 	pthread_mutex_unlock(&p->mu);
 }
 
-/*
- * close_sockets closes every socket. nng 1.5's close can wait forever for a
- * pipe its reaper never finishes; if the stopping thread gave up waiting
- * (abandoned), this thread owns p and frees it, should the close return.
- */
-static void *
-close_sockets(void *arg)
+static int
+out_init(struct rpc_peer_net *p, struct peer_out *o, const char *url, struct ch_err *err)
 {
-	struct rpc_peer_net *p = arg;
-	nng_close(p->pull);
-	for (size_t i = 0; i < p->npeers; i++)
-		if (p->peers[i].open)
-			nng_close(p->peers[i].push);
-	pthread_mutex_lock(&p->mu);
-	bool mine = p->abandoned;
-	p->closed = true;
-	pthread_cond_signal(&p->closed_cv);
-	pthread_mutex_unlock(&p->mu);
-	if (mine)
-		net_free(p);
-	return NULL;
+	int rv;
+	o->net = p;
+	o->backoff = OUT_BACKOFF_MIN_MS;
+	if ((rv = nng_stream_dialer_alloc(&o->dialer, url)) != 0 ||
+	    (rv = nng_stream_dialer_set_bool(o->dialer, NNG_OPT_TCP_NODELAY, true)) != 0)
+		return ch_errf(err, CH_E_CONFIG, "p2p dial %s: %s", url, nng_strerror(rv));
+	if ((rv = nng_aio_alloc(&o->conn, out_conn_cb, o)) != 0 ||
+	    (rv = nng_aio_alloc(&o->link.rx, out_rx_cb, o)) != 0 ||
+	    (rv = nng_aio_alloc(&o->link.tx, out_tx_cb, o)) != 0)
+		return ch_errf(err, CH_E_NOMEM, "p2p dial %s: %s", url, nng_strerror(rv));
+	return 0;
 }
 
-bool
-rpc_peer_stop(struct rpc_peer_net *p, unsigned limit_ms)
+int
+rpc_peer_start(struct rpc_peer_net **out, const char *listen_url, const char *const *peer_urls,
+	       size_t npeers, size_t self, const struct rpc_peer_limits *lim, rpc_peer_fn fn,
+	       void *arg, struct ch_err *err)
+{
+	if (lim->max_msg_bytes == 0 || lim->max_msg_bytes > UINT32_MAX)
+		return ch_errf(err, CH_E_CONFIG, "p2p: max_msg_bytes %zu is not in 1..2^32-1",
+			       lim->max_msg_bytes);
+	struct rpc_peer_net *p = calloc(1, sizeof(*p));
+	if (p == NULL || (p->outs = calloc(npeers ? npeers : 1, sizeof(*p->outs))) == NULL) {
+		free(p);
+		return ch_errf(err, CH_E_NOMEM, "out of memory");
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	p->npeers = npeers;
+	p->self = self;
+	p->lim = *lim;
+	if (p->lim.queue_len == 0)
+		p->lim.queue_len = 4096;
+	if (p->lim.queue_bytes == 0)
+		p->lim.queue_bytes = (size_t)64 << 20;
+	p->fn = fn;
+	p->arg = arg;
+	int rc = listen_url != NULL ? peer_in_start(p, listen_url, err) : 0;
+	for (size_t i = 0; rc == 0 && i < npeers; i++)
+		if (i != self)
+			rc = out_init(p, &p->outs[i], peer_urls[i], err);
+	if (rc != 0) {
+		rpc_peer_stop(p); /* nothing has started: frees what was made */
+		return rc;
+	}
+	pthread_mutex_lock(&p->mu);
+	peer_in_run(p);
+	for (size_t i = 0; i < npeers; i++)
+		if (i != self)
+			nng_stream_dialer_dial(p->outs[i].dialer, p->outs[i].conn);
+	pthread_mutex_unlock(&p->mu);
+	*out = p;
+	return 0;
+}
+
+void
+rpc_peer_stop(struct rpc_peer_net *p)
 {
 	if (p == NULL)
-		return true;
+		return;
 	pthread_mutex_lock(&p->mu);
 	p->stopping = true;
+	peer_in_close(p);
+	for (size_t i = 0; i < p->npeers; i++) {
+		if (p->outs[i].dialer != NULL)
+			nng_stream_dialer_close(p->outs[i].dialer);
+		peer_link_fail(&p->outs[i].link);
+	}
 	pthread_mutex_unlock(&p->mu);
-	if (p->rx != NULL)
-		nng_aio_stop(p->rx); /* no callback runs after this */
-	pthread_t t;
-	if (limit_ms == 0 || pthread_create(&t, NULL, close_sockets, p) != 0) {
-		p->abandoned = false;
-		close_sockets(p);
-		net_free(p);
-		return true;
+	/* each waits for at most one callback, which starts nothing now */
+	peer_in_stop(p);
+	for (size_t i = 0; i < p->npeers; i++) {
+		nng_aio_stop(p->outs[i].conn);
+		nng_aio_stop(p->outs[i].link.rx);
+		nng_aio_stop(p->outs[i].link.tx);
 	}
-	struct timespec dl;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += limit_ms / 1000;
-	dl.tv_nsec += (long)(limit_ms % 1000) * 1000000;
-	if (dl.tv_nsec >= 1000000000) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000;
+	/* no callback can run now */
+	for (size_t i = 0; i < p->npeers; i++) {
+		struct peer_out *o = &p->outs[i];
+		nng_stream_free(o->link.s);
+		for (struct qmsg *q = o->head, *next; q != NULL; q = next) {
+			next = q->next;
+			free(q);
+		}
+		nng_aio_free(o->conn);
+		nng_aio_free(o->link.rx);
+		nng_aio_free(o->link.tx);
+		nng_stream_dialer_free(o->dialer);
 	}
-	pthread_mutex_lock(&p->mu);
-	while (!p->closed && pthread_cond_timedwait(&p->closed_cv, &p->mu, &dl) != ETIMEDOUT)
-		;
-	bool closed = p->closed;
-	p->abandoned = !closed;
-	pthread_mutex_unlock(&p->mu);
-	if (!closed) {
-		pthread_detach(t);
-		return false;
-	}
-	pthread_join(t, NULL);
-	net_free(p);
-	return true;
+	peer_in_free(p);
+	pthread_mutex_destroy(&p->mu);
+	free(p->outs);
+	free(p);
 }

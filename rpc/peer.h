@@ -1,8 +1,22 @@
 /*
- * peer.h - validator-to-validator transport on nng: one PULL socket listens
- * on this validator's p2p URL, one PUSH socket per other validator dials
- * its URL (nng reconnects in the background with backoff). Messages are
- * opaque byte strings; the node puts one JSON-RPC object in each.
+ * peer.h - validator-to-validator transport on nng's TCP streams: one
+ * listener on this validator's p2p URL, one outbound connection per other
+ * validator (redialed in the background with backoff). Messages are opaque
+ * byte strings; the node puts one JSON-RPC object in each.
+ *
+ * Wire format (version 1). Each side of a new connection first sends an
+ * 8-byte hello:
+ *   'c' 'h' 'p' '2'   magic
+ *   u16 version       1, big-endian
+ *   u16 reserved      0
+ * A side that receives anything else closes the connection, and either side
+ * closes one whose hello has not arrived within 5 s. Then frames, only from
+ * the dialing side to the listening side:
+ *   u32 length        big-endian, 1..max_msg_bytes
+ *   length bytes      the message
+ * A frame announcing 0 or more than max_msg_bytes closes the connection
+ * before its body is read. A listening side never sends frames; any byte
+ * after its hello closes the connection too.
  */
 #ifndef RPC_PEER_H
 #define RPC_PEER_H
@@ -17,61 +31,77 @@ struct rpc_peer_net;
 
 /*
  * Called on an nng thread for every received message; msg is malloc'd and
- * owned by the callee. Must not block.
+ * owned by the callee. Must not block, nor call rpc_peer_stop.
  */
 typedef void (*rpc_peer_fn)(void *arg, uint8_t *msg, size_t len);
 
 /* What one validator's transport accepts. */
 struct rpc_peer_limits {
-	size_t max_msg_bytes; /* refused on send, dropped (connection closed) on receipt */
-	size_t queue_len;     /* messages waiting to be sent to one peer */
-	uint32_t max_conns;   /* inbound connections at once; one more is hung up on */
+	size_t max_msg_bytes; /* 1..2^32-1: refused on send, connection closed on receipt */
+	size_t queue_len;     /* messages waiting to be sent to one peer (0: 4096) */
+	uint32_t max_conns;   /* inbound connections at once; one more is closed at accept */
 	double msgs_per_s;    /* per inbound connection; a burst of two seconds' worth */
 	uint64_t bytes_per_s; /* likewise, in bytes */
+	size_t queue_bytes;   /* bytes waiting to be sent to one peer (0: 64 MiB) */
 };
 
 /*
- * rpc_peer_start listens on listen_url and dials peer_urls (npeers of
- * them; peer_urls[self] is ignored) under the limits lim (copied). Errors
- * name the address.
+ * rpc_peer_start listens on listen_url (NULL: no listener, dial only) and
+ * dials peer_urls[i] for every i < npeers but self (peer_urls[self] is not
+ * read), under the limits lim (copied; the URLs are copied too). fn is
+ * called with arg for every message received. Errors name the address:
+ * CH_E_IO if the address is in use, CH_E_CONFIG for a bad URL or limit.
  */
 int rpc_peer_start(struct rpc_peer_net **out, const char *listen_url, const char *const *peer_urls,
 		   size_t npeers, size_t self, const struct rpc_peer_limits *lim, rpc_peer_fn fn,
 		   void *arg, struct ch_err *err);
 
 /*
- * rpc_peer_send copies msg into peer to's queue without blocking: 0 if
- * queued, CH_E_UNAVAILABLE if dropped (peer not connected or queue full),
- * CH_E_TOO_LARGE if over the limit.
+ * rpc_peer_send copies msg (borrowed) into peer to's queue without
+ * blocking, also while that peer is not connected: the queue goes out once
+ * it is. 0 if queued, CH_E_UNAVAILABLE if dropped (queue full by count or
+ * by bytes, or stopping), CH_E_TOO_LARGE if over max_msg_bytes,
+ * CH_E_INVALID for an empty message or a bad index. Any thread.
  */
 int rpc_peer_send(struct rpc_peer_net *p, size_t to, const void *msg, size_t len);
 
 /* rpc_peer_broadcast sends msg to every peer but self. */
 void rpc_peer_broadcast(struct rpc_peer_net *p, const void *msg, size_t len);
 
+/*
+ * One peer's outbound side: sent counts messages queued, dropped those
+ * refused by rpc_peer_send or lost with a connection that failed while one
+ * was half written, oversized those refused as too large. queued is what
+ * waits or is being written now.
+ */
 struct rpc_peer_stats {
 	uint64_t sent, dropped, received, oversized;
-	bool connected;
+	bool connected; /* the outbound connection is up (hellos exchanged) */
+	size_t queued;
 };
 
 void rpc_peer_stats(struct rpc_peer_net *p, size_t peer, struct rpc_peer_stats *out);
 
-/* What arrived on the listener: messages passed on, dropped over a rate, connections. */
+/*
+ * What arrived on the listener: messages passed on, dropped over a rate,
+ * frames announcing a length out of range, connections refused at accept.
+ */
 struct rpc_peer_in_stats {
 	uint64_t received, rate_limited, refused_connections;
 	uint32_t connections; /* open now */
+	uint64_t oversized;
 };
 
 void rpc_peer_in_stats(struct rpc_peer_net *p, struct rpc_peer_in_stats *out);
 
 /*
- * rpc_peer_stop stops the callbacks, then closes the sockets, waiting at
- * most limit_ms (0: without a limit). nng 1.5's close can hang for good
- * on a pipe it never reaps; then rpc_peer_stop returns false and leaves the
- * close running on a thread of its own, which frees what is left if it
- * ever finishes. No callback runs once it returns. Not from a callback.
- * NULL is fine.
+ * rpc_peer_stop stops every callback and timer, closes the listener, the
+ * dialers and the connections, and frees p. It returns promptly: on nng
+ * 1.5.2 none of the calls it makes waits for anything but callbacks of this
+ * transport, which never block (rpc/peer.c says why). No callback runs once
+ * it returns. Messages queued or in flight are discarded. Not from a
+ * callback. NULL is fine.
  */
-bool rpc_peer_stop(struct rpc_peer_net *p, unsigned limit_ms);
+void rpc_peer_stop(struct rpc_peer_net *p);
 
 #endif

@@ -135,21 +135,88 @@ kill_node() {
 
 # stop_node I: stop node I with SIGTERM and return its exit status, which is
 # 0 only for a clean shutdown (under ASan also: LeakSanitizer found no leak).
-# A peer-socket close that nng never finishes (a known, rare stall of nng
-# 1.5) is given up after 3 s by chaind itself and printed here as WARN.
 # Status 3 is chaind's last-resort limit on a stop that does not finish at
 # all: reported with where it stuck, and not counted as a failure.
 stop_node() {
   local pid_var="NODE_PID_$1" rc=0
   kill -TERM "${!pid_var}" 2>/dev/null || return 1
   wait "${!pid_var}" || rc=$?
-  grep -h 'peer connections did not close' "$E2E_TMP/net/node$1/node.log" 2>/dev/null |
-    tail -n 1 | sed "s/^/WARN node $1: /"
   if [ "$rc" = 3 ]; then
     echo "WARN node $1: $(grep 'shutdown did not finish' "$E2E_TMP/net/node$1/node.log" | tail -n 1)"
     return 0
   fi
   return "$rc"
+}
+
+# timed_stop I: stop node I with SIGTERM and wait for it to exit; sets
+# STOP_MS (from the signal to its exit, in milliseconds) and STOP_RC (its
+# exit status).
+timed_stop() {
+  local pid_var="NODE_PID_$1" t0 t1
+  STOP_RC=0
+  t0=${EPOCHREALTIME/./}
+  kill -TERM "${!pid_var}" 2>/dev/null || { STOP_RC=255; STOP_MS=0; return; }
+  wait "${!pid_var}" || STOP_RC=$?
+  t1=${EPOCHREALTIME/./}
+  STOP_MS=$(( (t1 - t0) / 1000 ))
+}
+
+# load_client K N END: transfers from account K to account K+1 (of N) of
+# $E2E_TMP/net through random validators, until $SECONDS reaches END or
+# stop_load is called; the hash of each transfer the RPC reported committed
+# goes to $E2E_TMP/acked.K, each failed attempt to $E2E_TMP/failed.K.
+load_client() {
+  local k=$1 n=$2 end=$3 to out net="$E2E_TMP/net"
+  to=$("$WALLET" address --key "$net/accounts/account$(( (k + 1) % n )).pem")
+  while [ "$SECONDS" -lt "$end" ] && [ ! -e "$E2E_TMP/stop-load" ]; do
+    if out=$("$WALLET" --node "$(rpc_url $((RANDOM % 4)))" transfer --json \
+        --key "$net/accounts/account$k.pem" --to "$to" --amount 1 --wait --timeout-ms 5000 2>/dev/null) &&
+       [ "$(jq -r .status <<<"$out")" = committed ]; then
+      jq -r .hash <<<"$out" >>"$E2E_TMP/acked.$k"
+    else
+      echo x >>"$E2E_TMP/failed.$k"
+      sleep 0.1
+    fi
+  done
+}
+
+# start_load N [END]: N load_clients in the background (LOAD_PIDS), one per
+# account, until END ($SECONDS; default: until stop_load).
+LOAD_PIDS=()
+start_load() {
+  local k
+  rm -f "$E2E_TMP/stop-load"
+  for k in $(seq 0 $(($1 - 1))); do
+    load_client "$k" "$1" "${2:-999999999}" &
+    LOAD_PIDS+=($!)
+    E2E_PIDS+=($!)
+  done
+}
+
+# stop_load: tell the load clients to finish their transfer and wait for them.
+stop_load() {
+  local pid
+  touch "$E2E_TMP/stop-load"
+  for pid in "${LOAD_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+  LOAD_PIDS=()
+}
+
+# heights_equal: every validator answers and all are at one height.
+heights_equal() {
+  local i h first=""
+  for i in 0 1 2 3; do
+    h=$(rpc status null "$i" | jq -r .result.height) || return 1
+    [ -n "$h" ] && [ "$h" != null ] || return 1
+    [ -z "$first" ] && first=$h
+    [ "$h" = "$first" ] || return 1
+  done
+}
+
+# converge: wait (at most 60 s) until all validators hold the same height.
+converge() {
+  local i
+  for i in $(seq 1 600); do heights_equal && return 0; sleep 0.1; done
+  return 1
 }
 
 # refuses_start I PATTERN: node I, started, must exit with status 1 within

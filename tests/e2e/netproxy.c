@@ -3,8 +3,8 @@
  * partitions, loss and delay on 127.0.0.1. Each link is one direction of one
  * pair of validators: it listens on a port and forwards to a validator's peer
  * port. Validator i reaches j through link "i-j" when its config.json names
- * that port in peer_addresses. The proxy understands the SP over TCP framing
- * that nng uses (an 8-byte header each way, then messages with a 64-bit
+ * that port in peer_addresses. The proxy understands the peer transport's
+ * framing (rpc/peer.h: an 8-byte hello each way, then frames with a 32-bit
  * length), so it drops or delays whole messages and keeps their order.
  *
  * Usage: netproxy RULES STATS NAME=LISTEN_PORT:TARGET_PORT...
@@ -60,7 +60,7 @@ struct frame {
 struct conn {
 	int from, to;
 	struct link *link;
-	uint8_t head[8]; /* the SP header, then each message's length */
+	uint8_t head[8]; /* the hello, then each message's length */
 	size_t head_have;
 	int handshake_done;
 	struct frame *cur; /* message being read */
@@ -177,14 +177,15 @@ on_from(struct conn *c)
 	if (n <= 0)
 		return -1;
 	for (size_t i = 0; i < (size_t)n;) {
-		if (c->cur == NULL) { /* the SP header, or a message length */
-			size_t k = 8 - c->head_have;
+		if (c->cur == NULL) { /* the hello, or a message length */
+			size_t want = c->handshake_done ? 4 : 8;
+			size_t k = want - c->head_have;
 			if (k > (size_t)n - i)
 				k = (size_t)n - i;
 			memcpy(c->head + c->head_have, buf + i, k);
 			c->head_have += k;
 			i += k;
-			if (c->head_have < 8)
+			if (c->head_have < want)
 				continue;
 			c->head_have = 0;
 			if (!c->handshake_done) {
@@ -194,16 +195,16 @@ on_from(struct conn *c)
 				continue;
 			}
 			uint64_t len = 0;
-			for (int b = 0; b < 8; b++)
+			for (int b = 0; b < 4; b++)
 				len = len << 8 | c->head[b];
 			if (len > MAX_MSG)
 				return -1;
-			c->cur = malloc(sizeof(struct frame) + 8 + len);
+			c->cur = malloc(sizeof(struct frame) + 4 + len);
 			if (c->cur == NULL)
 				return -1;
-			c->cur->len = 8 + len;
-			memcpy(c->cur->data, c->head, 8);
-			c->cur_have = 8;
+			c->cur->len = 4 + len;
+			memcpy(c->cur->data, c->head, 4);
+			c->cur_have = 4;
 		}
 		size_t k = c->cur->len - c->cur_have;
 		if (k > (size_t)n - i)
@@ -369,7 +370,7 @@ main(int argc, char **argv)
 			int rc;
 			if (idx[p] % 2 == 0) {
 				rc = on_from(c);
-			} else { /* the target's SP header back, or its hang-up */
+			} else { /* the target's hello back, or its hang-up */
 				uint8_t b[256];
 				ssize_t n = recv(c->to, b, sizeof(b), 0);
 				rc = n <= 0 ? -1 : write_all(c->from, b, (size_t)n);

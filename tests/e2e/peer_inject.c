@@ -1,29 +1,31 @@
 /*
  * peer-inject: a hostile "validator" for the end-to-end tests. It dials a
- * validator's peer address (nng PUSH, as real validators do) and sends
- * COUNT messages of one kind:
+ * validator's peer address (rpc/peer.h, as real validators do) and sends
+ * COUNT messages of one kind, made with the peer codec (node/peer_msg.h)
+ * where they are well-formed:
  *   junk        random bytes, not JSON
  *   badjson     JSON-RPC objects with unknown methods and wrong types
- *   garbled     a "consensus" envelope whose payload does not decode
+ *   garbled     a "consensus" message whose engine payload does not decode
  *   forged      PREPAREs claiming to come from validator FROM, signed with a
  *               key that is not FROM's
  *   badtx       "txs" gossip of transfers from KEYFILE's account, with nonces
  *               NONCE, NONCE+1, ..., whose signature does not verify
- *   bigtxs      "txs" gossip of about SIZE bytes (under the node's limit)
- *               holding undecodable transactions: slow to parse, so a flood
- *               of them queues up in the node
+ *   bigtxs      "txs" gossip of about SIZE bytes holding the most entries
+ *               the format allows, none a transaction: over the gossip
+ *               limit, or under it and refused at the first entry
  *   oversized   messages of SIZE bytes (beyond the node's limit), each on a
- *               raw TCP connection that speaks the SP handshake and then
- *               announces SIZE bytes: the node must close the connection
+ *               raw TCP connection that sends the transport's hello and
+ *               then a frame announcing SIZE bytes: the node must close the
+ *               connection
  *   getblocks   get_blocks requests in validator FROM's name for every height
  *   conns       COUNT connections at once, each a raw TCP connection that
- *               speaks the SP handshake and then sends nothing, held for
+ *               sends the transport's hello and then nothing, held for
  *               SIZE ms; prints how many of them the node closed
  * Usage: peer-inject URL KIND COUNT [FROM|SIZE|NONCE] [CHAIN_ID] [KEYFILE]
- * Exit status: 0 if every message was handed to nng (oversized: every
- * connection was closed by the node; conns: every connection was made), 1
- * otherwise. A run that has not ended
- * after 120 s stops with status 3.
+ * Exit status: 0 if every message was handed to the transport (oversized:
+ * every connection was closed by the node; conns: every connection was
+ * made), 1 otherwise. A run that has not ended after 120 s stops with
+ * status 3.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,14 +40,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <nng/nng.h>
-#include <nng/protocol/pipeline0/push.h>
-#include <nng/supplemental/util/platform.h>
-
 #include "chain/tx.h"
 #include "common/buf.h"
 #include "crypto/crypto.h"
+#include "node/peer_msg.h"
 #include "pbft/pbft.h"
+#include "rpc/peer.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -65,19 +65,12 @@ fill(uint8_t *p, size_t n)
 		p[i] = (uint8_t)rng();
 }
 
-/* consensus wraps an encoded pbft message in the peer protocol's envelope. */
+/* consensus appends a consensus message carrying engine bytes enc (the peer codec). */
 static void
 consensus(struct ch_buf *out, const uint8_t *enc, size_t len)
 {
-	static const char head[] = "{\"jsonrpc\":\"2.0\",\"method\":\"consensus\",\"params\":{\"msg\":\"";
-	char *b64 = malloc(4 * ((len + 2) / 3) + 1);
-	if (b64 == NULL)
-		abort();
-	cr_base64_encode(enc, len, b64);
-	ch_buf_put(out, head, sizeof(head) - 1);
-	ch_buf_put(out, b64, strlen(b64));
-	ch_buf_put(out, "\"}}", 3);
-	free(b64);
+	struct peer_msg m = {.type = PEER_CONSENSUS, .engine = enc, .engine_len = len};
+	peer_msg_encode(&m, out);
 }
 
 static void
@@ -107,9 +100,7 @@ forged(struct ch_buf *out, const struct cr_key *key, uint32_t from, uint64_t i)
 static void
 badtx(struct ch_buf *out, const struct cr_key *key, const char *chain_id, uint64_t nonce)
 {
-	static const char head[] = "{\"jsonrpc\":\"2.0\",\"method\":\"txs\",\"params\":{\"txs\":[\"";
 	struct chain_tx tx;
-	struct ch_buf enc;
 	memset(&tx, 0, sizeof(tx));
 	snprintf(tx.chain_id, sizeof(tx.chain_id), "%s", chain_id);
 	tx.type = CHAIN_TX_TRANSFER;
@@ -119,22 +110,39 @@ badtx(struct ch_buf *out, const struct cr_key *key, const char *chain_id, uint64
 	if (chain_tx_sign(&tx, key, NULL) != 0)
 		abort();
 	tx.amount = 2; /* after signing: the signature no longer matches */
-	ch_buf_init(&enc);
-	chain_tx_encode(&tx, &enc);
-	char *hex = malloc(2 * enc.len + 1);
-	if (hex == NULL)
-		abort();
-	cr_hex_encode(enc.data, enc.len, hex);
-	ch_buf_put(out, head, sizeof(head) - 1);
-	ch_buf_put(out, hex, strlen(hex));
-	ch_buf_put(out, "\"]}}", 4);
-	free(hex);
-	ch_buf_close(&enc);
+	struct peer_msg m = {.type = PEER_TXS, .txs = &tx, .ntxs = 1};
+	peer_msg_encode(&m, out);
 }
 
-/* sp_connect opens a raw TCP connection to a tcp://127.0.0.1:PORT url (-1 on error). */
+/*
+ * bigtxs appends a txs message of about size bytes of text: as many entries
+ * as the format allows, each of junk that does not decode as a transaction.
+ */
+static void
+bigtxs(struct ch_buf *out, size_t size)
+{
+	struct ch_buf pl;
+	uint32_t n = PEER_MAX_TXS;
+	size_t each = size * 3 / 4 / n; /* the payload is three quarters of its base64 */
+	if (each < 3)
+		each = 3;
+	ch_buf_init(&pl);
+	ch_buf_u8(&pl, PEER_MSG_VERSION);
+	ch_buf_u8(&pl, PEER_TXS);
+	ch_buf_u32(&pl, n);
+	for (uint32_t i = 0; i < n && ch_buf_ok(&pl); i++) {
+		ch_buf_u16(&pl, (uint16_t)(each - 2));
+		for (size_t k = 2; k < each; k++)
+			ch_buf_u8(&pl, 0xee);
+	}
+	if (ch_buf_ok(&pl))
+		peer_msg_wrap(PEER_TXS, 0, pl.data, pl.len, out);
+	ch_buf_close(&pl);
+}
+
+/* raw_connect opens a raw TCP connection to a tcp://127.0.0.1:PORT url (-1 on error). */
 static int
-sp_connect(const char *url)
+raw_connect(const char *url)
 {
 	const char *colon = strrchr(url, ':');
 	struct sockaddr_in sa = {.sin_family = AF_INET};
@@ -153,8 +161,8 @@ sp_connect(const char *url)
 	return fd;
 }
 
-/* SP over TCP: 0, 'S', 'P', version 0, protocol 0x50 (push), 2 reserved. */
-static const uint8_t sp_head[8] = {0, 'S', 'P', 0, 0, 0x50, 0, 0};
+/* The transport's hello (rpc/peer.h): "chp2", version 1, 2 reserved. */
+static const uint8_t hello[8] = {'c', 'h', 'p', '2', 0, 1, 0, 0};
 
 /*
  * conns holds count handshaken connections open for hold_ms and prints how
@@ -166,10 +174,10 @@ conns(const char *url, long count, long hold_ms)
 	struct pollfd *fds = calloc((size_t)count, sizeof(*fds));
 	long made = 0, closed = 0;
 	for (; fds != NULL && made < count; made++) {
-		int fd = sp_connect(url);
+		int fd = raw_connect(url);
 		if (fd < 0)
 			break;
-		if (send(fd, sp_head, sizeof(sp_head), MSG_NOSIGNAL) != (ssize_t)sizeof(sp_head))
+		if (send(fd, hello, sizeof(hello), MSG_NOSIGNAL) != (ssize_t)sizeof(hello))
 			closed++;
 		fds[made] = (struct pollfd){.fd = fd, .events = POLLIN};
 	}
@@ -184,7 +192,7 @@ conns(const char *url, long count, long hold_ms)
 			uint8_t b[64];
 			if (fds[i].fd < 0 || fds[i].revents == 0)
 				continue;
-			ssize_t r = recv(fds[i].fd, b, sizeof(b), 0); /* the node's SP header */
+			ssize_t r = recv(fds[i].fd, b, sizeof(b), 0); /* the node's hello */
 			if (r <= 0) {
 				close(fds[i].fd);
 				fds[i].fd = -1; /* poll skips it from now on */
@@ -203,20 +211,20 @@ conns(const char *url, long count, long hold_ms)
 
 /*
  * oversized sends one message of `size` bytes to the host:port of a
- * tcp://127.0.0.1:PORT url on a raw TCP connection: the SP header of a PUSH
- * peer, a 64-bit length, then payload until the node hangs up. It returns 0
+ * tcp://127.0.0.1:PORT url on a raw TCP connection: the hello, a 32-bit
+ * frame length, then payload until the node hangs up. It returns 0
  * if the node closed the connection (before or after the payload ended).
  */
 static int
 oversized(const char *url, size_t size)
 {
-	int fd = sp_connect(url);
+	int fd = raw_connect(url);
 	if (fd < 0)
 		return -1;
-	uint8_t head[16];
-	memcpy(head, sp_head, sizeof(sp_head));
-	for (int i = 0; i < 8; i++)
-		head[8 + i] = (uint8_t)((uint64_t)size >> (56 - 8 * i));
+	uint8_t head[12];
+	memcpy(head, hello, sizeof(hello));
+	for (int i = 0; i < 4; i++)
+		head[8 + i] = (uint8_t)((uint32_t)size >> (24 - 8 * i));
 	static uint8_t chunk[65536];
 	memset(chunk, '{', sizeof(chunk));
 	int closed = send(fd, head, sizeof(head), MSG_NOSIGNAL) != (ssize_t)sizeof(head);
@@ -240,6 +248,69 @@ oversized(const char *url, size_t size)
 			strerror(errno));
 	close(fd);
 	return closed == 1 ? 0 : -1;
+}
+
+static void
+on_reply(void *arg, uint8_t *msg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	free(msg); /* a listener sends nothing; nothing arrives here */
+}
+
+/*
+ * dial starts the transport towards url alone (validator 0 of two; this
+ * side is 1 and listens nowhere) and waits at most 5 s for the connection.
+ */
+static struct rpc_peer_net *
+dial(const char *url)
+{
+	const char *urls[2] = {url, NULL};
+	struct rpc_peer_limits lim = {.max_msg_bytes = (size_t)1 << 30, .queue_len = 4096,
+				      .msgs_per_s = 1, .bytes_per_s = 1};
+	struct rpc_peer_net *net;
+	struct ch_err err;
+	if (rpc_peer_start(&net, NULL, urls, 2, 1, &lim, on_reply, NULL, &err) != 0) {
+		fprintf(stderr, "peer-inject: cannot dial %s: %s\n", url, ch_err_msg(&err));
+		return NULL;
+	}
+	for (int i = 0; i < 500; i++) {
+		struct rpc_peer_stats st;
+		rpc_peer_stats(net, 0, &st);
+		if (st.connected)
+			return net;
+		usleep(10000);
+	}
+	fprintf(stderr, "peer-inject: cannot dial %s: not connected within 5 s\n", url);
+	rpc_peer_stop(net);
+	return NULL;
+}
+
+/* push queues msg, waiting (at most 5 s) while the queue is full, as a blocking send would. */
+static int
+push(struct rpc_peer_net *net, const void *msg, size_t len)
+{
+	for (int waited = 0;; waited++) {
+		int rc = rpc_peer_send(net, 0, msg, len);
+		if (rc != CH_E_UNAVAILABLE || waited >= 5000)
+			return rc;
+		usleep(1000);
+	}
+}
+
+/* hang_up waits (at most 30 s) until the queue is written, then stops the transport. */
+static void
+hang_up(struct rpc_peer_net *net)
+{
+	for (int i = 0; i < 3000; i++) {
+		struct rpc_peer_stats st;
+		rpc_peer_stats(net, 0, &st);
+		if (st.queued == 0 || !st.connected)
+			break;
+		usleep(10000);
+	}
+	usleep(300 * 1000); /* let the node read the last frames before the close */
+	rpc_peer_stop(net);
 }
 
 static void
@@ -275,16 +346,14 @@ main(int argc, char **argv)
 	}
 	const char *chain_id = argc > 5 ? argv[5] : "chaind-testnet";
 	struct cr_key *key = NULL;
-	nng_socket s;
-	int rv;
+	struct rpc_peer_net *s;
 	if (argc > 6 ? cr_key_load_pem(&key, argv[6], NULL) != 0 : cr_key_generate(&key, NULL) != 0)
 		return 1;
 	rng_state ^= (uint64_t)time(NULL);
-	if ((rv = nng_push0_open(&s)) != 0 || (rv = nng_dial(s, url, NULL, 0)) != 0) {
-		fprintf(stderr, "peer-inject: cannot dial %s: %s\n", url, nng_strerror(rv));
+	if ((s = dial(url)) == NULL) {
+		cr_key_free(key);
 		return 1;
 	}
-	nng_setopt_ms(s, NNG_OPT_SENDTIMEO, 5000);
 	int failed = 0;
 	for (long i = 0; i < count; i++) {
 		struct ch_buf m;
@@ -310,33 +379,28 @@ main(int argc, char **argv)
 			fill(b, sizeof(b));
 			consensus(&m, b, sizeof(b));
 		} else if (strcmp(kind, "bigtxs") == 0) {
-			static const char head[] = "{\"jsonrpc\":\"2.0\",\"method\":\"txs\",\"params\":{\"txs\":[";
-			ch_buf_put(&m, head, sizeof(head) - 1);
-			while (ch_buf_ok(&m) && m.len + 16 < (size_t)arg)
-				ch_buf_put(&m, "\"00\",", 5);
-			ch_buf_put(&m, "\"00\"]}}", 7);
+			bigtxs(&m, (size_t)arg);
 		} else if (strcmp(kind, "getblocks") == 0) {
-			char b[160];
-			int len = snprintf(b, sizeof(b),
-					   "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"method\":\"get_blocks\","
-					   "\"params\":{\"from\":%ld,\"min_height\":1,"
-					   "\"max_height\":1000000000}}",
-					   i + 1, arg);
-			ch_buf_put(&m, b, (size_t)len);
+			struct peer_msg gb = {.type = PEER_GET_BLOCKS, .id = (uint64_t)i + 1,
+					      .from = (uint32_t)arg, .min_height = 1,
+					      .max_height = 1000000000};
+			peer_msg_encode(&gb, &m);
 		} else if (strcmp(kind, "forged") == 0) {
 			forged(&m, key, (uint32_t)arg, (uint64_t)i);
 		} else if (strcmp(kind, "badtx") == 0) {
 			badtx(&m, key, chain_id, (uint64_t)(arg + i));
 		} else {
 			fprintf(stderr, "peer-inject: unknown kind %s\n", kind);
+			ch_buf_close(&m);
+			rpc_peer_stop(s);
+			cr_key_free(key);
 			return 2;
 		}
-		if (!ch_buf_ok(&m) || nng_send(s, m.data, m.len, 0) != 0)
+		if (!ch_buf_ok(&m) || push(s, m.data, m.len) != 0)
 			failed++;
 		ch_buf_close(&m);
 	}
-	nng_msleep(300); /* let the queue drain before closing */
-	nng_close(s);
+	hang_up(s);
 	cr_key_free(key);
 	if (failed > 0)
 		fprintf(stderr, "peer-inject: %d of %ld messages not sent\n", failed, count);

@@ -24,31 +24,9 @@ fi
 for i in 0 1 2 3; do start_node "$i"; done
 for i in 0 1 2 3; do wait_ready "$i"; done
 
-# client K: transfers from account K to account K+1 through random
-# validators until the loop ends; the hash of each transfer the RPC reported
-# committed goes to acked.K, each failed attempt to failed.K.
-client() {
-  local k=$1 end=$2 to out
-  to=$("$WALLET" address --key "$NET/accounts/account$(( (k + 1) % CLIENTS )).pem")
-  while [ "$SECONDS" -lt "$end" ]; do
-    if out=$("$WALLET" --node "$(rpc_url $((RANDOM % 4)))" transfer --json \
-        --key "$NET/accounts/account$k.pem" --to "$to" --amount 1 --wait --timeout-ms 5000 2>/dev/null) &&
-       [ "$(jq -r .status <<<"$out")" = committed ]; then
-      jq -r .hash <<<"$out" >>"$E2E_TMP/acked.$k"
-    else
-      echo x >>"$E2E_TMP/failed.$k"
-      sleep 0.1
-    fi
-  done
-}
-
+# transfers between the accounts through random validators (load_client)
 end=$((SECONDS + SOAK))
-CLIENT_PIDS=()
-for k in $(seq 0 $((CLIENTS - 1))); do
-  client "$k" "$end" &
-  CLIENT_PIDS+=($!)
-  E2E_PIDS+=($!)
-done
+start_load "$CLIENTS" "$end"
 
 # rand_ms LO HI: a random duration in seconds, LO..HI milliseconds.
 rand_s() { printf '%d.%03d' $(( ($1 + RANDOM % ($2 - $1 + 1)) / 1000 )) $(( ($1 + RANDOM % ($2 - $1 + 1)) % 1000 )); }
@@ -63,7 +41,7 @@ while [ "$SECONDS" -lt "$end" ]; do
   start_node "$v"
   wait_ready "$v" || restart_failures=$((restart_failures + 1))
 done
-for pid in "${CLIENT_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+stop_load
 acked=$(cat "$E2E_TMP"/acked.* 2>/dev/null | wc -l)
 failed=$(cat "$E2E_TMP"/failed.* 2>/dev/null | wc -l)
 echo "crash loop: $SOAK s, $kills validators killed with SIGKILL, $acked transfers committed, $failed attempts failed"
@@ -71,22 +49,6 @@ check "validators were killed: $kills" [ "$kills" -ge 5 ]
 check_eq "every killed validator came back" "$restart_failures" 0
 check "transfers committed during the crash loop: $acked" [ "$acked" -ge 50 ]
 
-# heights_equal: every validator answers and all are at one height.
-heights_equal() {
-  local i h first=""
-  for i in 0 1 2 3; do
-    h=$(rpc status null "$i" | jq -r .result.height) || return 1
-    [ -n "$h" ] && [ "$h" != null ] || return 1
-    [ -z "$first" ] && first=$h
-    [ "$h" = "$first" ] || return 1
-  done
-}
-# converge: wait (at most 60 s) until all validators hold the same height.
-converge() {
-  local i
-  for i in $(seq 1 600); do heights_equal && return 0; sleep 0.1; done
-  return 1
-}
 check "the validators converge after the crash loop" converge
 TO=$("$WALLET" address --key "$NET/accounts/account1.pem")
 final() {

@@ -1,16 +1,21 @@
 /*
- * The validator transport (rpc/peer.c) on loopback TCP: delivery, the
- * per-connection message rate, the inbound connection limit, and a
- * bounded stop. Ports are random in 20000-31000 (below the kernel's
- * ephemeral range), retried while in use.
+ * The validator transport (rpc/peer.c) on loopback TCP: delivery both ways
+ * and in order, queueing while a peer is down, the queue bounds, the
+ * per-connection message rate, the inbound connection limit, the hello and
+ * frame checks seen from raw TCP clients, and 200 start/stop cycles under a
+ * flood, each stop within 1 s. Ports are random in 20000-31000 (below the
+ * kernel's ephemeral range), retried while in use.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <nng/nng.h>
-#include <nng/protocol/pipeline0/push.h>
 
 #include "rpc/peer.h"
 #include "test.h"
@@ -18,15 +23,39 @@
 struct inbox {
 	pthread_mutex_t mu;
 	unsigned count;
+	unsigned next;      /* the sequence number expected next */
+	unsigned disorder;  /* messages out of order or damaged */
 };
+
+#define INBOX_INIT {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0}
+
+/* a message: "seq=N;" then bytes (uint8_t)(N + i) up to its length */
+static size_t
+make_msg(uint8_t *buf, size_t len, unsigned seq)
+{
+	int n = snprintf((char *)buf, len, "seq=%u;", seq);
+	for (size_t i = (size_t)n; i < len; i++)
+		buf[i] = (uint8_t)(seq + i);
+	return len;
+}
 
 static void
 on_msg(void *arg, uint8_t *msg, size_t len)
 {
 	struct inbox *in = arg;
-	(void)len;
+	unsigned seq = 0;
+	bool ok = len >= 6 && sscanf((const char *)msg, "seq=%u;", &seq) == 1;
+	for (size_t i = 0; ok && i < len; i++)
+		if (msg[i] == ';') {
+			for (size_t k = i + 1; k < len; k++)
+				ok = ok && msg[k] == (uint8_t)(seq + k);
+			break;
+		}
 	free(msg);
 	pthread_mutex_lock(&in->mu);
+	if (!ok || seq != in->next)
+		in->disorder++;
+	in->next = seq + 1;
 	in->count++;
 	pthread_mutex_unlock(&in->mu);
 }
@@ -38,6 +67,15 @@ count(struct inbox *in)
 	unsigned c = in->count;
 	pthread_mutex_unlock(&in->mu);
 	return c;
+}
+
+/* wait_count waits (at most ms) until in has received n messages. */
+static bool
+wait_count(struct inbox *in, unsigned n, int ms)
+{
+	for (int i = 0; i < ms / 5 && count(in) < n; i++)
+		usleep(5000);
+	return count(in) >= n;
 }
 
 static double
@@ -56,21 +94,36 @@ static const struct rpc_peer_limits roomy = {
 	.bytes_per_s = 1ull << 30,
 };
 
+static void
+pick_urls(char urls[2][64], int *port)
+{
+	*port = 20000 + rand() % 11000;
+	snprintf(urls[0], 64, "tcp://127.0.0.1:%d", *port);
+	snprintf(urls[1], 64, "tcp://127.0.0.1:%d", *port + 1);
+}
+
+/* start starts validator i of a pair on urls[i]. */
+static bool
+start(struct rpc_peer_net **net, char urls[2][64], size_t i, const struct rpc_peer_limits *lim,
+      struct inbox *in)
+{
+	const char *u[2] = {urls[0], urls[1]};
+	struct ch_err err;
+	return rpc_peer_start(net, urls[i], u, 2, i, lim, on_msg, in, &err) == 0;
+}
+
 /* pair starts validators 0 and 1, each dialing the other; 1 gets limits lim1. */
 static bool
 pair(struct rpc_peer_net *net[2], struct inbox in[2], const struct rpc_peer_limits *lim1,
      char urls[2][64])
 {
 	for (int tries = 0; tries < 20; tries++) {
-		int port = 20000 + rand() % 11000;
-		snprintf(urls[0], 64, "tcp://127.0.0.1:%d", port);
-		snprintf(urls[1], 64, "tcp://127.0.0.1:%d", port + 1);
-		const char *u[2] = {urls[0], urls[1]};
-		struct ch_err err;
-		if (rpc_peer_start(&net[0], urls[0], u, 2, 0, &roomy, on_msg, &in[0], &err) != 0)
+		int port;
+		pick_urls(urls, &port);
+		if (!start(&net[0], urls, 0, &roomy, &in[0]))
 			continue;
-		if (rpc_peer_start(&net[1], urls[1], u, 2, 1, lim1, on_msg, &in[1], &err) != 0) {
-			rpc_peer_stop(net[0], 0);
+		if (!start(&net[1], urls, 1, lim1, &in[1])) {
+			rpc_peer_stop(net[0]);
 			continue;
 		}
 		return true;
@@ -93,34 +146,165 @@ wait_connected(struct rpc_peer_net *net, size_t peer)
 }
 
 static void
+send_seq(struct rpc_peer_net *net, size_t to, unsigned from, unsigned n, size_t len)
+{
+	uint8_t buf[256];
+	for (unsigned s = from; s < from + n; s++)
+		CHECK_EQ_INT(rpc_peer_send(net, to, buf, make_msg(buf, len, s)), 0);
+}
+
+static void
 test_delivery(void)
 {
 	struct rpc_peer_net *net[2];
-	struct inbox in[2] = {{PTHREAD_MUTEX_INITIALIZER, 0}, {PTHREAD_MUTEX_INITIALIZER, 0}};
+	struct inbox in[2] = {INBOX_INIT, INBOX_INIT};
 	char urls[2][64];
 	REQUIRE(pair(net, in, &roomy, urls));
 	REQUIRE(wait_connected(net[0], 1));
-	for (int i = 0; i < 10; i++)
-		CHECK_EQ_INT(rpc_peer_send(net[0], 1, "hello", 5), 0);
-	for (int i = 0; i < 500 && count(&in[1]) < 10; i++)
-		usleep(10000);
-	CHECK_EQ_INT(count(&in[1]), 10);
+	REQUIRE(wait_connected(net[1], 0));
+	send_seq(net[0], 1, 0, 100, 40);
+	send_seq(net[1], 0, 0, 100, 60);
+	CHECK(wait_count(&in[1], 100, 5000));
+	CHECK(wait_count(&in[0], 100, 5000));
+	CHECK_EQ_INT(in[0].disorder + in[1].disorder, 0);
 	CHECK_EQ_INT(rpc_peer_send(net[0], 0, "self", 4), CH_E_INVALID);
+	CHECK_EQ_INT(rpc_peer_send(net[0], 2, "none", 4), CH_E_INVALID);
+	CHECK_EQ_INT(rpc_peer_send(net[0], 1, "", 0), CH_E_INVALID);
 	CHECK_EQ_INT(rpc_peer_send(net[0], 1, "x", (1 << 20) + 1), CH_E_TOO_LARGE);
 	struct rpc_peer_in_stats st;
 	rpc_peer_in_stats(net[1], &st);
-	CHECK_EQ_INT(st.received, 10);
+	CHECK_EQ_INT(st.received, 100);
 	CHECK_EQ_INT(st.rate_limited, 0);
+	CHECK_EQ_INT(st.oversized, 0);
 	CHECK_EQ_INT(st.connections, 1);
-	CHECK(rpc_peer_stop(net[0], 5000));
-	CHECK(rpc_peer_stop(net[1], 5000));
+	struct rpc_peer_stats ps;
+	rpc_peer_stats(net[0], 1, &ps);
+	CHECK_EQ_INT(ps.sent, 100);
+	CHECK_EQ_INT(ps.oversized, 1);
+	CHECK_EQ_INT(ps.queued, 0);
+	rpc_peer_stop(net[0]);
+	rpc_peer_stop(net[1]);
+}
+
+/* Many messages of many sizes on one connection, up to 200 KB: in order, intact. */
+static void
+test_order(void)
+{
+	struct rpc_peer_net *net[2];
+	struct inbox in[2] = {INBOX_INIT, INBOX_INIT};
+	char urls[2][64];
+	REQUIRE(pair(net, in, &roomy, urls));
+	REQUIRE(wait_connected(net[0], 1));
+	size_t cap = 200000;
+	uint8_t *buf = malloc(cap);
+	REQUIRE(buf != NULL);
+	unsigned n = 0, bytes = 0;
+	for (unsigned s = 0; s < 3000; s++) {
+		size_t len = s % 100 == 0 ? cap - s : 16 + (size_t)rand() % 3000;
+		int rc;
+		while ((rc = rpc_peer_send(net[0], 1, buf, make_msg(buf, len, s))) ==
+		       CH_E_UNAVAILABLE)
+			usleep(1000); /* the queue is full: wait for it to drain */
+		CHECK_EQ_INT(rc, 0);
+		n++;
+		bytes += (unsigned)len;
+	}
+	free(buf);
+	CHECK(wait_count(&in[1], n, 20000));
+	CHECK_EQ_INT(count(&in[1]), n);
+	CHECK_EQ_INT(in[1].disorder, 0);
+	printf("     %u messages, %u bytes in order\n", n, bytes);
+	rpc_peer_stop(net[0]);
+	rpc_peer_stop(net[1]);
+}
+
+/* Messages for a peer that is down wait in its queue and go out once it is up, also after a restart. */
+static void
+test_queue_while_down(void)
+{
+	struct rpc_peer_net *net[2] = {NULL, NULL};
+	struct inbox in[2] = {INBOX_INIT, INBOX_INIT};
+	char urls[2][64];
+	bool up = false;
+	for (int tries = 0; tries < 20 && !up; tries++) {
+		int port;
+		pick_urls(urls, &port);
+		if (!start(&net[0], urls, 0, &roomy, &in[0]))
+			continue;
+		send_seq(net[0], 1, 0, 10, 100);
+		struct rpc_peer_stats st;
+		rpc_peer_stats(net[0], 1, &st);
+		CHECK(!st.connected);
+		CHECK_EQ_INT(st.queued, 10);
+		usleep(300 * 1000); /* a few failed dials */
+		up = start(&net[1], urls, 1, &roomy, &in[1]);
+		if (!up)
+			rpc_peer_stop(net[0]);
+	}
+	REQUIRE(up);
+	CHECK(wait_count(&in[1], 10, 5000));
+	CHECK_EQ_INT(in[1].disorder, 0);
+	/* validator 1 restarts: validator 0 notices, queues, redials */
+	rpc_peer_stop(net[1]);
+	struct rpc_peer_stats st;
+	for (int i = 0; i < 200; i++) {
+		rpc_peer_stats(net[0], 1, &st);
+		if (!st.connected)
+			break;
+		usleep(10000);
+	}
+	CHECK(!st.connected);
+	send_seq(net[0], 1, 10, 5, 100);
+	in[1].count = 0;
+	REQUIRE(start(&net[1], urls, 1, &roomy, &in[1]));
+	CHECK(wait_count(&in[1], 5, 5000));
+	CHECK_EQ_INT(in[1].disorder, 0);
+	rpc_peer_stats(net[0], 1, &st);
+	CHECK_EQ_INT(st.queued, 0);
+	rpc_peer_stop(net[0]);
+	rpc_peer_stop(net[1]);
+}
+
+/* The queue to a peer is bounded by count and by bytes; what does not fit is refused and counted. */
+static void
+test_queue_bounds(void)
+{
+	char urls[2][64];
+	int port;
+	pick_urls(urls, &port); /* nobody listens on urls[1] */
+	struct rpc_peer_limits lim = roomy;
+	lim.queue_bytes = 10000;
+	struct rpc_peer_net *net;
+	struct inbox in = INBOX_INIT;
+	const char *u[2] = {urls[0], urls[1]};
+	struct ch_err err;
+	REQUIRE(rpc_peer_start(&net, NULL, u, 2, 0, &lim, on_msg, &in, &err) == 0);
+	uint8_t buf[1000] = {0};
+	for (int i = 0; i < 10; i++)
+		CHECK_EQ_INT(rpc_peer_send(net, 1, buf, sizeof(buf)), 0);
+	CHECK_EQ_INT(rpc_peer_send(net, 1, buf, sizeof(buf)), CH_E_UNAVAILABLE);
+	CHECK_EQ_INT(rpc_peer_send(net, 1, buf, 1), CH_E_UNAVAILABLE);
+	struct rpc_peer_stats st;
+	rpc_peer_stats(net, 1, &st);
+	CHECK_EQ_INT(st.sent, 10);
+	CHECK_EQ_INT(st.dropped, 2);
+	CHECK_EQ_INT(st.queued, 10);
+	rpc_peer_stop(net);
+
+	lim = roomy;
+	lim.queue_len = 5;
+	REQUIRE(rpc_peer_start(&net, NULL, u, 2, 0, &lim, on_msg, &in, &err) == 0);
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ_INT(rpc_peer_send(net, 1, buf, 10), 0);
+	CHECK_EQ_INT(rpc_peer_send(net, 1, buf, 10), CH_E_UNAVAILABLE);
+	rpc_peer_stop(net);
 }
 
 static void
 test_rate(void)
 {
 	struct rpc_peer_net *net[2];
-	struct inbox in[2] = {{PTHREAD_MUTEX_INITIALIZER, 0}, {PTHREAD_MUTEX_INITIALIZER, 0}};
+	struct inbox in[2] = {INBOX_INIT, INBOX_INIT};
 	char urls[2][64];
 	struct rpc_peer_limits lim = roomy;
 	lim.msgs_per_s = 50; /* a burst of 100 */
@@ -128,8 +312,9 @@ test_rate(void)
 	REQUIRE(wait_connected(net[0], 1));
 	double t0 = now_s();
 	int queued = 0;
-	for (int i = 0; i < 1000; i++)
-		queued += rpc_peer_send(net[0], 1, "flood", 5) == 0;
+	uint8_t buf[64];
+	for (unsigned i = 0; i < 1000; i++)
+		queued += rpc_peer_send(net[0], 1, buf, make_msg(buf, 20, i)) == 0;
 	struct rpc_peer_in_stats st;
 	for (int i = 0; i < 1000; i++) {
 		rpc_peer_in_stats(net[1], &st);
@@ -138,6 +323,7 @@ test_rate(void)
 		usleep(10000);
 	}
 	double secs = now_s() - t0;
+	CHECK_EQ_INT(queued, 1000);
 	CHECK_EQ_INT(st.received + st.rate_limited, queued);
 	CHECK(st.received >= 100);
 	CHECK((double)st.received <= 100 + 50 * secs + 2);
@@ -146,47 +332,254 @@ test_rate(void)
 	/* the bucket refills: after a second, messages pass again */
 	usleep(1100 * 1000);
 	unsigned before = count(&in[1]);
-	CHECK_EQ_INT(rpc_peer_send(net[0], 1, "later", 5), 0);
-	for (int i = 0; i < 500 && count(&in[1]) == before; i++)
-		usleep(10000);
+	CHECK_EQ_INT(rpc_peer_send(net[0], 1, buf, make_msg(buf, 20, 5000)), 0);
+	CHECK(wait_count(&in[1], before + 1, 5000));
 	CHECK_EQ_INT(count(&in[1]), before + 1);
-	CHECK(rpc_peer_stop(net[0], 5000));
-	CHECK(rpc_peer_stop(net[1], 5000));
+	rpc_peer_stop(net[0]);
+	rpc_peer_stop(net[1]);
+}
+
+static const uint8_t hello[8] = {'c', 'h', 'p', '2', 0, 1, 0, 0};
+
+/* raw_connect opens a plain TCP connection to 127.0.0.1:port (-1 on error). */
+static int
+raw_connect(int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static bool
+raw_send(int fd, const void *b, size_t n)
+{
+	return send(fd, b, n, MSG_NOSIGNAL) == (ssize_t)n;
+}
+
+/*
+ * raw_wait_closed reads what the other side sends until it closes the
+ * connection (true) or ms pass (false); the first 8 bytes go to got.
+ */
+static bool
+raw_wait_closed(int fd, int ms, uint8_t got[8], size_t *ngot)
+{
+	double end = now_s() + ms / 1000.0;
+	size_t n = 0;
+	for (;;) {
+		int left = (int)((end - now_s()) * 1000);
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			break;
+		uint8_t b[256];
+		ssize_t r = recv(fd, b, sizeof(b), 0);
+		if (r == 0 || (r < 0 && errno == ECONNRESET)) {
+			if (ngot != NULL)
+				*ngot = n;
+			return true;
+		}
+		for (ssize_t i = 0; i < r && got != NULL && n < 8; i++)
+			got[n++] = b[i];
+	}
+	if (ngot != NULL)
+		*ngot = n;
+	return false;
+}
+
+/* listen_only starts a validator that only listens (one peer: itself); returns its port. */
+static int
+listen_only(struct rpc_peer_net **net, struct inbox *in, const struct rpc_peer_limits *lim)
+{
+	for (int tries = 0; tries < 20; tries++) {
+		int port = 20000 + rand() % 11000;
+		char url[64];
+		snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
+		const char *u[1] = {url};
+		struct ch_err err;
+		if (rpc_peer_start(net, url, u, 1, 0, lim, on_msg, in, &err) == 0)
+			return port;
+	}
+	return -1;
 }
 
 static void
 test_connection_limit(void)
 {
 	struct rpc_peer_net *net[2];
-	struct inbox in[2] = {{PTHREAD_MUTEX_INITIALIZER, 0}, {PTHREAD_MUTEX_INITIALIZER, 0}};
+	struct inbox in[2] = {INBOX_INIT, INBOX_INIT};
 	char urls[2][64];
 	struct rpc_peer_limits lim = roomy;
 	lim.max_conns = 1; /* validator 0's */
 	REQUIRE(pair(net, in, &lim, urls));
 	REQUIRE(wait_connected(net[0], 1));
-	nng_socket extra[3];
+	int port = atoi(strrchr(urls[1], ':') + 1);
+	int extra[3];
 	for (int i = 0; i < 3; i++) {
-		REQUIRE(nng_push0_open(&extra[i]) == 0);
-		CHECK_EQ_INT(nng_dial(extra[i], urls[1], NULL, NNG_FLAG_NONBLOCK), 0);
+		extra[i] = raw_connect(port);
+		CHECK(extra[i] >= 0 && raw_send(extra[i], hello, sizeof(hello)));
+	}
+	for (int i = 0; i < 3; i++) {
+		size_t n = 1;
+		CHECK(raw_wait_closed(extra[i], 2000, NULL, &n));
+		CHECK_EQ_INT(n, 0); /* closed at accept, before any hello */
+		close(extra[i]);
 	}
 	struct rpc_peer_in_stats st;
-	for (int i = 0; i < 500; i++) {
-		rpc_peer_in_stats(net[1], &st);
-		if (st.refused_connections >= 3)
-			break;
-		usleep(10000);
-	}
-	CHECK(st.refused_connections >= 3);
+	rpc_peer_in_stats(net[1], &st);
+	CHECK_EQ_INT(st.refused_connections, 3);
 	CHECK_EQ_INT(st.connections, 1);
 	/* validator 0's connection still carries its messages */
-	CHECK_EQ_INT(rpc_peer_send(net[0], 1, "still", 5), 0);
-	for (int i = 0; i < 500 && count(&in[1]) < 1; i++)
-		usleep(10000);
-	CHECK_EQ_INT(count(&in[1]), 1);
-	for (int i = 0; i < 3; i++)
-		nng_close(extra[i]);
-	CHECK(rpc_peer_stop(net[0], 5000));
-	CHECK(rpc_peer_stop(net[1], 5000));
+	send_seq(net[0], 1, 0, 1, 20);
+	CHECK(wait_count(&in[1], 1, 5000));
+	rpc_peer_stop(net[0]);
+	rpc_peer_stop(net[1]);
+}
+
+/* Raw clients: the listener's hello, a wrong hello, none, a frame out of range, a good frame. */
+static void
+test_hello(void)
+{
+	struct rpc_peer_net *net;
+	struct inbox in = INBOX_INIT;
+	int port = listen_only(&net, &in, &roomy);
+	REQUIRE(port > 0);
+	uint8_t got[8];
+	size_t n;
+
+	int fd = raw_connect(port); /* a wrong version */
+	static const uint8_t v2[8] = {'c', 'h', 'p', '2', 0, 2, 0, 0};
+	CHECK(fd >= 0 && raw_send(fd, v2, sizeof(v2)));
+	CHECK(raw_wait_closed(fd, 1000, got, &n));
+	CHECK_EQ_INT(n, 8);
+	CHECK(memcmp(got, hello, 8) == 0);
+	close(fd);
+
+	fd = raw_connect(port); /* an SP header, as nng's PUSH sends */
+	static const uint8_t sp[8] = {0, 'S', 'P', 0, 0, 0x50, 0, 0};
+	CHECK(fd >= 0 && raw_send(fd, sp, sizeof(sp)));
+	CHECK(raw_wait_closed(fd, 1000, NULL, NULL));
+	close(fd);
+
+	fd = raw_connect(port); /* a hello, then a frame of max_msg_bytes + 1 */
+	uint8_t big[12];
+	memcpy(big, hello, 8);
+	uint32_t len = (1u << 20) + 1;
+	big[8] = (uint8_t)(len >> 24), big[9] = (uint8_t)(len >> 16);
+	big[10] = (uint8_t)(len >> 8), big[11] = (uint8_t)len;
+	CHECK(fd >= 0 && raw_send(fd, big, sizeof(big)));
+	CHECK(raw_wait_closed(fd, 1000, NULL, NULL));
+	close(fd);
+
+	fd = raw_connect(port); /* a hello, then a frame of 0 bytes */
+	memset(big + 8, 0, 4);
+	CHECK(fd >= 0 && raw_send(fd, big, sizeof(big)));
+	CHECK(raw_wait_closed(fd, 1000, NULL, NULL));
+	close(fd);
+
+	fd = raw_connect(port); /* a hello, a good frame, then another held open */
+	uint8_t frame[4 + 30];
+	frame[0] = frame[1] = frame[2] = 0, frame[3] = 30;
+	make_msg(frame + 4, 30, 0);
+	CHECK(fd >= 0 && raw_send(fd, hello, 8) && raw_send(fd, frame, sizeof(frame)));
+	CHECK(wait_count(&in, 1, 2000));
+	CHECK_EQ_INT(in.disorder, 0);
+	CHECK(!raw_wait_closed(fd, 300, NULL, NULL));
+	close(fd);
+
+	double t0 = now_s();
+	fd = raw_connect(port); /* nothing at all: closed after 5 s */
+	CHECK(fd >= 0);
+	CHECK(raw_wait_closed(fd, 8000, NULL, NULL));
+	double secs = now_s() - t0;
+	printf("     a silent connection was closed after %.2f s\n", secs);
+	CHECK(secs > 4.5 && secs < 7.0);
+	close(fd);
+
+	struct rpc_peer_in_stats st;
+	rpc_peer_in_stats(net, &st);
+	CHECK_EQ_INT(st.oversized, 2);
+	CHECK_EQ_INT(st.received, 1);
+	CHECK_EQ_INT(st.refused_connections, 0);
+	rpc_peer_stop(net);
+}
+
+/* A thread that keeps one validator's queue to the other full until told to stop. */
+struct flood {
+	struct rpc_peer_net *net;
+	size_t to;
+	atomic_bool stop;
+	unsigned sent;
+	pthread_t t;
+};
+
+static void *
+flood_run(void *arg)
+{
+	struct flood *f = arg;
+	uint8_t buf[600];
+	unsigned seq = 0;
+	while (!atomic_load(&f->stop)) {
+		size_t len = 16 + seq % 500;
+		if (rpc_peer_send(f->net, f->to, buf, make_msg(buf, len, seq)) == 0) {
+			seq++;
+		} else {
+			usleep(200); /* queue full */
+		}
+	}
+	f->sent = seq;
+	return NULL;
+}
+
+static double
+timed_stop(struct rpc_peer_net *net)
+{
+	double t0 = now_s();
+	rpc_peer_stop(net);
+	return now_s() - t0;
+}
+
+/* 200 start/stop cycles of a pair flooding each other: every stop within 1 s. */
+static void
+test_stop_under_flood(void)
+{
+	double slowest = 0, total = 0;
+	unsigned cycles = 200, delivered = 0, slow = 0;
+	for (unsigned c = 0; c < cycles; c++) {
+		struct rpc_peer_net *net[2];
+		struct inbox in[2] = {INBOX_INIT, INBOX_INIT};
+		char urls[2][64];
+		REQUIRE(pair(net, in, &roomy, urls));
+		struct flood f[2] = {{.net = net[0], .to = 1}, {.net = net[1], .to = 0}};
+		for (int i = 0; i < 2; i++)
+			REQUIRE(pthread_create(&f[i].t, NULL, flood_run, &f[i]) == 0);
+		if (c % 2 == 0) /* every other cycle: stop while the connections are still coming up */
+			(void)wait_count(&in[0], 1, 1000);
+		usleep((useconds_t)(5000 + rand() % 20000));
+		/* validator 0 stops with its queue full and validator 1 still flooding it */
+		atomic_store(&f[0].stop, true);
+		pthread_join(f[0].t, NULL);
+		double s0 = timed_stop(net[0]);
+		atomic_store(&f[1].stop, true);
+		pthread_join(f[1].t, NULL);
+		double s1 = timed_stop(net[1]);
+		delivered += count(&in[0]) + count(&in[1]);
+		CHECK_EQ_INT(in[0].disorder + in[1].disorder, 0);
+		for (int i = 0; i < 2; i++) {
+			double s = i ? s1 : s0;
+			total += s;
+			slow += s > 1.0;
+			if (s > slowest)
+				slowest = s;
+		}
+	}
+	printf("     %u stops, %u messages delivered; slowest stop %.1f ms, mean %.2f ms, %u over 1 s\n",
+	       2 * cycles, delivered, slowest * 1000, total * 1000 / (2 * cycles), slow);
+	CHECK_EQ_INT(slow, 0);
+	CHECK(delivered > cycles);
 }
 
 int
@@ -194,7 +587,12 @@ main(void)
 {
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	RUN(test_delivery);
+	RUN(test_order);
+	RUN(test_queue_while_down);
+	RUN(test_queue_bounds);
 	RUN(test_rate);
 	RUN(test_connection_limit);
+	RUN(test_hello);
+	RUN(test_stop_under_flood);
 	return TEST_DONE();
 }

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Stop/start loop: 4 validators under steady load from wallet clients. Each
+# cycle stops one validator with SIGTERM (round robin, the primary too),
+# measures how long it takes to exit, and starts it again at once. The next
+# cycle does not wait for the restarted validator to catch up, only for the
+# one restarted before it to answer, so that never more than two are down.
+# Every stop must exit 0 within 5 s (chaind's own limit, status 3, is 20 s).
+# Afterwards the validators converge, a transfer commits, and chain-audit
+# checks their data directories. STOP_START_CYCLES sets the number of
+# cycles (default 200, 50 under the sanitizers).
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+e2e_init "${1:-build}"
+NET="$E2E_TMP/net"
+CLIENTS=4
+PAUSE=${STOP_START_PAUSE:-0.5}
+if grep -q '^CHAIN_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+  CYCLES=${STOP_START_CYCLES:-50}
+else
+  CYCLES=${STOP_START_CYCLES:-200}
+fi
+"$CHAIND" testnet --validators 4 --dir "$NET" --base-port "$BASE_PORT" --accounts "$CLIENTS" >/dev/null
+for i in 0 1 2 3; do start_node "$i"; done
+for i in 0 1 2 3; do wait_ready "$i"; done
+start_load "$CLIENTS"
+
+t0=$SECONDS
+times=()
+slow=0 status3=0 unclean=0 restart_failures=0 prev=""
+for c in $(seq 0 $((CYCLES - 1))); do
+  v=$((c % 4))
+  # the validator restarted last cycle must answer before another one stops
+  if [ -n "$prev" ] && ! wait_ready "$prev"; then
+    restart_failures=$((restart_failures + 1))
+  fi
+  sleep "$PAUSE" # a moment of consensus traffic between stops
+  timed_stop "$v"
+  times+=("$STOP_MS")
+  [ "$STOP_MS" -gt 5000 ] && slow=$((slow + 1))
+  [ "$STOP_RC" = 3 ] && status3=$((status3 + 1))
+  if [ "$STOP_RC" != 0 ]; then
+    unclean=$((unclean + 1))
+    echo "cycle $c: validator $v exited with status $STOP_RC after $STOP_MS ms"
+    tail -n 5 "$NET/node$v/node.log"
+  fi
+  start_node "$v"
+  prev=$v
+done
+loop_s=$((SECONDS - t0))
+wait_ready "$prev" || restart_failures=$((restart_failures + 1))
+stop_load
+acked=$(cat "$E2E_TMP"/acked.* 2>/dev/null | wc -l)
+failed=$(cat "$E2E_TMP"/failed.* 2>/dev/null | wc -l)
+sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+median=$(sed -n "$(( (CYCLES + 1) / 2 ))p" <<<"$sorted")
+max=$(tail -n 1 <<<"$sorted")
+echo "stop/start: $CYCLES cycles in $loop_s s; stop median $median ms, max $max ms;" \
+  "$slow over 5 s, $status3 with status 3; $acked transfers committed, $failed attempts failed"
+check_eq "stops that took over 5 s" "$slow" 0
+check_eq "stops that ended with status 3 (chaind's own limit)" "$status3" 0
+check_eq "stops that did not exit 0" "$unclean" 0
+check_eq "every restarted validator answered" "$restart_failures" 0
+check "transfers committed during the loop: $acked" [ "$acked" -ge 20 ]
+
+check "the validators converge after the loop" converge
+TO=$("$WALLET" address --key "$NET/accounts/account1.pem")
+final() {
+  "$WALLET" --node "$(rpc_url 0)" transfer --json --key "$NET/accounts/account0.pem" \
+    --to "$TO" --amount 1 --wait --timeout-ms 30000 | jq -r .hash >>"$E2E_TMP/acked.final"
+}
+check "a transfer commits after the loop" final
+check "the validators converge again" converge
+
+for i in 0 1 2 3; do check "node $i stops cleanly on SIGTERM (exit 0, no leak)" stop_node "$i"; done
+cat "$E2E_TMP"/acked.* >"$E2E_TMP/acked"
+audit "$NET/genesis.json" "$E2E_TMP/acked" "$NET"/node{0,1,2,3}/data
+row "SIGTERM of each validator in turn under load, restarted at once (at most 2 down)" "$CYCLES" \
+  "stop median $median ms, max $max ms, $slow over 5 s, $status3 status 3; $acked transfers acknowledged"
+record_rows
+e2e_done
