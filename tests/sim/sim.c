@@ -936,8 +936,8 @@ plan_faults(struct sim *s)
 static void
 pick_behaviours(struct sim *s, struct sim_node *nd)
 {
-	unsigned kinds[8], nk = 0;
-	for (unsigned b = 0; b < 8; b++)
+	unsigned kinds[9], nk = 0;
+	for (unsigned b = 0; b < 9; b++)
 		if (s->o.byz & (1u << b))
 			kinds[nk++] = 1u << b;
 	/* one or two behaviours of the allowed ones */

@@ -52,6 +52,7 @@ enum {
 	SIM_BYZ_GARBAGE = 1 << 5,    /* random and mangled bytes on the wire */
 	SIM_BYZ_NEWVIEW = 1 << 6,    /* as new primary, different valid NEW-VIEWs to each */
 	SIM_BYZ_FORK = 1 << 7,       /* as primary, valid blocks on each validator's own (stale) tip */
+	SIM_BYZ_SYNC = 1 << 8,       /* claims a height far ahead, answers state transfer with forged blocks */
 };
 
 struct sim_opts {

@@ -253,6 +253,128 @@ newviews(struct sim_node *nd, int to, const struct pbft_msg *orig)
 	}
 }
 
+/* ---- blocks on another validator's tip ---- */
+
+/* committed_nonce reads an account's committed nonce, for a scratch mempool. */
+static uint64_t
+committed_nonce(const struct chain_state_reader *rd, const uint8_t addr[CR_ADDR_LEN])
+{
+	struct chain_account a;
+	return rd->get_account(rd->arg, addr, &a, NULL) == 0 ? a.nonce : 0;
+}
+
+/*
+ * block_on_tip builds a valid block on validator to's own tip from the
+ * simulation's transactions that tip has not committed, proposed by nd in
+ * view; the same block for every validator on the same tip. False if none
+ * applies.
+ */
+static bool
+block_on_tip(const struct sim_node *nd, const struct sim_node *to, uint64_t view,
+	     struct chain_proposal *p)
+{
+	const struct sim *s = nd->s;
+	struct chain_mempool_config mc = {.max_txs = SIM_MAX_TXS, .max_bytes = 1u << 20,
+					  .ttl_ms = UINT64_MAX / 2, .max_nonce_gap = SIM_MAX_TXS};
+	struct chain_mempool *pool = NULL;
+	if (to->core == NULL || chain_mempool_new(&pool, &mc) != 0)
+		return false;
+	struct chain_base base = {.tip = *node_core_tip(to->core),
+				  .state = chain_store_reader(to->store)};
+	for (uint32_t t = 0; t < s->ntx; t++) {
+		const struct chain_tx *tx = &s->chain->txs[t];
+		(void)chain_mempool_add(pool, tx, committed_nonce(&base.state, tx->sender), 0, NULL);
+	}
+	bool ok = chain_block_build(&s->rules, &base, pool, nd->id, view, base.tip.time_ms + 1,
+				    NULL, NULL, p, NULL) == 0;
+	chain_mempool_free(pool);
+	return ok;
+}
+
+/*
+ * fork_tips offers every honest validator a fresh, valid block on that
+ * validator's own tip; to a validator that lags behind blocks committed in
+ * earlier views it is a fork. It votes for it as well.
+ */
+static void
+fork_tips(struct sim_node *nd)
+{
+	struct sim *s = nd->s;
+	struct node_engine_status st;
+	node_core_engine(nd->core, &st);
+	if (st.leader != nd->id)
+		return;
+	for (uint32_t r = 0; r < s->n; r++) {
+		struct chain_proposal p;
+		if (r == nd->id || s->nodes[r].byz || !block_on_tip(nd, &s->nodes[r], st.view, &p))
+			continue;
+		struct pbft_msg pp;
+		memset(&pp, 0, sizeof(pp));
+		pp.type = PBFT_PREPREPARE;
+		pp.view = st.view;
+		pp.height = p.block.header.height;
+		memcpy(pp.digest, p.block.hash, PBFT_HASH_LEN);
+		pp.block = p.enc.data;
+		pp.block_len = p.enc.len;
+		sim_sign_pbft(nd, &pp);
+		TRACE(s, "  byz n%u offers n%u a block h%" PRIu64 " %s on its tip", nd->id, r,
+		      pp.height, sim_hex8(pp.digest));
+		sim_send_pbft(nd, (int)r, &pp);
+		vote(nd, PBFT_COMMIT, st.view, pp.height, pp.digest, -1);
+		chain_proposal_close(&p);
+	}
+}
+
+/*
+ * forged_answer answers a validator's request for blocks with one block of
+ * nd's making on that validator's tip, certified by nd's vote alone (and a
+ * claim of more heights to come).
+ */
+static void
+forged_answer(struct sim_node *nd, int to, const struct peer_msg *req)
+{
+	struct sim *s = nd->s;
+	struct chain_proposal p;
+	struct node_engine_status st;
+	if (to < 0 || nd->core == NULL)
+		return;
+	node_core_engine(nd->core, &st);
+	if (!block_on_tip(nd, &s->nodes[to], st.view, &p))
+		return;
+	struct chain_cert *cert = calloc(1, sizeof(*cert));
+	struct pbft_msg v;
+	struct ch_buf cenc, out;
+	if (cert == NULL)
+		abort();
+	memset(&v, 0, sizeof(v));
+	v.type = PBFT_COMMIT;
+	v.view = st.view;
+	v.height = p.block.header.height;
+	memcpy(v.digest, p.block.hash, PBFT_HASH_LEN);
+	sim_sign_pbft(nd, &v);
+	cert->height = v.height;
+	cert->view = v.view;
+	memcpy(cert->block_hash, v.digest, CR_HASH_LEN);
+	cert->count = 1;
+	cert->votes[0].validator = (uint16_t)nd->id;
+	memcpy(cert->votes[0].sig, v.sig, CR_SIG_LEN);
+	ch_buf_init(&cenc);
+	ch_buf_init(&out);
+	chain_cert_encode(cert, &cenc);
+	struct peer_block pb = {p.enc.data, p.enc.len, cenc.data, cenc.len};
+	struct peer_msg ans = {.type = PEER_BLOCKS, .id = req->id, .height = v.height + 1000,
+			       .blocks = &pb, .nblocks = 1};
+	peer_msg_encode(&ans, &out);
+	if (ch_buf_ok(&out))
+		sim_send_raw(s, nd->id, (uint32_t)to, out.data, out.len, 0);
+	TRACE(s, "  byz n%u answers n%d with a forged block h%" PRIu64 " %s", nd->id, to, v.height,
+	      sim_hex8(v.digest));
+	ch_buf_close(&cenc);
+	ch_buf_close(&out);
+	chain_proposal_close(&p);
+	free(cert);
+}
+
 /* ---- what a faulty validator's core sends, and what it does with it ---- */
 
 static void
@@ -315,6 +437,16 @@ sim_byz_out(struct sim_node *nd, int to, const uint8_t *msg, size_t len)
 							 s->limits.max_block, &m, NULL) == 0) {
 		out_consensus(nd, to, &m, msg, len);
 		pbft_msg_close(&m);
+	} else if ((nd->kind & SIM_BYZ_SYNC) && pm.type == PEER_BLOCKS) {
+		forged_answer(nd, to, &pm);
+	} else if ((nd->kind & SIM_BYZ_SYNC) && pm.type == PEER_STATUS) {
+		struct ch_buf out;
+		ch_buf_init(&out);
+		pm.height += 1000; /* a lure: the others ask it for blocks */
+		peer_msg_encode(&pm, &out);
+		if (ch_buf_ok(&out))
+			send_to(nd, to, out.data, out.len);
+		ch_buf_close(&out);
 	} else {
 		send_to(nd, to, msg, len);
 	}
@@ -356,64 +488,6 @@ sim_byz_in(struct sim_node *nd, const struct peer_msg *pm, const uint8_t *raw, s
 }
 
 /* ---- on its own, now and then ---- */
-
-/* committed_nonce reads an account's committed nonce, for a scratch mempool. */
-static uint64_t
-committed_nonce(const struct chain_state_reader *rd, const uint8_t addr[CR_ADDR_LEN])
-{
-	struct chain_account a;
-	return rd->get_account(rd->arg, addr, &a, NULL) == 0 ? a.nonce : 0;
-}
-
-/*
- * fork offers every honest validator a fresh, valid block on that
- * validator's own tip, the same one to all on the same tip; to a validator
- * that lags behind blocks committed in earlier views it is a fork. It votes
- * for it as well.
- */
-static void
-fork_tips(struct sim_node *nd)
-{
-	struct sim *s = nd->s;
-	struct node_engine_status st;
-	node_core_engine(nd->core, &st);
-	if (st.leader != nd->id)
-		return;
-	struct chain_mempool_config mc = {.max_txs = SIM_MAX_TXS, .max_bytes = 1u << 20,
-					  .ttl_ms = UINT64_MAX / 2, .max_nonce_gap = SIM_MAX_TXS};
-	for (uint32_t r = 0; r < s->n; r++) {
-		const struct sim_node *to = &s->nodes[r];
-		struct chain_mempool *pool = NULL;
-		struct chain_proposal p;
-		if (r == nd->id || to->byz || to->core == NULL || chain_mempool_new(&pool, &mc) != 0)
-			continue;
-		struct chain_base base = {.tip = *node_core_tip(to->core),
-					  .state = chain_store_reader(to->store)};
-		for (uint32_t t = 0; t < s->ntx; t++) {
-			const struct chain_tx *tx = &s->chain->txs[t];
-			(void)chain_mempool_add(pool, tx, committed_nonce(&base.state, tx->sender), 0,
-						NULL);
-		}
-		if (chain_block_build(&s->rules, &base, pool, nd->id, st.view, base.tip.time_ms + 1,
-				      NULL, NULL, &p, NULL) == 0) {
-			struct pbft_msg pp;
-			memset(&pp, 0, sizeof(pp));
-			pp.type = PBFT_PREPREPARE;
-			pp.view = st.view;
-			pp.height = p.block.header.height;
-			memcpy(pp.digest, p.block.hash, PBFT_HASH_LEN);
-			pp.block = p.enc.data;
-			pp.block_len = p.enc.len;
-			sim_sign_pbft(nd, &pp);
-			TRACE(s, "  byz n%u offers n%u a block h%" PRIu64 " %s on its tip", nd->id, r,
-			      pp.height, sim_hex8(pp.digest));
-			sim_send_pbft(nd, (int)r, &pp);
-			vote(nd, PBFT_COMMIT, st.view, pp.height, pp.digest, -1);
-			chain_proposal_close(&p);
-		}
-		chain_mempool_free(pool);
-	}
-}
 
 void
 sim_byz_tick(struct sim_node *nd)

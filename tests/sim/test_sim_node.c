@@ -16,7 +16,7 @@
 
 #define ALL_BYZ                                                                              \
 	(SIM_BYZ_SILENT | SIM_BYZ_EQUIVOCATE | SIM_BYZ_INVALID | SIM_BYZ_VOTES | SIM_BYZ_REPLAY | \
-	 SIM_BYZ_GARBAGE | SIM_BYZ_NEWVIEW | SIM_BYZ_FORK)
+	 SIM_BYZ_GARBAGE | SIM_BYZ_NEWVIEW | SIM_BYZ_FORK | SIM_BYZ_SYNC)
 
 static const struct sim_scenario scenarios[] = {
 	{"clean-1", {NET(1, 0, 0, 1, 5)}, 40, "no fault (baseline) (n = 1)"},
@@ -48,6 +48,7 @@ static const struct sim_scenario scenarios[] = {
 	{"byz-newview-7", {BYZ(7, SIM_BYZ_NEWVIEW | SIM_BYZ_VOTES | SIM_BYZ_EQUIVOCATE), .partitions = true}, 40, "new primary sending different NEW-VIEWs; partitions (f of n = 7 Byzantine)"},
 	{"byz-fork-4", {BYZ(4, SIM_BYZ_FORK), .partitions = true, .fetch_ms = 800}, 120, "primary proposing valid blocks on stale tips; partitions (f of n = 4 Byzantine)"},
 	{"byz-fork-7", {BYZ(7, SIM_BYZ_FORK | SIM_BYZ_VOTES), .partitions = true, .fetch_ms = 800}, 40, "primary proposing valid blocks on stale tips; partitions (f of n = 7 Byzantine)"},
+	{"byz-sync-4", {BYZ(4, SIM_BYZ_SYNC), .partitions = true}, 60, "state transfer answered with forged blocks, a height far ahead claimed; partitions (f of n = 4 Byzantine)"},
 	{"byz-replay-4", {BYZ(4, SIM_BYZ_REPLAY)}, 60, "replays of old messages of any validator (f of n = 4 Byzantine)"},
 	{"byz-garbage-4", {BYZ(4, SIM_BYZ_GARBAGE | SIM_BYZ_REPLAY)}, 60, "random and mangled bytes on the wire; replays (f of n = 4 Byzantine)"},
 	{"byz-mix-4", {BYZ(4, ALL_BYZ)}, 100, "all of the Byzantine behaviours above, mixed (f of n = 4 Byzantine)"},
