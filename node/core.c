@@ -170,8 +170,8 @@ node_core_tick(struct node_core *c, struct node_time now)
 		return;
 	node_consensus_tick(c);
 	node_gossip_flush(c);
-	if (c->n > 1 && now.mono_ms >= c->last_status_ms + NODE_STATUS_EVERY_MS) {
-		c->last_status_ms = now.mono_ms;
+	if (c->n > 1 && now.mono_ms >= c->next_status_ms) {
+		c->next_status_ms = now.mono_ms + NODE_STATUS_EVERY_MS;
 		node_sync_send_status(c);
 	}
 }
@@ -261,7 +261,7 @@ node_core_open(struct node_core **out, const struct node_core_config *cfg, struc
 	c->store = cfg->store;
 	c->io = cfg->io;
 	c->now = now;
-	c->last_status_ms = now.mono_ms;
+	c->next_status_ms = now.mono_ms; /* at the first tick: peers learn where a restart left it */
 	node_core_limits_for(g, &c->limits);
 	int rc = 0;
 	for (uint32_t i = 0; i < c->n && rc == 0; i++) {

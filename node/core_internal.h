@@ -27,7 +27,7 @@ struct node_core {
 	struct chain_tip tip;
 	bool failed;
 	struct node_time now; /* of the call under way */
-	uint64_t last_status_ms;
+	uint64_t next_status_ms;
 	struct node_core_counts counts;
 
 	struct node_admit admit;

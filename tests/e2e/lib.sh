@@ -201,6 +201,15 @@ stop_load() {
   LOAD_PIDS=()
 }
 
+# final_transfer: one transfer from account 0 to account 1 through node 0,
+# waiting for its commit; its hash goes to $E2E_TMP/acked.final.
+final_transfer() {
+  local net="$E2E_TMP/net" to
+  to=$("$WALLET" address --key "$net/accounts/account1.pem")
+  "$WALLET" --node "$(rpc_url 0)" transfer --json --key "$net/accounts/account0.pem" \
+    --to "$to" --amount 1 --wait --timeout-ms 30000 | jq -r .hash >>"$E2E_TMP/acked.final"
+}
+
 # heights_equal: every validator answers and all are at one height.
 heights_equal() {
   local i h first=""

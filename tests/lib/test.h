@@ -45,17 +45,23 @@ static int test_passed, test_failed;
 		}                                                              \
 	} while (0)
 
-#define RUN(fn)                                                                \
+/* TEST_REPORT_ counts and prints the outcome of test fn, failed if checks failed since before_. */
+#define TEST_REPORT_(fn, before_)                                              \
 	do {                                                                   \
-		int before_ = test_failed_checks;                              \
-		fn();                                                          \
-		if (test_failed_checks == before_) {                           \
+		if (test_failed_checks == (before_)) {                         \
 			test_passed++;                                         \
 			printf("ok   %s\n", #fn);                              \
 		} else {                                                       \
 			test_failed++;                                         \
 			printf("FAIL %s\n", #fn);                              \
 		}                                                              \
+	} while (0)
+
+#define RUN(fn)                                                                \
+	do {                                                                   \
+		int before_ = test_failed_checks;                              \
+		fn();                                                          \
+		TEST_REPORT_(fn, before_);                                     \
 	} while (0)
 
 #define RUN_WITH(fn, setup, teardown)                                          \
@@ -69,13 +75,7 @@ static int test_passed, test_failed;
 			fn(fx_);                                               \
 			teardown(fx_);                                         \
 		}                                                              \
-		if (test_failed_checks == before_) {                           \
-			test_passed++;                                         \
-			printf("ok   %s\n", #fn);                              \
-		} else {                                                       \
-			test_failed++;                                         \
-			printf("FAIL %s\n", #fn);                              \
-		}                                                              \
+		TEST_REPORT_(fn, before_);                                     \
 	} while (0)
 
 #define TEST_DONE()                                                            \

@@ -13,4 +13,7 @@ int test_tmpdir(char *out, size_t cap, const char *prefix);
 /* test_rmtree removes path and everything under it, without following links (best effort). */
 void test_rmtree(const char *path);
 
+/* test_write_file writes text to dir/name, replacing the file; 0, or -1 with errno. */
+int test_write_file(const char *dir, const char *name, const char *text);
+
 #endif

@@ -6,6 +6,7 @@
 #include "common/err.h"
 #include "crypto/crypto.h"
 #include "test.h"
+#include "testchain.h"
 
 #include <dirent.h>
 #include <inttypes.h>
@@ -72,26 +73,15 @@ static const uint8_t genesis_hash[CR_HASH_LEN] = {0xde, 0xad, 0xbe, 0xef};
 static int
 sign_transfer(struct chain_tx *tx, uint64_t nonce, uint64_t amount)
 {
-	memset(tx, 0, sizeof(*tx));
-	snprintf(tx->chain_id, sizeof(tx->chain_id), "%s", CHAIN_ID);
-	tx->type = CHAIN_TX_TRANSFER;
-	tx->nonce = nonce;
-	memcpy(tx->to, bob_addr, CR_ADDR_LEN);
-	tx->amount = amount;
-	return chain_tx_sign(tx, alice, NULL);
+	test_transfer(tx, alice, CHAIN_ID, nonce, bob_addr, amount);
+	return 0;
 }
 
 static int
 sign_set(struct chain_tx *tx, uint64_t nonce, const char *name, const char *value)
 {
-	memset(tx, 0, sizeof(*tx));
-	snprintf(tx->chain_id, sizeof(tx->chain_id), "%s", CHAIN_ID);
-	tx->type = CHAIN_TX_SET;
-	tx->nonce = nonce;
-	snprintf(tx->name, sizeof(tx->name), "%s", name);
-	tx->value_len = (uint16_t)strlen(value);
-	memcpy(tx->value, value, tx->value_len);
-	return chain_tx_sign(tx, alice, NULL);
+	test_set(tx, alice, CHAIN_ID, nonce, name, value, strlen(value));
+	return 0;
 }
 
 static int
@@ -269,7 +259,7 @@ test_open_reopen_meta(void)
 }
 
 static void
-test_genesis(void)
+test_genesis_applied(void)
 {
 	struct tmp t;
 	struct chain_store *s = NULL;
@@ -742,7 +732,7 @@ main(void)
 	memset(bob_addr, 0xb0, sizeof(bob_addr));
 
 	RUN(test_open_reopen_meta);
-	RUN(test_genesis);
+	RUN(test_genesis_applied);
 	RUN(test_commit_and_read);
 	RUN(test_commit_rejects);
 	RUN(test_corrupt_records);

@@ -14,12 +14,8 @@ static char dir[64];
 static void
 write_file(const char *name, const char *text)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	unlink(path);
-	FILE *f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
+	if (test_write_file(dir, name, text) != 0)
+		abort();
 }
 
 static void
