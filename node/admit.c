@@ -23,22 +23,9 @@ node_admit_close(struct node_admit *a)
 	a->pool = NULL;
 }
 
-/* nonce_of gives a sender's committed nonce, for the mempool. */
 static int
-nonce_of(void *arg, const uint8_t addr[CR_ADDR_LEN], uint64_t *nonce)
-{
-	const struct chain_state_reader *rd = arg;
-	struct chain_account acct;
-	int rc = rd->get_account(rd->arg, addr, &acct, NULL);
-	if (rc == 0)
-		*nonce = acct.nonce;
-	return rc;
-}
-
-int
-node_admit_tx(struct node_admit *a, const struct chain_rules *r,
-	      const struct chain_state_reader *state, const struct chain_tx *tx, uint64_t now_ms,
-	      struct ch_err *err)
+check(struct node_admit *a, const struct chain_rules *r, const struct chain_state_reader *state,
+      const struct chain_tx *tx, uint64_t now_ms, struct ch_err *err)
 {
 	if (strcmp(tx->chain_id, r->chain_id) != 0)
 		return ch_errf(err, CH_E_WRONG_CHAIN,
@@ -63,6 +50,27 @@ node_admit_tx(struct node_admit *a, const struct chain_rules *r,
 	return chain_mempool_add(a->pool, tx, acct.nonce, now_ms, err);
 }
 
+int
+node_admit_tx(struct node_admit *a, const struct chain_rules *r,
+	      const struct chain_state_reader *state, const struct chain_tx *tx, uint64_t now_ms,
+	      bool remember, struct ch_err *err)
+{
+	struct ch_err e;
+	ch_err_clear(&e);
+	int rc = check(a, r, state, tx, now_ms, &e);
+	if (rc == 0) {
+		size_t have = a->ndropped < NODE_DROPPED_RING ? a->ndropped : NODE_DROPPED_RING;
+		for (size_t i = 0; i < have; i++)
+			if (memcmp(a->dropped[i].hash, tx->hash, CR_HASH_LEN) == 0)
+				memset(a->dropped[i].hash, 0, CR_HASH_LEN);
+	} else if (remember && rc != CH_E_KNOWN) {
+		node_admit_forget(a, tx->hash, &e);
+	}
+	if (rc != 0 && err != NULL)
+		*err = e;
+	return rc;
+}
+
 void
 node_admit_forget(struct node_admit *a, const uint8_t hash[CR_HASH_LEN], const struct ch_err *why)
 {
@@ -76,9 +84,11 @@ const struct node_dropped *
 node_admit_dropped(const struct node_admit *a, const uint8_t hash[CR_HASH_LEN])
 {
 	size_t have = a->ndropped < NODE_DROPPED_RING ? a->ndropped : NODE_DROPPED_RING;
-	for (size_t i = 0; i < have; i++)
-		if (memcmp(a->dropped[i].hash, hash, CR_HASH_LEN) == 0)
-			return &a->dropped[i];
+	for (size_t k = 1; k <= have; k++) { /* the latest first */
+		const struct node_dropped *d = &a->dropped[(a->ndropped - k) % NODE_DROPPED_RING];
+		if (memcmp(d->hash, hash, CR_HASH_LEN) == 0)
+			return d;
+	}
 	return NULL;
 }
 
@@ -93,7 +103,7 @@ node_admit_ready(struct node_admit *a, const struct chain_tip *tip,
 		const struct chain_tx *one;
 		a->ready_count = count;
 		a->ready_height = tip->height;
-		a->ready = chain_mempool_select(a->pool, nonce_of, (void *)state, 1, SIZE_MAX, &one) > 0;
+		a->ready = chain_mempool_select(a->pool, chain_state_nonce, (void *)state, 1, SIZE_MAX, &one) > 0;
 	}
 	return a->ready;
 }
@@ -104,5 +114,5 @@ node_admit_committed(struct node_admit *a, const struct chain_block *b,
 {
 	for (uint32_t i = 0; i < b->header.tx_count; i++)
 		chain_mempool_remove(a->pool, b->txs[i].hash);
-	chain_mempool_update(a->pool, nonce_of, (void *)state, now_ms);
+	chain_mempool_update(a->pool, chain_state_nonce, (void *)state, now_ms);
 }

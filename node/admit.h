@@ -47,17 +47,20 @@ void node_admit_close(struct node_admit *a);
  * checks against committed state: chain id, nonce, balance, then the
  * signature (usually a cached verdict). Errors as chain_mempool_add, and
  * CH_E_WRONG_CHAIN, CH_E_NONCE_TOO_LOW, CH_E_INSUFFICIENT_FUNDS,
- * CH_E_BAD_SIGNATURE, CH_E_DB, each with a message for the client.
+ * CH_E_BAD_SIGNATURE, CH_E_DB, each with a message for the client. With
+ * remember, a refusal (but CH_E_KNOWN) is remembered (node_admit_forget);
+ * an admitted transaction's earlier refusal is forgotten, so that nobody
+ * is told of it while the transaction is pending.
  */
 int node_admit_tx(struct node_admit *a, const struct chain_rules *r,
 		  const struct chain_state_reader *state, const struct chain_tx *tx,
-		  uint64_t now_ms, struct ch_err *err);
+		  uint64_t now_ms, bool remember, struct ch_err *err);
 
 /* node_admit_forget remembers why the transaction with hash was refused or dropped. */
 void node_admit_forget(struct node_admit *a, const uint8_t hash[CR_HASH_LEN],
 		       const struct ch_err *why);
 
-/* node_admit_dropped finds a remembered refusal (valid until the next node_admit_forget). */
+/* node_admit_dropped finds the latest remembered refusal (valid until the next node_admit_tx). */
 const struct node_dropped *node_admit_dropped(const struct node_admit *a,
 					      const uint8_t hash[CR_HASH_LEN]);
 

@@ -56,6 +56,15 @@ node_core_send(struct node_core *c, int to, const struct peer_msg *m)
 }
 
 bool
+node_io_verify(void *arg, const uint8_t pub[CR_PUBKEY_LEN], const struct cr_pubkey *pk,
+	       const uint8_t digest[CR_HASH_LEN], const uint8_t sig[CR_SIG_LEN])
+{
+	(void)arg;
+	(void)pub;
+	return cr_pubkey_verify(pk, digest, sig);
+}
+
+bool
 node_core_check_vote(void *arg, uint32_t v, const uint8_t digest[CR_HASH_LEN],
 		     const uint8_t sig[CR_SIG_LEN])
 {
@@ -148,17 +157,11 @@ int
 node_core_submit(struct node_core *c, const struct chain_tx *tx, bool remember,
 		 struct node_time now, struct ch_err *err)
 {
-	struct ch_err e;
-	ch_err_clear(&e);
 	c->now = now;
 	struct chain_state_reader state = chain_store_reader(c->store);
-	int rc = node_admit_tx(&c->admit, &c->rules, &state, tx, now.mono_ms, &e);
+	int rc = node_admit_tx(&c->admit, &c->rules, &state, tx, now.mono_ms, remember, err);
 	if (rc == 0)
 		node_gossip_add(c, tx);
-	else if (remember && rc != CH_E_KNOWN)
-		node_admit_forget(&c->admit, tx->hash, &e);
-	if (rc != 0 && err != NULL)
-		*err = e;
 	return rc;
 }
 

@@ -57,6 +57,7 @@ node_gossip_on_txs(struct node_core *c, const struct peer_msg *m)
 	for (uint32_t i = 0; i < m->ntxs; i++) {
 		const struct chain_tx *tx = &m->txs[i];
 		if (chain_mempool_get(c->admit.pool, tx->hash) == NULL)
-			(void)node_admit_tx(&c->admit, &c->rules, &state, tx, c->now.mono_ms, NULL);
+			(void)node_admit_tx(&c->admit, &c->rules, &state, tx, c->now.mono_ms, false,
+					    NULL);
 	}
 }

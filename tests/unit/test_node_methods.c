@@ -66,22 +66,15 @@ stub_now(void *arg)
 	return f->clock;
 }
 
-/* stub_submit admits as node_core_submit does: remembered refusals can be asked about. */
+/* stub_submit admits as node_core_submit does (without the gossip). */
 static int
 stub_submit(void *arg, const struct chain_tx *tx, bool remember, struct ch_err *err)
 {
 	struct fx *f = arg;
-	struct ch_err e;
-	ch_err_clear(&e);
 	f->submits++;
 	f->last_remember = remember;
 	struct chain_state_reader state = chain_store_reader(f->c.store);
-	int rc = node_admit_tx(&f->admit, &f->c.rules, &state, tx, f->clock, &e);
-	if (rc != 0 && remember && rc != CH_E_KNOWN)
-		node_admit_forget(&f->admit, tx->hash, &e);
-	if (rc != 0 && err != NULL)
-		*err = e;
-	return rc;
+	return node_admit_tx(&f->admit, &f->c.rules, &state, tx, f->clock, remember, err);
 }
 
 static void
@@ -636,6 +629,34 @@ test_async_refused(void *arg)
 	cJSON_Delete(j);
 }
 
+/*
+ * A transaction refused for want of funds, sent again once they arrived, is
+ * pending: neither tx nor a waiting broadcast_tx_commit tells of the refusal.
+ */
+static void
+test_refused_then_admitted(void *arg)
+{
+	struct fx *f = arg;
+	struct chain_tx tx, fund;
+	transfer(&tx, POOR, 0, POOR_FUNDS + 1);
+	cJSON_Delete(rpc(f, CALL("broadcast_tx_async", "[\"%s\"]"), tx_hex(&tx)));
+	cJSON *j = rpc(f, CALL("tx", "[\"%s\"]"), hash_hex(tx.hash));
+	CHECK(strcmp(str(result(j), "status"), "dropped") == 0);
+	cJSON_Delete(j);
+	test_transfer(&fund, accts[ALICE], CHAIN_ID, 0, addrs[POOR], 1);
+	j = rpc(f, CALL("broadcast_tx_sync", "[\"%s\"]"), tx_hex(&fund));
+	CHECK(result(j) != NULL);
+	cJSON_Delete(j);
+	uint8_t bh[CR_HASH_LEN];
+	REQUIRE(commit_pool(f, bh));
+	REQUIRE(start(f, CALL("broadcast_tx_commit", "[\"%s\"]"), tx_hex(&tx))->waiting == 1);
+	node_waiters_settle(&f->waiters, &f->renv, f->clock, false);
+	CHECK_EQ_INT(f->finished, 0);
+	j = rpc(f, CALL("tx", "[\"%s\"]"), hash_hex(tx.hash));
+	CHECK(strcmp(str(result(j), "status"), "pending") == 0);
+	cJSON_Delete(j);
+}
+
 /* broadcast_tx_async of a good transaction pools it; tx then shows it pending. */
 static void
 test_async_good_then_tx_pending(void *arg)
@@ -1041,6 +1062,7 @@ main(void)
 	RUN_WITH(test_sync_malformed, setup, teardown);
 	RUN_WITH(test_sync_overspend, setup, teardown);
 	RUN_WITH(test_async_refused, setup, teardown);
+	RUN_WITH(test_refused_then_admitted, setup, teardown);
 	RUN_WITH(test_async_good_then_tx_pending, setup, teardown);
 	RUN_WITH(test_tx_unknown, setup, teardown);
 	RUN_WITH(test_num_unconfirmed, setup, teardown);
