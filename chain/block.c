@@ -106,11 +106,7 @@ chain_block_encode(const struct chain_block *b, struct ch_buf *out)
 		ch_buf_u32(out, 0); /* length, patched below */
 		chain_tx_encode(&b->txs[i], out);
 		if (ch_buf_ok(out)) {
-			uint32_t len = (uint32_t)(out->len - at - 4);
-			out->data[at] = (uint8_t)(len >> 24);
-			out->data[at + 1] = (uint8_t)(len >> 16);
-			out->data[at + 2] = (uint8_t)(len >> 8);
-			out->data[at + 3] = (uint8_t)len;
+			ch_put_be32(out->data + at, (uint32_t)(out->len - at - 4));
 		}
 	}
 }

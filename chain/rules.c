@@ -98,18 +98,6 @@ chain_block_seal(struct chain_block *b)
 	chain_header_hash(&b->header, b->hash);
 }
 
-/* nonce_of gives the committed nonce of addr, for chain_mempool_select. */
-static int
-nonce_of(void *arg, const uint8_t addr[CR_ADDR_LEN], uint64_t *nonce)
-{
-	const struct chain_state_reader *rd = arg;
-	struct chain_account a;
-	int rc = rd->get_account(rd->arg, addr, &a, NULL);
-	if (rc == 0)
-		*nonce = a.nonce;
-	return rc;
-}
-
 int
 chain_block_build(const struct chain_rules *r, const struct chain_base *base,
 		  const struct chain_mempool *pool, uint32_t proposer, uint64_t view,
@@ -123,7 +111,7 @@ chain_block_build(const struct chain_rules *r, const struct chain_base *base,
 		free(sel);
 		return ch_errf(err, CH_E_NOMEM, "out of memory cutting a block");
 	}
-	size_t nsel = chain_mempool_select(pool, nonce_of, (void *)&base->state, r->block_max_txs,
+	size_t nsel = chain_mempool_select(pool, chain_state_nonce, (void *)&base->state, r->block_max_txs,
 					   r->block_max_bytes, sel);
 	struct chain_block *b = &out->block;
 	int rc = 0;

@@ -40,6 +40,17 @@ hash_bytes(const uint8_t *p, size_t n)
 }
 
 int
+chain_state_nonce(void *reader, const uint8_t addr[CR_ADDR_LEN], uint64_t *nonce)
+{
+	const struct chain_state_reader *rd = reader;
+	struct chain_account a;
+	int rc = rd->get_account(rd->arg, addr, &a, NULL);
+	if (rc == 0)
+		*nonce = a.nonce;
+	return rc;
+}
+
+int
 chain_exec_new(struct chain_exec **out, const struct chain_state_reader *base)
 {
 	struct chain_exec *x = calloc(1, sizeof(*x));

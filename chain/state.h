@@ -48,6 +48,13 @@ struct chain_state_reader {
 	void *arg;
 };
 
+/*
+ * chain_state_nonce gives addr's committed nonce (0 for an account never
+ * seen) from reader, a struct chain_state_reader: a chain_nonce_fn for the
+ * mempool.
+ */
+int chain_state_nonce(void *reader, const uint8_t addr[CR_ADDR_LEN], uint64_t *nonce);
+
 struct chain_exec;
 
 /* chain_exec_new makes an empty overlay over base (copied; base->arg borrowed). */

@@ -196,15 +196,6 @@ height_key(uint8_t key[HEIGHT_KEY_LEN], uint8_t prefix, uint64_t height)
 }
 
 static void
-put_be32(uint8_t out[4], uint32_t x)
-{
-	out[0] = (uint8_t)(x >> 24);
-	out[1] = (uint8_t)(x >> 16);
-	out[2] = (uint8_t)(x >> 8);
-	out[3] = (uint8_t)x;
-}
-
-static void
 hash_key(uint8_t key[HASH_KEY_LEN], uint8_t prefix, const uint8_t hash[CR_HASH_LEN])
 {
 	key[0] = prefix;
@@ -675,7 +666,7 @@ chain_store_commit(struct chain_store *s, const struct chain_block *b,
 	batch_put(&bt, key, HASH_KEY_LEN, v, 8);
 	for (uint32_t i = 0; i < b->header.tx_count; i++) {
 		ch_put_be64(v, height);
-		put_be32(v + 8, i);
+		ch_put_be32(v + 8, i);
 		hash_key(key, 'T', b->txs[i].hash);
 		batch_put(&bt, key, HASH_KEY_LEN, v, TXLOC_LEN);
 	}

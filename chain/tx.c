@@ -331,6 +331,20 @@ chain_tx_verify(const struct chain_tx *tx, struct ch_err *err)
 	return 0;
 }
 
+/* rehash derives hash, sender and size from tx's encoding; false if out of memory. */
+static bool
+rehash(struct chain_tx *tx)
+{
+	struct ch_buf b;
+	ch_buf_init(&b);
+	chain_tx_encode(tx, &b);
+	bool ok = ch_buf_ok(&b);
+	if (ok)
+		derive(tx, b.data, b.len);
+	ch_buf_close(&b);
+	return ok;
+}
+
 int
 chain_tx_sign(struct chain_tx *tx, const struct cr_key *key, struct ch_err *err)
 {
@@ -344,26 +358,14 @@ chain_tx_sign(struct chain_tx *tx, const struct cr_key *key, struct ch_err *err)
 	chain_tx_sighash(tx, d);
 	if ((rc = cr_sign(key, d, tx->sig, err)) != 0)
 		return rc;
-	struct ch_buf b;
-	ch_buf_init(&b);
-	chain_tx_encode(tx, &b);
-	if (!ch_buf_ok(&b)) {
-		ch_buf_close(&b);
+	if (!rehash(tx))
 		return ch_errf(err, CH_E_NOMEM, "tx: out of memory encoding");
-	}
-	derive(tx, b.data, b.len);
-	ch_buf_close(&b);
 	return 0;
 }
 
 void
 chain_tx_rehash(struct chain_tx *tx)
 {
-	struct ch_buf b;
-	ch_buf_init(&b);
-	chain_tx_encode(tx, &b);
-	if (!ch_buf_ok(&b))
+	if (!rehash(tx))
 		abort(); /* under 2 KiB; there is no error path in this API */
-	derive(tx, b.data, b.len);
-	ch_buf_close(&b);
 }

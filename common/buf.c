@@ -77,8 +77,8 @@ ch_buf_u16(struct ch_buf *b, uint16_t v)
 void
 ch_buf_u32(struct ch_buf *b, uint32_t v)
 {
-	uint8_t x[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
-			(uint8_t)v};
+	uint8_t x[4];
+	ch_put_be32(x, v);
 	ch_buf_put(b, x, 4);
 }
 
@@ -149,9 +149,7 @@ uint32_t
 ch_rd_u32(struct ch_rd *r)
 {
 	const uint8_t *p = ch_rd_ptr(r, 4);
-	return p ? ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-			   ((uint32_t)p[2] << 8) | p[3]
-		 : 0;
+	return p ? ch_get_be32(p) : 0;
 }
 
 uint64_t
@@ -177,4 +175,19 @@ ch_get_be64(const uint8_t in[8])
 	for (int i = 0; i < 8; i++)
 		v = (v << 8) | in[i];
 	return v;
+}
+
+void
+ch_put_be32(uint8_t out[4], uint32_t v)
+{
+	out[0] = (uint8_t)(v >> 24);
+	out[1] = (uint8_t)(v >> 16);
+	out[2] = (uint8_t)(v >> 8);
+	out[3] = (uint8_t)v;
+}
+
+uint32_t
+ch_get_be32(const uint8_t in[4])
+{
+	return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
 }

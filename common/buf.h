@@ -60,8 +60,10 @@ static inline size_t ch_rd_left(const struct ch_rd *r) { return r->bad ? 0 : r->
 /* ch_rd_done is true when every byte was read and nothing was short. */
 static inline bool ch_rd_done(const struct ch_rd *r) { return !r->bad && r->off == r->len; }
 
-/* Big-endian helpers for fixed-size keys. */
+/* Big-endian helpers for fixed-size keys and length prefixes. */
 void ch_put_be64(uint8_t out[8], uint64_t v);
 uint64_t ch_get_be64(const uint8_t in[8]);
+void ch_put_be32(uint8_t out[4], uint32_t v);
+uint32_t ch_get_be32(const uint8_t in[4]);
 
 #endif

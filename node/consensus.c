@@ -37,8 +37,9 @@ keep(struct node_consensus *cs, const uint8_t hash[CR_HASH_LEN], struct chain_ex
 	memcpy(cs->accepted_hash, hash, CR_HASH_LEN);
 }
 
-struct chain_exec *
-node_consensus_take(struct node_core *c, const uint8_t hash[CR_HASH_LEN])
+/* take hands over the kept execution of block hash, if it is the one kept (else NULL). */
+static struct chain_exec *
+take(struct node_core *c, const uint8_t hash[CR_HASH_LEN])
 {
 	struct node_consensus *cs = &c->cons;
 	if (cs->accepted == NULL || memcmp(cs->accepted_hash, hash, CR_HASH_LEN) != 0)
@@ -99,7 +100,7 @@ commit(struct node_core *c, const struct node_engine_action *a)
 			       ch_err_msg(&e));
 		return;
 	}
-	struct chain_exec *x = node_consensus_take(c, b.hash);
+	struct chain_exec *x = take(c, b.hash);
 	if (node_core_apply(c, &b, a->cert, x, &e) != 0)
 		node_core_fail(c, "cannot commit block %" PRIu64 ": %s", a->height, ch_err_msg(&e));
 	chain_block_close(&b);
@@ -159,21 +160,27 @@ drain(struct node_core *c)
 }
 
 /*
- * run carries out the engine's actions and, after each commit, tells the
- * engine the state it left (not from inside the action loop: the engine
- * sees no call while its actions are queued).
+ * run_from carries out the engine's actions and, whenever the tip has moved
+ * past before, tells the engine the state it left (not from inside the
+ * action loop: the engine sees no call while its actions are queued).
  */
 static void
-run(struct node_core *c)
+run_from(struct node_core *c, uint64_t before)
 {
 	for (;;) {
-		uint64_t before = c->tip.height;
 		drain(c);
 		if (c->tip.height == before || c->failed)
 			return;
+		before = c->tip.height;
 		node_engine_committed(c->cons.engine, c->tip.height, c->tip.state_digest,
 				      c->now.mono_ms);
 	}
+}
+
+static void
+run(struct node_core *c)
+{
+	run_from(c, c->tip.height);
 }
 
 void
@@ -191,11 +198,7 @@ void
 node_consensus_synced(struct node_core *c, const struct chain_cert *cert)
 {
 	node_engine_synced(c->cons.engine, c->tip.height, c->tip.hash, cert, c->now.mono_ms);
-	drain(c);
-	if (!c->failed)
-		node_engine_committed(c->cons.engine, c->tip.height, c->tip.state_digest,
-				      c->now.mono_ms);
-	run(c);
+	run_from(c, c->tip.height - 1); /* the tip state transfer committed is news too */
 }
 
 /* ---- proposals ---- */

@@ -48,7 +48,4 @@ uint64_t node_consensus_due(struct node_core *c);
 /* node_consensus_synced tells the engine of a block state transfer committed (cert its certificate). */
 void node_consensus_synced(struct node_core *c, const struct chain_cert *cert);
 
-/* node_consensus_take hands over the kept execution of block hash, if it is the one kept (else NULL). */
-struct chain_exec *node_consensus_take(struct node_core *c, const uint8_t hash[CR_HASH_LEN]);
-
 #endif

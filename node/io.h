@@ -55,4 +55,8 @@ struct node_io {
 	void (*log)(void *arg, enum node_log_level level, const char *line);
 };
 
+/* node_io_verify is the plain verify hook: cr_pubkey_verify, arg unused. */
+bool node_io_verify(void *arg, const uint8_t pub[CR_PUBKEY_LEN], const struct cr_pubkey *pk,
+		    const uint8_t digest[CR_HASH_LEN], const uint8_t sig[CR_SIG_LEN]);
+
 #endif

@@ -59,13 +59,6 @@ io_sign(void *arg, const uint8_t digest[CR_HASH_LEN], uint8_t sig[CR_SIG_LEN])
 	return cr_sign(n->key, digest, sig, NULL) == 0;
 }
 
-static bool
-io_verify(void *arg, const uint8_t pub[CR_PUBKEY_LEN], const struct cr_pubkey *pk,
-	  const uint8_t digest[CR_HASH_LEN], const uint8_t sig[CR_SIG_LEN])
-{
-	return cr_pubkey_verify(pk, digest, sig);
-}
-
 static uint64_t
 io_random(void *arg)
 {
@@ -89,7 +82,7 @@ node_runtime_io(struct node *n, struct node_io *io)
 		.send = io_send,
 		.save_votes = io_save_votes,
 		.sign = io_sign,
-		.verify = io_verify,
+		.verify = node_io_verify,
 		.random = io_random,
 		.log = io_log,
 	};

@@ -38,7 +38,6 @@ struct node {
 	struct vote_file *votes;
 	struct node_core *core;
 	struct peer_msg_limits limits; /* the core's, for decoding on nng's threads */
-	struct node_io io;             /* the world as the core sees it */
 	node_send_hook_fn hook;        /* tests only */
 	void *hook_arg;
 

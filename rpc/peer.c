@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "rpc/peer_internal.h"
 
 #define OUT_BACKOFF_MIN_MS 100
@@ -313,10 +314,7 @@ rpc_peer_send(struct rpc_peer_net *p, size_t to, const void *msg, size_t len)
 	if (len <= p->lim.max_msg_bytes && (q = malloc(sizeof(*q) + 4 + len)) != NULL) {
 		q->next = NULL;
 		q->len = len;
-		q->frame[0] = (uint8_t)(len >> 24);
-		q->frame[1] = (uint8_t)(len >> 16);
-		q->frame[2] = (uint8_t)(len >> 8);
-		q->frame[3] = (uint8_t)len;
+		ch_put_be32(q->frame, (uint32_t)len);
 		memcpy(q->frame + 4, msg, len);
 	}
 	int rc = 0;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "rpc/peer_internal.h"
 
 #define IN_SKIP_BYTES 16384    /* scratch for a dropped body, read in pieces */
@@ -68,8 +69,7 @@ in_frame(struct rpc_peer_net *p, struct peer_in *c, size_t count, size_t *len)
 			peer_link_recv(&c->link, c->head + c->got, sizeof(c->head) - c->got);
 			return NULL;
 		}
-		c->len = (size_t)c->head[0] << 24 | (size_t)c->head[1] << 16 |
-			 (size_t)c->head[2] << 8 | c->head[3];
+		c->len = ch_get_be32(c->head);
 		if (c->len == 0 || c->len > p->lim.max_msg_bytes) {
 			p->in.oversized++;
 			peer_link_fail(&c->link); /* before reading a byte of the body */

@@ -68,24 +68,21 @@ sig_thread(void *arg)
 	}
 }
 
+static void
+start_usage(FILE *f)
+{
+	fprintf(f, "usage: chaind start --home DIR\n"
+		   "Runs the validator configured by DIR/config.json until SIGINT or SIGTERM.\n");
+}
+
 static int
 cmd_start(int argc, char **argv, node_prepare_fn prepare)
 {
 	const char *home = NULL;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: chaind start --home DIR\n"
-			       "Runs the validator configured by DIR/config.json until SIGINT or "
-			       "SIGTERM.\n");
-			return 0;
-		}
-		if (strcmp(argv[i], "--home") == 0 && i + 1 < argc) {
-			home = argv[++i];
-		} else {
-			fprintf(stderr, "chaind start: unexpected argument %s (see --help)\n", argv[i]);
-			return 2;
-		}
-	}
+	const struct node_opt opts[] = {{"--home", NODE_OPT_STRING, 0, 0, &home, NULL}};
+	int prc = node_parse_opts("start", argc, argv, opts, 1, start_usage);
+	if (prc != 0)
+		return prc == 1 ? 0 : 2;
 	if (home == NULL) {
 		fprintf(stderr, "chaind start: --home DIR is required (see --help)\n");
 		return 2;

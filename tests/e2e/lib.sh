@@ -44,7 +44,8 @@ record_rows() {
 # audit GENESIS ACKED DATADIR...: chain-audit of stopped validators' data
 # directories (one tip, every hash in ACKED committed), checked; sets
 # AUDIT_SAFETY (heights with different blocks) and AUDIT_LOST (acknowledged
-# transactions missing) for the fault table.
+# transactions missing) for the fault table, and AUDIT_LOOKED_UP (hashes
+# of ACKED looked up).
 audit() {
   local genesis=$1 acked=$2 out rc=0
   shift 2
@@ -53,6 +54,20 @@ audit() {
   tail -n 1 <<<"$out"
   AUDIT_SAFETY=$(sed -n 's/.* \([0-9]*\) safety violations.*/\1/p' <<<"$out")
   AUDIT_LOST=$(sed -n 's/.* \([0-9]*\) missing.*/\1/p' <<<"$out")
+  AUDIT_LOOKED_UP=$(sed -n 's/.* \([0-9]*\) acknowledged transactions looked up.*/\1/p' <<<"$out")
+}
+
+# end_soak WHAT: after a loop of faults under load on the four validators
+# of $E2E_TMP/net, they converge, a transfer commits, they stop cleanly and
+# chain-audit checks every transfer acknowledged ($E2E_TMP/acked.*).
+end_soak() {
+  local what=$1 net="$E2E_TMP/net" i
+  check "the validators converge after $what" converge
+  check "a transfer commits after $what" final_transfer
+  check "the validators converge again" converge
+  for i in 0 1 2 3; do check "node $i stops cleanly on SIGTERM (exit 0, no leak)" stop_node "$i"; done
+  cat "$E2E_TMP"/acked.* >"$E2E_TMP/acked"
+  audit "$net/genesis.json" "$E2E_TMP/acked" "$net"/node{0,1,2,3}/data
 }
 
 e2e_cleanup() {

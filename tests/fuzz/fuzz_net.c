@@ -33,13 +33,6 @@ io_sign(void *arg, const uint8_t digest[CR_HASH_LEN], uint8_t sig[CR_SIG_LEN])
 	return cr_sign(f->key, digest, sig, NULL) == 0;
 }
 
-static bool
-io_verify(void *arg, const uint8_t pub[CR_PUBKEY_LEN], const struct cr_pubkey *pk,
-	  const uint8_t digest[CR_HASH_LEN], const uint8_t sig[CR_SIG_LEN])
-{
-	return cr_pubkey_verify(pk, digest, sig);
-}
-
 static uint64_t
 io_random(void *arg)
 {
@@ -85,7 +78,7 @@ fuzz_net_open(struct fuzz_net *f, struct ch_err *err)
 		.mempool = {.max_txs = 1000, .max_bytes = 1u << 20, .ttl_ms = 600000,
 			    .max_nonce_gap = 100},
 		.io = {.arg = f, .send = io_send, .save_votes = io_save_votes, .sign = io_sign,
-		       .verify = io_verify, .random = io_random, .log = io_log},
+		       .verify = node_io_verify, .random = io_random, .log = io_log},
 	};
 	return node_core_open(&f->core, &cfg, fuzz_net_time(f), err);
 }
