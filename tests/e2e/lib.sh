@@ -22,6 +22,19 @@ e2e_init() {
   : >"$FAULT_FILE"
 }
 
+# sanitized: is $BUILD built with the sanitizers (slower: loops run shorter)?
+sanitized() { grep -q '^CHAIN_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; }
+
+# start_testnet ACCOUNTS: a 4-validator testnet in $E2E_TMP/net with ACCOUNTS
+# funded accounts, all four started and answering.
+start_testnet() {
+  local i
+  "$CHAIND" testnet --validators 4 --dir "$E2E_TMP/net" --base-port "$BASE_PORT" \
+    --accounts "$1" >/dev/null
+  for i in 0 1 2 3; do start_node "$i"; done
+  for i in 0 1 2 3; do wait_ready "$i"; done
+}
+
 # fault_record FAULT TIMES SAFETY_VIOLATIONS ACKED_LOST OUTCOME: one row of
 # the fault table (scripts/fault-table renders $BUILD/faults/*.tsv).
 fault_record() {

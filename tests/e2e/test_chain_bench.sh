@@ -63,9 +63,7 @@ check "no validator left running" bash -c "! pgrep -f '[c]haind start --home $E2
 # --attach: a network the user started; chain-bench finds the validators'
 # processes for CPU and RSS, continues every account's nonce, and leaves the
 # validators running.
-"$CHAIND" testnet --validators 4 --dir "$E2E_TMP/net" --base-port "$BASE_PORT" --accounts 20 >/dev/null
-for i in 0 1 2 3; do start_node "$i"; done
-for i in 0 1 2 3; do wait_ready "$i"; done
+start_testnet 20
 for run in 1 2; do
   "$BENCH" --attach "$E2E_TMP/net" --duration 2 --rate 100 --clients 2 --out "$E2E_TMP/attach$run" \
     >"$E2E_TMP/attach$run.out" 2>"$E2E_TMP/attach$run.err"

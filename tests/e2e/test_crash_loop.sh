@@ -15,14 +15,12 @@ e2e_init "${1:-build}"
 AUDIT="$BUILD/chain-audit"
 NET="$E2E_TMP/net"
 CLIENTS=6
-if grep -q '^CHAIN_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+if sanitized; then
   SOAK=${SOAK_SECONDS:-60}
 else
   SOAK=${SOAK_SECONDS:-120}
 fi
-"$CHAIND" testnet --validators 4 --dir "$NET" --base-port "$BASE_PORT" --accounts "$CLIENTS" >/dev/null
-for i in 0 1 2 3; do start_node "$i"; done
-for i in 0 1 2 3; do wait_ready "$i"; done
+start_testnet "$CLIENTS"
 
 # transfers between the accounts through random validators (load_client)
 end=$((SECONDS + SOAK))

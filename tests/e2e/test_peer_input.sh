@@ -10,9 +10,7 @@ source "$(dirname "$0")/lib.sh"
 e2e_init "${1:-build}"
 INJECT="$BUILD/peer-inject"
 NET="$E2E_TMP/net"
-"$CHAIND" testnet --validators 4 --dir "$NET" --base-port "$BASE_PORT" --accounts 2 >/dev/null
-for i in 0 1 2 3; do start_node "$i"; done
-for i in 0 1 2 3; do wait_ready "$i"; done
+start_testnet 2
 P2P="tcp://127.0.0.1:$BASE_PORT"
 W() { "$WALLET" --node "$(rpc_url 0)" "$@"; }
 TO=$(W address --key "$NET/accounts/account1.pem")
@@ -128,7 +126,7 @@ for i in $(seq 1 300); do refused_all && break; sleep 0.1; done
 check "the 400 large gossip messages are refused or dropped" refused_all
 hwm=$(awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$NODE_PID_0/status")
 HWM_LIMIT=600
-grep -q '^CHAIN_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" && HWM_LIMIT=1500 # shadow memory, quarantine
+sanitized && HWM_LIMIT=1500 # shadow memory, quarantine
 check "node 0's peak memory stays under $HWM_LIMIT MB: $hwm MB" [ "$hwm" -lt "$HWM_LIMIT" ]
 check "node 0 answers after the floods of large messages" wait_ready 0
 

@@ -14,14 +14,12 @@ e2e_init "${1:-build}"
 NET="$E2E_TMP/net"
 CLIENTS=4
 PAUSE=${STOP_START_PAUSE:-0.5}
-if grep -q '^CHAIN_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+if sanitized; then
   CYCLES=${STOP_START_CYCLES:-50}
 else
   CYCLES=${STOP_START_CYCLES:-200}
 fi
-"$CHAIND" testnet --validators 4 --dir "$NET" --base-port "$BASE_PORT" --accounts "$CLIENTS" >/dev/null
-for i in 0 1 2 3; do start_node "$i"; done
-for i in 0 1 2 3; do wait_ready "$i"; done
+start_testnet "$CLIENTS"
 start_load "$CLIENTS"
 
 t0=$SECONDS
