@@ -51,8 +51,8 @@ take(struct node_core *c, const uint8_t hash[CR_HASH_LEN])
 
 /* host_validate checks a proposal with the chain's rules and keeps its execution for the commit. */
 static bool
-host_validate(void *arg, uint64_t height, const uint8_t digest[CR_HASH_LEN], const uint8_t *block,
-	      size_t len)
+host_validate(void *arg, uint64_t height, uint32_t proposer, const uint8_t digest[CR_HASH_LEN],
+	      const uint8_t *block, size_t len)
 {
 	struct node_core *c = arg;
 	struct chain_block b;
@@ -66,9 +66,7 @@ host_validate(void *arg, uint64_t height, const uint8_t digest[CR_HASH_LEN], con
 	}
 	struct chain_base base = node_core_base(c);
 	bool ok = b.header.height == height && memcmp(b.hash, digest, CR_HASH_LEN) == 0 &&
-		  chain_block_check(&c->rules, &base, &b,
-				    node_engine_proposer(c->cons.engine, b.header.view),
-				    c->now.wall_ms, &x, &e) == 0;
+		  chain_block_check(&c->rules, &base, &b, proposer, c->now.wall_ms, &x, &e) == 0;
 	if (ok)
 		keep(&c->cons, b.hash, x);
 	else

@@ -99,7 +99,10 @@ node_core_apply(struct node_core *c, const struct chain_block *b, const struct c
 	}
 	uint8_t digest[CR_HASH_LEN];
 	chain_exec_digest(x, c->tip.state_digest, digest);
-	rc = chain_store_commit(c->store, b, cert, x, digest, err);
+	if (c->io.may_write != NULL && !c->io.may_write(c->io.arg))
+		rc = ch_errf(err, CH_E_IO, "the process stopped before the store write");
+	else
+		rc = chain_store_commit(c->store, b, cert, x, digest, err);
 	chain_exec_free(x);
 	if (rc != 0)
 		return rc;

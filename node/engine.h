@@ -47,10 +47,11 @@ struct node_engine_host {
 		       const uint8_t sig[CR_SIG_LEN]);
 	/*
 	 * validate: is block (len bytes) a valid block at height whose hash is
-	 * digest, on top of the host's committed tip, height - 1?
+	 * digest, proposed by validator proposer, on top of the host's
+	 * committed tip, height - 1? May be called while the engine opens.
 	 */
-	bool (*validate)(void *arg, uint64_t height, const uint8_t digest[CR_HASH_LEN],
-			 const uint8_t *block, size_t len);
+	bool (*validate)(void *arg, uint64_t height, uint32_t proposer,
+			 const uint8_t digest[CR_HASH_LEN], const uint8_t *block, size_t len);
 	/* block_hash: the hash of a block encoding; false if it does not decode. */
 	bool (*block_hash)(void *arg, const uint8_t *block, size_t len, uint8_t out[CR_HASH_LEN]);
 };

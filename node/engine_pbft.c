@@ -43,11 +43,11 @@ core_verify(void *arg, uint32_t v, const uint8_t *bytes, size_t len,
 }
 
 static bool
-core_validate(void *arg, uint64_t height, const uint8_t digest[PBFT_HASH_LEN],
+core_validate(void *arg, uint64_t height, uint32_t proposer, const uint8_t digest[PBFT_HASH_LEN],
 	      const uint8_t *block, size_t len)
 {
 	struct engine_pbft *e = arg;
-	return e->host.validate(e->host.arg, height, digest, block, len);
+	return e->host.validate(e->host.arg, height, proposer, digest, block, len);
 }
 
 static bool

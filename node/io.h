@@ -53,6 +53,13 @@ struct node_io {
 	uint64_t (*random)(void *arg);
 	/* log records one line (without a newline) at level. */
 	void (*log)(void *arg, enum node_log_level level, const char *line);
+	/*
+	 * may_write (optional; NULL in the node) is asked before each write to
+	 * the store. false means the process died in the call under way (the
+	 * simulator's crash between two writes): that write and everything
+	 * after it in the call do not happen.
+	 */
+	bool (*may_write)(void *arg);
 };
 
 /* node_io_verify is the plain verify hook: cr_pubkey_verify, arg unused. */

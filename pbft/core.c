@@ -736,7 +736,8 @@ pbft_on_preprepare(struct pbft *p, const struct pbft_msg *m)
 	uint8_t h[PBFT_HASH_LEN];
 	if (m->block_len == 0 || !p->host.block_hash(p->host.arg, m->block, m->block_len, h) ||
 	    memcmp(h, m->digest, PBFT_HASH_LEN) != 0 ||
-	    !p->host.validate(p->host.arg, m->height, m->digest, m->block, m->block_len)) {
+	    !p->host.validate(p->host.arg, m->height, pbft_primary(m->view, p->cfg.n), m->digest,
+			      m->block, m->block_len)) {
 		/* A signed invalid proposal: the primary is faulty (4.5.2). */
 		pbft_start_view_change(p, p->view + 1);
 		return;

@@ -176,12 +176,15 @@ struct pbft_host {
 	bool (*verify)(void *arg, uint32_t validator, const uint8_t *bytes, size_t len,
 		       const uint8_t sig[PBFT_SIG_LEN]);
 	/*
-	 * validate: is block a valid block at height whose hash is digest, on
-	 * top of the host's committed block height - 1? Checks everything
-	 * (encoding, hash, parent, time, signatures, execution).
+	 * validate: is block a valid block at height whose hash is digest,
+	 * proposed by validator proposer (the primary of the PRE-PREPARE's
+	 * view), on top of the host's committed block height - 1? Checks
+	 * everything (encoding, hash, parent, proposer, time, signatures,
+	 * execution). May be called from pbft_open (a single validator
+	 * resumes by completing a view change on its own).
 	 */
-	bool (*validate)(void *arg, uint64_t height, const uint8_t digest[PBFT_HASH_LEN],
-			 const uint8_t *block, size_t len);
+	bool (*validate)(void *arg, uint64_t height, uint32_t proposer,
+			 const uint8_t digest[PBFT_HASH_LEN], const uint8_t *block, size_t len);
 	/* block_hash: hash a block encoding; false if it does not decode. */
 	bool (*block_hash)(void *arg, const uint8_t *block, size_t len,
 			   uint8_t out[PBFT_HASH_LEN]);

@@ -408,6 +408,13 @@ io_save_votes(void *arg, const uint8_t *rec, size_t len, struct ch_err *err)
 	return 0;
 }
 
+/* io_may_write: a torn crash may also come just before a store write. */
+static bool
+io_may_write(void *arg)
+{
+	return alive_for_io(arg);
+}
+
 static bool
 io_sign(void *arg, const uint8_t digest[CR_HASH_LEN], uint8_t sig[CR_SIG_LEN])
 {
@@ -470,7 +477,8 @@ start_node(struct sim_node *nd)
 		.mempool = {.max_txs = 10000, .max_bytes = 64u << 20, .ttl_ms = 600000,
 			    .max_nonce_gap = 1000},
 		.io = {.arg = nd, .send = io_send, .save_votes = io_save_votes, .sign = io_sign,
-		       .verify = io_verify, .random = io_random, .log = io_log},
+		       .verify = io_verify, .random = io_random, .log = io_log,
+		       .may_write = io_may_write},
 		.votes = nd->record,
 		.votes_len = nd->record_len,
 	};

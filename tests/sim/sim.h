@@ -29,7 +29,7 @@
  *
  * A crash loses what a killed process loses: the core and everything in
  * memory, and the actions of the call under way after the crash point (with
- * torn crashes, any number of its sends and vote-record writes); the store
+ * torn crashes, any number of its sends, vote-record and store writes); the store
  * and the vote record keep what was written before, as each write is synced.
  */
 #ifndef SIM_H
