@@ -461,9 +461,9 @@ node_run(struct node *n, struct ch_err *err)
 	rc = loop(n, err);
 	atomic_store(&n->stop_phase, "answering waiting clients");
 	node_waiters_settle(&n->waiters, &n->env, node_clock().mono_ms, true);
-	atomic_store(&n->stop_phase, "stopping the JSON-RPC server");
-	rpc_http_stop(n->http);
-	n->http = NULL;
+	/* new requests are refused from here on; those the node holds are answered below */
+	atomic_store(&n->stop_phase, "refusing new JSON-RPC requests");
+	rpc_http_refuse(n->http);
 	atomic_store(&n->stop_phase, "closing the peer connections");
 	stop_peers(n);
 	/* the workers finish what they hold; the loop is gone, so it is answered "shutting down" */
@@ -474,6 +474,10 @@ node_run(struct node *n, struct ch_err *err)
 	struct node_event *left = node_queue_take_all(&n->queue);
 	pthread_mutex_unlock(&n->mu);
 	discard_all(left);
+	/* every request is answered now: nng can let go of the server */
+	atomic_store(&n->stop_phase, "stopping the JSON-RPC server");
+	rpc_http_stop(n->http);
+	n->http = NULL;
 	log_info("stopped at height %" PRIu64, node_core_tip(n->core)->height);
 	return rc;
 }

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
@@ -49,6 +50,7 @@
 #define BODY_TIMEOUT_MS 30000  /* to receive one body */
 #define DRAIN_MAX (16u << 20)  /* bytes past max_body read and discarded to answer 413 */
 #define DRAIN_CHUNK 65536
+#define STOP_WAIT_S 2 /* for nng to let go of the handler at stop */
 
 /* JSON-RPC codes in the server's own error bodies (see common/err.h) */
 #define CODE_INVALID_REQUEST -32600
@@ -117,6 +119,8 @@ server_unref(void *arg)
 	struct rpc_http_server *s = arg;
 	pthread_mutex_lock(&s->mu);
 	bool last = --s->refs == 0;
+	if (!last)
+		pthread_cond_broadcast(&s->cv); /* rpc_http_stop may wait for refs to fall */
 	pthread_mutex_unlock(&s->mu);
 	if (last)
 		server_free(s);
@@ -546,7 +550,7 @@ out:
 }
 
 void
-rpc_http_stop(struct rpc_http_server *s)
+rpc_http_refuse(struct rpc_http_server *s)
 {
 	if (s == NULL)
 		return;
@@ -555,8 +559,28 @@ rpc_http_stop(struct rpc_http_server *s)
 	while (s->calling > 0)
 		pthread_cond_wait(&s->cv, &s->mu);
 	pthread_mutex_unlock(&s->mu);
+}
+
+void
+rpc_http_stop(struct rpc_http_server *s)
+{
+	if (s == NULL)
+		return;
+	rpc_http_refuse(s);
 	/* closes every connection: held requests are cancelled (on_cancel) */
 	nng_http_server_stop(s->srv);
 	nng_http_server_release(s->srv);
+	/*
+	 * nng frees the handler (dropping its reference) on its reaper and
+	 * task threads, some time after the release. Wait for it, boundedly,
+	 * so that a process exiting right after this leaves nothing behind.
+	 */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += STOP_WAIT_S;
+	pthread_mutex_lock(&s->mu);
+	while (s->refs > 1 && pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
+		;
+	pthread_mutex_unlock(&s->mu);
 	server_unref(s);
 }

@@ -40,9 +40,18 @@ void rpc_http_reply(struct rpc_http_req *req, int status, const char *content_ty
 		    const void *body, size_t len);
 
 /*
- * rpc_http_stop stops accepting and frees the server. Every request handed
- * to the callback must have been answered before. Not from a callback.
- * NULL is fine.
+ * rpc_http_refuse makes the server answer every new request 503 ("server
+ * is stopping") without calling the callback, and returns once no callback
+ * is running: the owner can then answer what it holds, knowing nothing more
+ * comes. Not from a callback. NULL is fine.
+ */
+void rpc_http_refuse(struct rpc_http_server *s);
+
+/*
+ * rpc_http_stop refuses (as above), closes every connection and frees the
+ * server. Every request handed to the callback must have been answered
+ * before. Not from a callback. Returns once nng has let go of the server's
+ * memory (or after 2 s). NULL is fine.
  */
 void rpc_http_stop(struct rpc_http_server *s);
 
