@@ -151,7 +151,7 @@ wait_ready() {
     if rpc health null "$1" 2>/dev/null | grep -q '"ok":true'; then return 0; fi
     sleep 0.1
   done
-  echo "node $1 did not become ready"; return 1
+  fail "node $1 did not become ready in 30 s"; return 1
 }
 
 # kill_node I SIGNAL: signal node I and wait for it to exit.
