@@ -51,7 +51,7 @@ void rpc_http_refuse(struct rpc_http_server *s);
  * rpc_http_stop refuses (as above), closes every connection and frees the
  * server. Every request handed to the callback must have been answered
  * before. Not from a callback. Returns once nng has let go of the server's
- * memory (or after 2 s). NULL is fine.
+ * memory (or after 1 s). NULL is fine.
  */
 void rpc_http_stop(struct rpc_http_server *s);
 
