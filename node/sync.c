@@ -98,7 +98,8 @@ node_sync_on_get_blocks(struct node_core *c, const struct peer_msg *m)
 
 /*
  * apply_fetched checks a fetched block against its certificate (a quorum of
- * the validator set) and the chain's rules, then commits it.
+ * the validator set) and the chain's rules, then commits it. CH_E_KNOWN:
+ * the block is at or below the tip (committed meanwhile by consensus).
  */
 static int
 apply_fetched(struct node_core *c, const struct peer_block *pb, struct chain_cert *cert,
@@ -108,8 +109,14 @@ apply_fetched(struct node_core *c, const struct peer_block *pb, struct chain_cer
 	int rc = chain_cert_decode(pb->cert, pb->cert_len, cert, err);
 	if (rc != 0 || (rc = chain_block_decode(pb->block, pb->block_len, &b, err)) != 0)
 		return rc;
-	if (b.header.height != c->tip.height + 1 || cert->height != b.header.height ||
-	    memcmp(cert->block_hash, b.hash, CR_HASH_LEN) != 0)
+	if (b.header.height <= c->tip.height)
+		rc = ch_errf(err, CH_E_KNOWN, "block %" PRIu64 " is already committed",
+			     b.header.height);
+	else if (b.header.height != c->tip.height + 1)
+		rc = ch_errf(err, CH_E_BLOCK_INVALID,
+			     "fetched block %" PRIu64 " does not follow the tip %" PRIu64,
+			     b.header.height, c->tip.height);
+	else if (cert->height != b.header.height || memcmp(cert->block_hash, b.hash, CR_HASH_LEN) != 0)
 		rc = ch_errf(err, CH_E_BLOCK_INVALID, "fetched block does not match its certificate");
 	else
 		rc = chain_cert_check(cert, c->n, node_engine_cert_quorum(c->cons.engine),
@@ -134,7 +141,10 @@ node_sync_on_blocks(struct node_core *c, const struct peer_msg *m)
 	for (uint32_t i = 0; i < m->nblocks && !c->failed; i++) {
 		struct ch_err e;
 		ch_err_clear(&e);
-		if (apply_fetched(c, &m->blocks[i], cert, &e) != 0) {
+		int rc = apply_fetched(c, &m->blocks[i], cert, &e);
+		if (rc == CH_E_KNOWN)
+			continue; /* committed by consensus while the answer was on its way */
+		if (rc != 0) {
 			node_core_log(c, NODE_LOG_WARN,
 				      "state transfer from validator %u stopped at height %" PRIu64
 				      ": %s",
