@@ -262,15 +262,39 @@ chain_mempool_update(struct chain_mempool *mp, chain_nonce_fn nonce_of, void *ar
 {
 	struct mp_sender *s = mp->head;
 	while (s != NULL) {
-		struct mp_sender *next = s->next;
+		struct mp_sender *next = s->next; /* s may be freed below */
 		uint64_t nonce;
-		bool known = nonce_of(arg, s->addr, &nonce) == 0;
+		if (nonce_of(arg, s->addr, &nonce) == 0)
+			chain_mempool_drop_below(mp, s->addr, nonce);
+		s = next;
+	}
+	chain_mempool_expire(mp, now_ms);
+}
+
+void
+chain_mempool_drop_below(struct chain_mempool *mp, const uint8_t addr[CR_ADDR_LEN], uint64_t nonce)
+{
+	struct mp_sender *s = find_sender(mp, addr);
+	/* entries are in nonce order; dropping the sender's last one frees s */
+	while (s != NULL && s->first != NULL && s->first->tx.nonce < nonce) {
+		bool last = s->first->snext == NULL;
+		unlink_entry(mp, s->first);
+		if (last)
+			break;
+	}
+}
+
+void
+chain_mempool_expire(struct chain_mempool *mp, uint64_t now_ms)
+{
+	struct mp_sender *s = mp->head;
+	while (s != NULL) {
+		struct mp_sender *next = s->next;
 		struct mp_entry *e = s->first;
-		/* Dropping the sender's last entry frees s: stop touching it then. */
 		while (e != NULL) {
 			struct mp_entry *en = e->snext;
 			bool last = en == NULL && s->first == e;
-			if ((known && e->tx.nonce < nonce) || e->added_ms + mp->cfg.ttl_ms < now_ms) {
+			if (e->added_ms + mp->cfg.ttl_ms < now_ms) {
 				unlink_entry(mp, e);
 				if (last)
 					break;

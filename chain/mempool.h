@@ -68,11 +68,19 @@ size_t chain_mempool_select(const struct chain_mempool *mp, chain_nonce_fn nonce
 
 /*
  * chain_mempool_update drops transactions whose nonce is below the
- * sender's committed nonce and those older than the TTL at now_ms.
- * Call after each committed block.
+ * sender's committed nonce and those older than the TTL at now_ms. It
+ * asks nonce_of about every pooled sender: after a block, the two below
+ * do the same work for a fraction of it.
  */
 void chain_mempool_update(struct chain_mempool *mp, chain_nonce_fn nonce_of, void *arg,
 			  uint64_t now_ms);
+
+/* chain_mempool_drop_below drops addr's transactions whose nonce is below nonce. */
+void chain_mempool_drop_below(struct chain_mempool *mp, const uint8_t addr[CR_ADDR_LEN],
+			      uint64_t nonce);
+
+/* chain_mempool_expire drops the transactions older than the TTL at now_ms. */
+void chain_mempool_expire(struct chain_mempool *mp, uint64_t now_ms);
 
 /*
  * chain_mempool_next_nonce returns the first nonce after the run of

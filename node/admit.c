@@ -112,7 +112,16 @@ void
 node_admit_committed(struct node_admit *a, const struct chain_block *b,
 		     const struct chain_state_reader *state, uint64_t now_ms)
 {
+	/* only the block's senders have new nonces: the rest of the pool is left alone */
 	for (uint32_t i = 0; i < b->header.tx_count; i++)
 		chain_mempool_remove(a->pool, b->txs[i].hash);
-	chain_mempool_update(a->pool, chain_state_nonce, (void *)state, now_ms);
+	for (uint32_t i = 0; i < b->header.tx_count; i++) {
+		uint64_t nonce;
+		if (chain_state_nonce((void *)state, b->txs[i].sender, &nonce) == 0)
+			chain_mempool_drop_below(a->pool, b->txs[i].sender, nonce);
+	}
+	if (now_ms >= a->next_expire_ms) {
+		chain_mempool_expire(a->pool, now_ms);
+		a->next_expire_ms = now_ms + NODE_EXPIRE_EVERY_MS;
+	}
 }

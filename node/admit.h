@@ -20,6 +20,7 @@
 
 /* Transactions whose fate clients may still ask about. */
 #define NODE_DROPPED_RING 1024
+#define NODE_EXPIRE_EVERY_MS 1000 /* how often commits look for expired transactions */
 
 struct node_dropped {
 	uint8_t hash[CR_HASH_LEN];
@@ -36,6 +37,7 @@ struct node_admit {
 	bool ready;
 	size_t ready_count;
 	uint64_t ready_height;
+	uint64_t next_expire_ms; /* when a commit next drops what outlived the TTL */
 };
 
 int node_admit_init(struct node_admit *a, const struct chain_mempool_config *cfg,
@@ -72,7 +74,10 @@ const struct node_dropped *node_admit_dropped(const struct node_admit *a,
 bool node_admit_ready(struct node_admit *a, const struct chain_tip *tip,
 		      const struct chain_state_reader *state);
 
-/* node_admit_committed drops b's transactions and whatever b made stale or outlived its TTL. */
+/*
+ * node_admit_committed drops b's transactions and those b made stale, and
+ * (at most once every NODE_EXPIRE_EVERY_MS) those that outlived the TTL.
+ */
 void node_admit_committed(struct node_admit *a, const struct chain_block *b,
 			  const struct chain_state_reader *state, uint64_t now_ms);
 

@@ -135,6 +135,32 @@ test_update_drops_committed_and_expired(void)
 	chain_mempool_free(mp);
 }
 
+static void
+test_drop_below_and_expire(void)
+{
+	struct chain_mempool *mp = pool(100, 100000);
+	struct ch_err e;
+	for (uint64_t i = 0; i < 4; i++) {
+		struct chain_tx a = tx(1, i, 10), b = tx(2, i, 10);
+		CHECK(chain_mempool_add(mp, &a, 0, 0, &e) == 0);
+		CHECK(chain_mempool_add(mp, &b, 0, 800, &e) == 0);
+	}
+	struct chain_tx one = tx(1, 0, 10), two = tx(2, 0, 10);
+	chain_mempool_drop_below(mp, one.sender, 2); /* sender 1's 0 and 1 committed */
+	CHECK_EQ_INT(chain_mempool_count(mp), 6);
+	CHECK(chain_mempool_get(mp, one.hash) == NULL && chain_mempool_get(mp, two.hash) != NULL);
+	chain_mempool_drop_below(mp, one.sender, 9); /* all of sender 1: the sender goes too */
+	CHECK_EQ_INT(chain_mempool_count(mp), 4);
+	CHECK(chain_mempool_next_nonce(mp, one.sender, 9) == 9);
+	chain_mempool_drop_below(mp, one.sender, 12); /* nothing pooled: no-op */
+	chain_mempool_expire(mp, 1500);                /* sender 2's were added at 800, ttl 1000 */
+	CHECK_EQ_INT(chain_mempool_count(mp), 4);
+	chain_mempool_expire(mp, 1801);
+	CHECK_EQ_INT(chain_mempool_count(mp), 0);
+	CHECK_EQ_INT(chain_mempool_bytes(mp), 0);
+	chain_mempool_free(mp);
+}
+
 /* Random operations against a simple model: count and bytes always agree. */
 static void
 test_random_against_model(void)
@@ -191,6 +217,7 @@ main(void)
 	RUN(test_limits);
 	RUN(test_select_order);
 	RUN(test_update_drops_committed_and_expired);
+	RUN(test_drop_below_and_expire);
 	RUN(test_random_against_model);
 	return TEST_DONE();
 }
