@@ -16,7 +16,9 @@ const struct wallet_option wallet_options[WOPT__COUNT] = {
 	[WOPT_TO] = {"--to", "ADDR", "recipient address: 40 hex characters, 0x optional"},
 	[WOPT_AMOUNT] = {"--amount", "N", "amount to send, a whole number 1..18446744073709551615"},
 	[WOPT_NONCE] = {"--nonce", "N",
-			"nonce to sign with (default: the account's next nonce, from the node)"},
+			"nonce to sign with, never changed (default: the account's next nonce,\n"
+			"                    from the node, and the one after if another transaction\n"
+			"                    takes it first)"},
 	[WOPT_CHAIN_ID] = {"--chain-id", "ID", "chain id to sign for (default: from the node)"},
 	[WOPT_WAIT] = {"--wait", NULL, "wait until the transaction is committed"},
 	[WOPT_TIMEOUT] = {"--timeout-ms", "N", "how long --wait waits, 1..600000 (default 10000)"},

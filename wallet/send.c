@@ -2,6 +2,12 @@
  * transfer and set: fill in a transaction, take the chain id and nonce from
  * the options or the node, sign it, then print it (--print-only) or send it
  * with broadcast_tx_sync, or broadcast_tx_commit with --wait.
+ *
+ * A nonce the wallet picked itself can be taken by another transaction of
+ * the same account sent at the same time (another wallet, a script running
+ * several). When the node says so, the wallet signs again with the next
+ * nonce, at most NONCE_TRIES times. A --nonce given by the user is never
+ * changed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +18,7 @@
 
 #define WAIT_DEFAULT_MS 10000
 #define WAIT_MAX_MS 600000
+#define NONCE_TRIES 64 /* sends with a nonce the wallet picked itself */
 
 /* check_options checks the options every sending command shares. */
 static int
@@ -137,37 +144,73 @@ broadcast(struct wallet_ctx *w, const struct chain_tx *tx, const char *raw, uint
 	return WALLET_OK;
 }
 
+/* signed_hex signs tx with k and returns its encoding in hex (malloc'd), or NULL (w->err set). */
+static char *
+signed_hex(struct wallet_ctx *w, struct chain_tx *tx, const struct cr_key *k)
+{
+	struct ch_buf enc;
+	char *raw = NULL;
+	if (chain_tx_sign(tx, k, &w->err) != 0)
+		return NULL;
+	ch_buf_init(&enc);
+	chain_tx_encode(tx, &enc);
+	if (!ch_buf_ok(&enc) || (raw = malloc(2 * enc.len + 1)) == NULL)
+		wallet_errf(w, "out of memory");
+	else
+		cr_hex_encode(enc.data, enc.len, raw);
+	ch_buf_close(&enc);
+	return raw;
+}
+
+/* next_nonce moves tx past a nonce another transaction took: the node's next, if further. */
+static int
+next_nonce(struct wallet_ctx *w, const uint8_t pub[CR_PUBKEY_LEN], struct chain_tx *tx)
+{
+	uint64_t taken = tx->nonce;
+	ch_err_clear(&w->err);
+	if (fill_nonce(w, pub, tx) != 0)
+		return WALLET_FAIL;
+	if (tx->nonce <= taken)
+		tx->nonce = taken + 1;
+	return WALLET_OK;
+}
+
 /* sign_and_send completes tx (type and body set) and prints or sends it. */
 static int
 sign_and_send(struct wallet_ctx *w, struct chain_tx *tx)
 {
 	struct cr_key *k = NULL;
-	struct ch_buf enc;
 	char *raw = NULL;
 	uint8_t pub[CR_PUBKEY_LEN];
 	uint64_t wait_ms;
 	int rc;
-	ch_buf_init(&enc);
 	if ((rc = check_options(w, &wait_ms)) != 0 || (rc = wallet_load_key(w, &k)) != 0)
 		goto out;
 	cr_key_pubkey(k, pub);
 	rc = WALLET_FAIL;
-	if (fill_chain_id(w, tx) != 0 || fill_nonce(w, pub, tx) != 0 ||
-	    chain_tx_sign(tx, k, &w->err) != 0)
+	if (fill_chain_id(w, tx) != 0 || fill_nonce(w, pub, tx) != 0)
 		goto out;
-	chain_tx_encode(tx, &enc);
-	if (!ch_buf_ok(&enc) || (raw = malloc(2 * enc.len + 1)) == NULL) {
-		wallet_errf(w, "out of memory");
-		goto out;
-	}
-	cr_hex_encode(enc.data, enc.len, raw);
-	if (wallet_has(w, WOPT_PRINT_ONLY))
-		rc = print_signed(w, tx, raw);
-	else
+	bool picked = !wallet_has(w, WOPT_NONCE);
+	for (int tries = 1;; tries++) {
+		if ((raw = signed_hex(w, tx, k)) == NULL) {
+			rc = WALLET_FAIL;
+			break;
+		}
+		if (wallet_has(w, WOPT_PRINT_ONLY)) {
+			rc = print_signed(w, tx, raw);
+			break;
+		}
 		rc = broadcast(w, tx, raw, wait_ms);
+		if (rc == WALLET_OK || !picked || w->err.code != CH_E_NONCE_TOO_LOW ||
+		    tries == NONCE_TRIES)
+			break;
+		free(raw);
+		raw = NULL;
+		if ((rc = next_nonce(w, pub, tx)) != 0)
+			break;
+	}
 out:
 	free(raw);
-	ch_buf_close(&enc);
 	cr_key_free(k);
 	return rc;
 }

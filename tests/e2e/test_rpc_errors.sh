@@ -177,4 +177,21 @@ check_eq "chain state unchanged by all the bad input" "$after" "$before"
 check_eq "account unchanged by all the bad input" "$(rpc account "{\"address\":\"$A0\"}" | jq -c .result)" "$acct_before"
 check_eq "node still serves" "$(rpc health | jq -r .result.ok)" true
 
+# --- 25 wallets sending from one account at once: each one whose nonce is
+# taken by another's signs again with the next; an explicit --nonce is kept.
+for i in $(seq 1 25); do
+  W transfer --key "$K1" --to "$A0" --amount 1 --json >"$E2E_TMP/conc.$i" 2>&1 &
+  E2E_PIDS+=($!)
+done
+conc_failed=0
+for pid in "${E2E_PIDS[@]: -25}"; do wait "$pid" || conc_failed=$((conc_failed + 1)); done
+check_eq "25 concurrent transfers from one key all accepted" "$conc_failed" 0
+check_eq "they took 25 distinct nonces" \
+  "$(cat "$E2E_TMP"/conc.* | jq -r .hash 2>/dev/null | sort -u | grep -c .)" 25
+check "all 25 commit" wait_mempool_empty 0
+check_eq "account1's nonce counts them" "$(W balance "$A1" --json | jq -r .nonce)" 25
+rc=0; W transfer --key "$K1" --to "$A0" --amount 1 --nonce 3 >/dev/null 2>"$E2E_TMP/err" || rc=$?
+check "an explicit --nonce that is used fails (status $rc)" [ "$rc" -ne 0 ]
+check "and says the nonce is used" grep -q "nonce 3" "$E2E_TMP/err"
+
 e2e_done
