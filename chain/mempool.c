@@ -258,20 +258,6 @@ chain_mempool_select(const struct chain_mempool *mp, chain_nonce_fn nonce_of, vo
 }
 
 void
-chain_mempool_update(struct chain_mempool *mp, chain_nonce_fn nonce_of, void *arg, uint64_t now_ms)
-{
-	struct mp_sender *s = mp->head;
-	while (s != NULL) {
-		struct mp_sender *next = s->next; /* s may be freed below */
-		uint64_t nonce;
-		if (nonce_of(arg, s->addr, &nonce) == 0)
-			chain_mempool_drop_below(mp, s->addr, nonce);
-		s = next;
-	}
-	chain_mempool_expire(mp, now_ms);
-}
-
-void
 chain_mempool_drop_below(struct chain_mempool *mp, const uint8_t addr[CR_ADDR_LEN], uint64_t nonce)
 {
 	struct mp_sender *s = find_sender(mp, addr);

@@ -8,8 +8,8 @@
  * nonce. chain_mempool_select returns, per sender, the run of consecutive
  * nonces that starts at the account nonce, in order of arrival of each
  * sender's first transaction, so a block can be cut from it directly.
- * After a block commits, chain_mempool_update drops what is committed or
- * stale and what outlived its TTL.
+ * After a block commits, chain_mempool_drop_below drops what its senders'
+ * new nonces made stale, and chain_mempool_expire what outlived its TTL.
  *
  * The mempool copies transactions in; pointers it returns stay valid until
  * the next add, remove or update. Not thread-safe: owned by the node loop.
@@ -65,15 +65,6 @@ typedef int (*chain_nonce_fn)(void *arg, const uint8_t addr[CR_ADDR_LEN], uint64
  */
 size_t chain_mempool_select(const struct chain_mempool *mp, chain_nonce_fn nonce_of, void *arg,
 			    size_t max_txs, size_t max_bytes, const struct chain_tx **out);
-
-/*
- * chain_mempool_update drops transactions whose nonce is below the
- * sender's committed nonce and those older than the TTL at now_ms. It
- * asks nonce_of about every pooled sender: after a block, the two below
- * do the same work for a fraction of it.
- */
-void chain_mempool_update(struct chain_mempool *mp, chain_nonce_fn nonce_of, void *arg,
-			  uint64_t now_ms);
 
 /* chain_mempool_drop_below drops addr's transactions whose nonce is below nonce. */
 void chain_mempool_drop_below(struct chain_mempool *mp, const uint8_t addr[CR_ADDR_LEN],

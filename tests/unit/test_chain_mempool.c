@@ -123,13 +123,14 @@ test_update_drops_committed_and_expired(void)
 	}
 	struct chain_tx late = tx(2, 0, 10);
 	CHECK(chain_mempool_add(mp, &late, 0, 900, &e) == 0);
-	nonces[1] = 3; /* 0..2 committed */
-	chain_mempool_update(mp, nonce_of, NULL, 500);
+	struct chain_tx one = tx(1, 0, 10);
+	chain_mempool_drop_below(mp, one.sender, 3); /* 0..2 committed */
+	chain_mempool_expire(mp, 500);
 	CHECK_EQ_INT(chain_mempool_count(mp), 3);
-	chain_mempool_update(mp, nonce_of, NULL, 1500); /* sender 1's expire (added at 0, ttl 1000) */
+	chain_mempool_expire(mp, 1500); /* sender 1's expire (added at 0, ttl 1000) */
 	CHECK_EQ_INT(chain_mempool_count(mp), 1);
 	CHECK(chain_mempool_get(mp, late.hash) != NULL);
-	chain_mempool_update(mp, nonce_of, NULL, 5000);
+	chain_mempool_expire(mp, 5000);
 	CHECK_EQ_INT(chain_mempool_count(mp), 0);
 	CHECK_EQ_INT(chain_mempool_bytes(mp), 0);
 	chain_mempool_free(mp);
@@ -198,7 +199,7 @@ test_random_against_model(void)
 				count--;
 				bytes -= 7;
 			}
-			chain_mempool_update(mp, nonce_of, NULL, 0);
+			chain_mempool_drop_below(mp, t.sender, nonces[s]);
 		}
 		if (chain_mempool_count(mp) != count || chain_mempool_bytes(mp) != bytes) {
 			fprintf(stderr, "seed %u step %d: count %zu/%zu\n", seed, step,
