@@ -1,10 +1,12 @@
 /*
- * The JSON-RPC endpoint on nng's HTTP server.
+ * The node's HTTP endpoint on nng's HTTP server.
  *
  * nng calls on_request for every request (one handler on "/", any method,
  * any path) with the connection's callback aio already begun; a request is
  * answered by finishing that aio with an nng_http_res as output 0, after
- * which nng writes it and reads the connection's next request.
+ * which nng writes it and reads the connection's next request. POST / and
+ * bodiless GETs of any path go to the owner's callback; a request it turns
+ * into a stream leaves nng's hands (rpc/http_stream.c).
  *
  * Bodies are read here, not by nng: for a Content-Length over its limit
  * nng answers 400 and keeps the connection, whose unread body it then
@@ -29,7 +31,7 @@
  * and each request. So late nng callbacks and late replies never touch
  * freed memory, even if rpc_http_stop came first.
  */
-#include "rpc/http_server.h"
+#include "rpc/http_internal.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -41,9 +43,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-#include <nng/nng.h>
-#include <nng/supplemental/http/http.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define HAVE_LSAN 1
@@ -68,43 +67,6 @@
 #define CODE_TOO_LARGE -32008
 #define CODE_UNAVAILABLE -32011
 
-enum req_state {
-	REQ_READING,  /* reading the body into body */
-	REQ_DRAINING, /* discarding an oversized body, then 413 */
-	REQ_HELD,     /* handed to the callback, waiting for rpc_http_reply */
-};
-
-struct rpc_http_server {
-	nng_http_server *srv;
-	rpc_http_fn fn;
-	void *arg;
-	size_t max_body;
-	size_t max_inflight;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	/* the rest under mu */
-	unsigned refs;      /* owner, nng's handler, each request */
-	size_t inflight;    /* requests being read or held */
-	unsigned calling;   /* threads inside fn */
-	bool stopped;
-	struct rpc_http_req *reqs; /* requests whose aio is not finished */
-	nng_http_handler *handler; /* nng's (see kept_by_nng) */
-};
-
-struct rpc_http_req {
-	struct rpc_http_server *s;
-	nng_aio *aio;   /* nng's callback aio; NULL once finished (under s->mu) */
-	nng_aio *rdaio; /* our body reader; NULL once held */
-	nng_http_conn *conn;
-	enum req_state state; /* under s->mu */
-	bool cancelled;       /* under s->mu: nng closed the connection */
-	char *body;
-	size_t len;
-	uint64_t left; /* bytes still to discard (REQ_DRAINING) */
-	struct rpc_http_req *prev, *next;
-};
-
-static const char hint[] = "POST JSON-RPC 2.0 requests to /\n";
 
 /* errstr is nng's message for rv, starting in lower case ("address in use"). */
 static const char *
@@ -223,12 +185,8 @@ unlink_req(struct rpc_http_server *s, struct rpc_http_req *r)
 	r->prev = r->next = NULL;
 }
 
-/*
- * req_end frees r and its hold on the server. It returns r's aio if that
- * is still to be finished (by the caller, which then owns that duty).
- */
-static nng_aio *
-req_end(struct rpc_http_req *r)
+nng_aio *
+http_req_end(struct rpc_http_req *r)
 {
 	struct rpc_http_server *s = r->s;
 	pthread_mutex_lock(&s->mu);
@@ -242,6 +200,7 @@ req_end(struct rpc_http_req *r)
 	if (r->rdaio != NULL)
 		nng_aio_reap(r->rdaio); /* we may be inside its callback */
 	free(r->body);
+	free(r->target);
 	free(r);
 	if (last)
 		server_free(s);
@@ -252,7 +211,16 @@ req_end(struct rpc_http_req *r)
 static void
 call_fn(struct rpc_http_server *s, struct rpc_http_req *r)
 {
-	s->fn(s->arg, r, r->body, r->len); /* r may be gone now */
+	const char *path = r->target;
+	struct rpc_http_in in = {
+		.method = r->method,
+		.path = path,
+		.query = path + strlen(path) + 1,
+		.last_event_id = r->has_event_id ? r->event_id : NULL,
+		.body = r->body,
+		.len = r->len,
+	};
+	s->fn(s->arg, r, &in); /* r may be gone now */
 	pthread_mutex_lock(&s->mu);
 	if (--s->calling == 0 && s->stopped)
 		pthread_cond_broadcast(&s->cv);
@@ -352,7 +320,7 @@ on_read(void *arg)
 	return;
 end:
 	/* a failed read (client gone, timeout, server stopping) closes without an answer */
-	aio = req_end(r);
+	aio = http_req_end(r);
 	if (aio != NULL && rv != 0)
 		nng_aio_finish(aio, rv);
 	else if (aio != NULL)
@@ -375,6 +343,9 @@ on_cancel(nng_aio *aio, void *arg, int rv)
 		unlink_req(s, r);
 		r->aio = NULL;
 		nng_aio_finish(aio, rv);
+	} else if (r != NULL && r->state == REQ_STREAMING) {
+		/* rpc_http_stream_open finishes aio; nng waits for that before freeing the connection */
+		r->cancelled = true;
 	} else if (r != NULL) {
 		/* the failing read ends the request (on_read) */
 		r->cancelled = true;
@@ -383,18 +354,41 @@ on_cancel(nng_aio *aio, void *arg, int rv)
 	pthread_mutex_unlock(&s->mu);
 }
 
-/* path_ok accepts "/" with an optional query, also in absolute form; nng's client sends "". */
-static bool
-path_ok(const char *uri)
+/*
+ * split_target copies a request target into "path\0query\0" (malloc'd),
+ * also from the absolute form; nng's client sends "" for "/". NULL if out
+ * of memory or longer than HTTP_MAX_TARGET.
+ */
+static char *
+split_target(const char *uri)
 {
 	if (uri == NULL)
-		return false;
+		uri = "";
 	if (strncasecmp(uri, "http://", 7) == 0 || strncasecmp(uri, "https://", 8) == 0) {
 		uri = strchr(strchr(uri, ':') + 3, '/');
 		if (uri == NULL)
-			return true;
+			uri = "";
 	}
-	return uri[0] == '\0' || (uri[0] == '/' && (uri[1] == '\0' || uri[1] == '?'));
+	size_t len = strlen(uri);
+	if (len > HTTP_MAX_TARGET)
+		return NULL;
+	char *t = malloc(len + 3); /* a leading '/' and two NULs at most */
+	if (t == NULL)
+		return NULL;
+	size_t n = 0;
+	if (uri[0] != '/')
+		t[n++] = '/';
+	const char *q = strchr(uri, '?');
+	size_t plen = q != NULL ? (size_t)(q - uri) : len;
+	memcpy(t + n, uri, plen);
+	n += plen;
+	t[n++] = '\0';
+	if (q != NULL) {
+		memcpy(t + n, q + 1, len - plen - 1);
+		n += len - plen - 1;
+	}
+	t[n] = '\0';
+	return t;
 }
 
 /* reject answers at once; close when an unread body would follow. */
@@ -425,15 +419,8 @@ on_request(nng_aio *aio)
 		return;
 	}
 	bool body = len > 0 || te != NULL;
-	if (!path_ok(nng_http_req_get_uri(req))) {
-		reject(aio, 404, CODE_INVALID_REQUEST, "not found: POST JSON-RPC requests to /", body);
-		return;
-	}
-	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-		finish(aio, make_res(200, "text/plain", hint, sizeof(hint) - 1, body));
-		return;
-	}
-	if (strcmp(method, "POST") != 0) {
+	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	if (!get && strcmp(method, "POST") != 0) {
 		nng_http_res *res = error_res(405, CODE_INVALID_REQUEST,
 					      "method not allowed: POST JSON-RPC requests to /", body);
 		if (res != NULL && nng_http_res_set_header(res, "Allow", "POST, GET, HEAD") != 0) {
@@ -441,6 +428,10 @@ on_request(nng_aio *aio)
 			res = NULL;
 		}
 		finish(aio, res);
+		return;
+	}
+	if (get && body) {
+		reject(aio, 400, CODE_INVALID_REQUEST, "a GET request has no body", true);
 		return;
 	}
 	if (te != NULL) {
@@ -456,11 +447,30 @@ on_request(nng_aio *aio)
 		reject(aio, 413, CODE_TOO_LARGE, msg, true);
 		return;
 	}
+	char *target = split_target(nng_http_req_get_uri(req));
+	if (target == NULL) {
+		reject(aio, 414, CODE_INVALID_REQUEST, "request target too long", true);
+		return;
+	}
+	if (!get && strcmp(target, "/") != 0) {
+		free(target);
+		reject(aio, 404, CODE_INVALID_REQUEST, "not found: POST JSON-RPC requests to /", body);
+		return;
+	}
 	r = calloc(1, sizeof(*r));
 	if (r != NULL) {
+		const char *id = nng_http_req_get_header(req, "Last-Event-ID");
 		r->s = s;
 		r->aio = aio;
 		r->conn = conn;
+		r->hreq = req;
+		r->target = target;
+		target = NULL;
+		snprintf(r->method, sizeof(r->method), "%s", method);
+		if (id != NULL && strlen(id) < sizeof(r->event_id)) {
+			memcpy(r->event_id, id, strlen(id) + 1);
+			r->has_event_id = true;
+		}
 		r->len = big ? 0 : (size_t)len;
 		r->left = big ? len : 0;
 		r->state = big ? REQ_DRAINING : len > 0 ? REQ_READING : REQ_HELD;
@@ -468,8 +478,11 @@ on_request(nng_aio *aio)
 	}
 	if (r == NULL || r->body == NULL ||
 	    (r->state != REQ_HELD && nng_aio_alloc(&r->rdaio, on_read, r) != 0)) {
-		if (r != NULL)
+		if (r != NULL) {
 			free(r->body);
+			free(r->target);
+		}
+		free(target);
 		free(r);
 		nng_aio_finish(aio, NNG_ENOMEM); /* closes the connection */
 		return;
@@ -489,6 +502,7 @@ on_request(nng_aio *aio)
 		if (r->rdaio != NULL)
 			nng_aio_free(r->rdaio);
 		free(r->body);
+		free(r->target);
 		free(r);
 		if (stopped)
 			snprintf(msg, sizeof(msg), "server is stopping");
@@ -516,7 +530,7 @@ rpc_http_reply(struct rpc_http_req *r, int status, const char *content_type, con
 {
 	/* built before req_end: body may be the request's own buffer */
 	nng_http_res *res = make_res(status, content_type, body, len, false);
-	nng_aio *aio = req_end(r);
+	nng_aio *aio = http_req_end(r);
 	if (aio != NULL)
 		finish(aio, res);
 	else if (res != NULL)

@@ -17,12 +17,15 @@
 #include "rpc/jsonrpc.h"
 #include "test.h"
 
-enum mode { ECHO, JSONRPC, FAIL500 };
+/* ECHO answers a POST with its body and a GET with "METHOD path?query"; STREAM streams a GET */
+enum mode { ECHO, JSONRPC, FAIL500, STREAM };
 
 struct pending {
 	struct rpc_http_req *req;
 	const char *body;
 	size_t len;
+	char target[128]; /* a GET's "METHOD path?query" */
+	bool get;
 	struct pending *next;
 };
 
@@ -36,6 +39,7 @@ struct answerer {
 	bool quit;
 	enum mode mode;
 	pthread_t thr;
+	int written, closed; /* stream reports */
 };
 
 static uint64_t
@@ -47,7 +51,7 @@ now_ms(void)
 }
 
 static void
-on_req(void *arg, struct rpc_http_req *req, const char *body, size_t len)
+on_req(void *arg, struct rpc_http_req *req, const struct rpc_http_in *in)
 {
 	struct answerer *a = arg;
 	struct pending *p = malloc(sizeof(*p));
@@ -56,8 +60,12 @@ on_req(void *arg, struct rpc_http_req *req, const char *body, size_t len)
 		return;
 	}
 	p->req = req;
-	p->body = body;
-	p->len = len;
+	p->body = in->body;
+	p->len = in->len;
+	p->get = strcmp(in->method, "POST") != 0;
+	snprintf(p->target, sizeof(p->target), "%s %s%s%s%s%s", in->method, in->path,
+		 in->query[0] ? "?" : "", in->query, in->last_event_id ? " id=" : "",
+		 in->last_event_id ? in->last_event_id : "");
 	p->next = NULL;
 	pthread_mutex_lock(&a->mu);
 	if (a->tail != NULL)
@@ -101,6 +109,49 @@ answer_jsonrpc(struct pending *p)
 	rpc_request_close(&r);
 }
 
+static void
+on_stream(void *arg, uint64_t id, bool closed)
+{
+	struct answerer *a = arg;
+	pthread_mutex_lock(&a->mu);
+	if (closed)
+		a->closed++;
+	else
+		a->written++;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* wait_written waits (at most 5 s) for n writes of a stream to be taken. */
+static bool
+wait_written(struct answerer *a, int n)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&a->mu);
+	while (a->written < n && a->closed == 0 &&
+	       pthread_cond_timedwait(&a->cv, &a->mu, &until) == 0)
+		;
+	bool ok = a->written >= n;
+	pthread_mutex_unlock(&a->mu);
+	return ok;
+}
+
+/* answer_stream streams "one\n" then "two\n", and closes. */
+static void
+answer_stream(struct answerer *a, struct pending *p)
+{
+	struct rpc_http_stream *st;
+	struct ch_err e;
+	if (rpc_http_stream_open(p->req, "text/event-stream", 7, on_stream, a, &st, &e) != 0)
+		return;
+	if (wait_written(a, 1) && rpc_http_stream_write(st, "one\n", 4) == 0 && wait_written(a, 2))
+		(void)rpc_http_stream_write(st, "two\n", 4);
+	wait_written(a, 3);
+	rpc_http_stream_close(st);
+}
+
 static void *
 answer_loop(void *arg)
 {
@@ -116,7 +167,11 @@ answer_loop(void *arg)
 		if (a->head == NULL)
 			a->tail = NULL;
 		pthread_mutex_unlock(&a->mu);
-		if (a->mode == ECHO)
+		if (a->mode == STREAM && p->get)
+			answer_stream(a, p);
+		else if (a->mode == ECHO && p->get)
+			rpc_http_reply(p->req, 200, "text/plain", p->target, strlen(p->target));
+		else if (a->mode == ECHO || a->mode == STREAM)
 			rpc_http_reply(p->req, 200, "text/plain", p->body, p->len);
 		else if (a->mode == FAIL500)
 			rpc_http_reply(p->req, 500, "text/plain", "boom", 4);
@@ -405,10 +460,25 @@ test_methods_and_paths(void)
 	answerer_start(&a, ECHO);
 	struct rpc_http_server *s = start_server(url, &port, 1024, 16, &a);
 	REQUIRE(s != NULL);
+	/* a GET of any path reaches the callback, with its query and Last-Event-ID */
 	static const char get[] = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 	char *out = raw(port, get, sizeof(get) - 1);
 	CHECK_EQ_INT(raw_status(out), 200);
-	CHECK(out != NULL && strstr(out, "POST JSON-RPC 2.0 requests to /") != NULL);
+	CHECK(out != NULL && strstr(out, "\r\n\r\nGET /") != NULL);
+	free(out);
+	static const char getq[] = "GET http://x/events?from_height=3&kinds=tx HTTP/1.1\r\n"
+				   "Host: x\r\nLast-Event-ID: 5-2\r\nConnection: close\r\n\r\n";
+	out = raw(port, getq, sizeof(getq) - 1);
+	CHECK(out != NULL && strstr(out, "GET /events?from_height=3&kinds=tx id=5-2") != NULL);
+	free(out);
+	static const char head[] = "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	out = raw(port, head, sizeof(head) - 1);
+	CHECK_EQ_INT(raw_status(out), 200);
+	CHECK(out != NULL && strstr(out, "HEAD /metrics") == NULL); /* no body for HEAD */
+	free(out);
+	static const char getbody[] = "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
+	out = raw(port, getbody, sizeof(getbody) - 1);
+	CHECK_EQ_INT(raw_status(out), 400);
 	free(out);
 	static const char put[] = "PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
 	out = raw(port, put, sizeof(put) - 1); /* a body was left unread: the server closes */
@@ -432,7 +502,53 @@ test_methods_and_paths(void)
 	out = raw(port, badlen, sizeof(badlen) - 1);
 	CHECK_EQ_INT(raw_status(out), 400);
 	free(out);
-	CHECK_EQ_INT(received(&a), 0);
+	CHECK_EQ_INT(received(&a), 3);
+	rpc_http_stop(s);
+	answerer_stop(&a);
+}
+
+/* a GET turned into a stream: the head, then each write, then the close ends the body */
+static void
+test_stream(void)
+{
+	struct answerer a;
+	char url[64];
+	int port;
+	answerer_start(&a, STREAM);
+	struct rpc_http_server *s = start_server(url, &port, 1024, 4, &a);
+	REQUIRE(s != NULL);
+	static const char get[] = "GET /events HTTP/1.1\r\nHost: x\r\n\r\n";
+	char *out = raw(port, get, sizeof(get) - 1);
+	CHECK_EQ_INT(raw_status(out), 200);
+	CHECK(out != NULL && strstr(out, "Content-Type: text/event-stream\r\n") != NULL);
+	CHECK(out != NULL && strstr(out, "\r\n\r\none\ntwo\n") != NULL);
+	free(out);
+	/* the server still serves requests on other connections */
+	struct ch_buf resp;
+	struct ch_err e;
+	ch_buf_init(&resp);
+	CHECK_EQ_INT(post(url, "ok", 2, &resp, &e), 200);
+	ch_buf_close(&resp);
+	/* a client that leaves: the stream hears of it */
+	pthread_mutex_lock(&a.mu);
+	a.written = a.closed = 0;
+	a.hold = false;
+	pthread_mutex_unlock(&a.mu);
+	int fd = tcp_connect(port);
+	REQUIRE(fd >= 0);
+	CHECK(send_all(fd, get, sizeof(get) - 1));
+	char buf[256];
+	CHECK(recv(fd, buf, sizeof(buf), 0) > 0); /* the head */
+	close(fd);
+	uint64_t deadline = now_ms() + 5000;
+	int closed = 0;
+	while (closed == 0 && now_ms() < deadline) {
+		pthread_mutex_lock(&a.mu);
+		closed = a.closed;
+		pthread_mutex_unlock(&a.mu);
+		usleep(2000);
+	}
+	CHECK_EQ_INT(closed, 1);
 	rpc_http_stop(s);
 	answerer_stop(&a);
 }
@@ -720,6 +836,7 @@ main(void)
 	RUN(test_round_trip);
 	RUN(test_oversize);
 	RUN(test_methods_and_paths);
+	RUN(test_stream);
 	RUN(test_inflight_limit);
 	RUN(test_unreachable);
 	RUN(test_call_end_to_end);
