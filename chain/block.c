@@ -69,6 +69,14 @@ chain_header_decode(const uint8_t *data, size_t len, struct chain_header *h, str
 	return rc;
 }
 
+int
+chain_block_header(const uint8_t *data, size_t len, struct chain_header *h, struct ch_err *err)
+{
+	struct ch_rd r;
+	ch_rd_init(&r, data, len);
+	return read_header(&r, h, err);
+}
+
 void
 chain_header_hash(const struct chain_header *h, uint8_t out[CR_HASH_LEN])
 {

@@ -58,6 +58,9 @@ void chain_header_encode(const struct chain_header *h, struct ch_buf *out);
 int chain_header_decode(const uint8_t *data, size_t len, struct chain_header *h,
 			struct ch_err *err);
 void chain_header_hash(const struct chain_header *h, uint8_t out[CR_HASH_LEN]);
+/* chain_block_header decodes only the header at the start of an encoded block. */
+int chain_block_header(const uint8_t *data, size_t len, struct chain_header *h,
+		       struct ch_err *err);
 
 /* chain_block_encode appends header and transactions to out. */
 void chain_block_encode(const struct chain_block *b, struct ch_buf *out);

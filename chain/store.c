@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rocksdb/c.h>
 
@@ -44,6 +45,8 @@ struct chain_store {
 	rocksdb_t *db;
 	rocksdb_readoptions_t *rd;
 	rocksdb_writeoptions_t *wr_sync;
+	void (*on_sync)(void *arg, double seconds); /* chain_store_observe_syncs */
+	void *on_sync_arg;
 	pthread_mutex_t cache_mu;
 	uint64_t cache_gen;
 	struct acct_slot *cache;
@@ -545,6 +548,29 @@ batch_tip(struct batch *bt, const struct chain_tip *t)
 	batch_put(bt, key, klen, v, sizeof(v));
 }
 
+void
+chain_store_observe_syncs(struct chain_store *s, void (*fn)(void *arg, double seconds), void *arg)
+{
+	s->on_sync = fn;
+	s->on_sync_arg = arg;
+}
+
+static double
+seconds_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* synced tells the observer how long a synced write that started at t0 took. */
+static void
+synced(struct chain_store *s, double t0)
+{
+	if (s->on_sync != NULL)
+		s->on_sync(s->on_sync_arg, seconds_now() - t0);
+}
+
 /* batch_write writes bt with sync unless a step already failed. */
 static int
 batch_write(struct chain_store *s, struct batch *bt, const char *what)
@@ -552,7 +578,9 @@ batch_write(struct chain_store *s, struct batch *bt, const char *what)
 	char *e = NULL;
 	if (bt->rc != 0)
 		return bt->rc;
+	double t0 = seconds_now();
 	rocksdb_write(s->db, s->wr_sync, bt->wb, &e);
+	synced(s, t0);
 	if (e != NULL)
 		return db_err(bt->err, e, what);
 	return 0;
@@ -695,7 +723,9 @@ chain_store_put_meta(struct chain_store *s, const char *name, const void *val, s
 	if (klen == 0)
 		return ch_errf(err, CH_E_INVALID, "store: metadata name must be 1..%d bytes",
 			       META_NAME_MAX);
+	double t0 = seconds_now();
 	rocksdb_put(s->db, s->wr_sync, (const char *)key, klen, val, len, &e);
+	synced(s, t0);
 	if (e != NULL)
 		return db_err(err, e, "put metadata");
 	return 0;

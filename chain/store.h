@@ -107,6 +107,14 @@ int chain_store_height_of(struct chain_store *s, const uint8_t block_hash[CR_HAS
 int chain_store_tx_location(struct chain_store *s, const uint8_t tx_hash[CR_HASH_LEN],
 			    uint64_t *height, uint32_t *index, struct ch_err *err);
 
+/*
+ * chain_store_observe_syncs has fn called after each synced write (a
+ * commit, a synced put) with how long it took, on the writing thread.
+ * fn NULL stops it. Set it before other threads write.
+ */
+void chain_store_observe_syncs(struct chain_store *s, void (*fn)(void *arg, double seconds),
+			       void *arg);
+
 /* Metadata records for other modules (e.g. consensus state). put is synced. */
 int chain_store_put_meta(struct chain_store *s, const char *name, const void *val, size_t len,
 			 struct ch_err *err);

@@ -58,6 +58,10 @@ node_admit_tx(struct node_admit *a, const struct chain_rules *r,
 	struct ch_err e;
 	ch_err_clear(&e);
 	int rc = check(a, r, state, tx, now_ms, &e);
+	if (rc == 0)
+		a->admitted++;
+	else if (rc > 0 && rc < CH_E__COUNT)
+		a->refused[rc]++;
 	if (rc == 0) {
 		size_t have = a->ndropped < NODE_DROPPED_RING ? a->ndropped : NODE_DROPPED_RING;
 		for (size_t i = 0; i < have; i++)

@@ -38,6 +38,8 @@ struct node_admit {
 	size_t ready_count;
 	uint64_t ready_height;
 	uint64_t next_expire_ms; /* when a commit next drops what outlived the TTL */
+	uint64_t admitted;              /* transactions admitted, from clients and peers */
+	uint64_t refused[CH_E__COUNT]; /* and refused, by error code */
 };
 
 int node_admit_init(struct node_admit *a, const struct chain_mempool_config *cfg,

@@ -1,5 +1,6 @@
 /* config.json (config.h). */
 #include "node/config.h"
+#include "node/log.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -32,6 +33,9 @@ node_config_default(struct node_config *c, const char *home)
 	c->peer_max_msgs_per_s = 1000;
 	c->peer_max_bytes_per_s = 64ull << 20;
 	c->min_free_disk_mb = 64;
+	c->rpc_max_streams = 64;
+	snprintf(c->log_level, sizeof(c->log_level), "info");
+	snprintf(c->log_format, sizeof(c->log_format), "text");
 }
 
 /* resolve makes path absolute-or-relative-to-cwd by prefixing home if relative. */
@@ -103,8 +107,20 @@ node_config_load(struct node_config *c, const char *home, struct ch_err *err)
 	    (rc = ch_json_u32(root, w, "min_free_disk_mb", 0, 1u << 24, &c->min_free_disk_mb, err)) !=
 		    0 ||
 	    (rc = ch_json_u32(root, w, "commit_timeout_ms", 1, 3600000, &c->commit_timeout_ms, err)) !=
-		    0)
+		    0 ||
+	    (rc = ch_json_u32(root, w, "rpc_max_streams", 0, 10000, &c->rpc_max_streams, err)) != 0 ||
+	    (rc = ch_json_string(root, w, "log_level", false, c->log_level, sizeof(c->log_level),
+				 err)) != 0 ||
+	    (rc = ch_json_string(root, w, "log_format", false, c->log_format, sizeof(c->log_format),
+				 err)) != 0)
 		goto out;
+	enum node_log_level level;
+	enum node_log_format format;
+	if ((rc = node_log_parse_level(c->log_level, &level, err)) != 0 ||
+	    (rc = node_log_parse_format(c->log_format, &format, err)) != 0) {
+		rc = ch_err_wrap(err, CH_E_CONFIG, "%s", w);
+		goto out;
+	}
 	v = c->mempool_max_bytes;
 	if ((rc = ch_json_u64(root, w, "mempool_max_bytes", false, 4096, 16ull << 30, &v, err)) != 0)
 		goto out;
@@ -187,6 +203,9 @@ node_config_save(const struct node_config *c, struct ch_err *err)
 	cJSON_AddNumberToObject(root, "peer_max_msgs_per_s", c->peer_max_msgs_per_s);
 	cJSON_AddNumberToObject(root, "peer_max_bytes_per_s", (double)c->peer_max_bytes_per_s);
 	cJSON_AddNumberToObject(root, "min_free_disk_mb", c->min_free_disk_mb);
+	cJSON_AddNumberToObject(root, "rpc_max_streams", c->rpc_max_streams);
+	cJSON_AddStringToObject(root, "log_level", c->log_level);
+	cJSON_AddStringToObject(root, "log_format", c->log_format);
 	if (c->npeer_addresses > 0) {
 		cJSON *pa = cJSON_AddObjectToObject(root, "peer_addresses");
 		for (size_t i = 0; pa != NULL && i < c->npeer_addresses; i++)

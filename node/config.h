@@ -11,13 +11,19 @@
  *    "mempool_ttl_ms": 600000, "mempool_max_nonce_gap": 1000,
  *    "commit_timeout_ms": 10000, "verify_threads": 0,
  *    "peer_max_connections": 0, "peer_max_msgs_per_s": 1000,
- *    "peer_max_bytes_per_s": 67108864, "min_free_disk_mb": 64}
+ *    "peer_max_bytes_per_s": 67108864, "min_free_disk_mb": 64,
+ *    "rpc_max_streams": 64, "log_level": "info", "log_format": "text"}
  * verify_threads: threads that check transaction signatures (0: one per core).
  * peer_*: inbound validator connections at once (0: 2 per validator + 8),
  * and each one's message rate and byte rate, with a burst of two seconds'
  * worth (the byte rate is raised to the largest message if below it).
- * min_free_disk_mb: the node refuses to start, and stops, when the file
- * system holding data_dir has less free space than this (0: never).
+ * min_free_disk_mb: the node refuses to start when the file system holding
+ * data_dir has less free space than this (0: never); running, it pauses
+ * (takes no part in consensus, refuses transactions, answers /readyz 503)
+ * until space is freed.
+ * rpc_max_streams: event streams (GET /events) open at once.
+ * log_level: error, warn, info or debug; log_format: text or json (one
+ * object per line); both may be overridden on chaind's command line.
  * Optional "peer_addresses": {"node1": "tcp://10.0.0.7:26600", ...} dials the
  * named validators at these addresses instead of genesis's p2p_address (a
  * different route to a peer, e.g. through NAT or a proxy).
@@ -56,6 +62,9 @@ struct node_config {
 	uint32_t peer_max_msgs_per_s;
 	uint64_t peer_max_bytes_per_s;
 	uint32_t min_free_disk_mb; /* 0: no check */
+	uint32_t rpc_max_streams;
+	char log_level[8];
+	char log_format[8];
 	size_t npeer_addresses;
 	struct node_peer_address {
 		char id[64]; /* a validator's id in genesis */

@@ -115,7 +115,7 @@ node_core_apply(struct node_core *c, const struct chain_block *b, const struct c
 	node_admit_committed(&c->admit, b, &state, c->now.mono_ms);
 	char hx[17];
 	cr_hex_encode(b->hash, 8, hx);
-	node_core_log(c, NODE_LOG_INFO,
+	node_core_log(c, NODE_LOG_DEBUG,
 		      "committed block %" PRIu64 " (%u txs, %s..., view %" PRIu64
 		      ", %u votes), mempool %zu",
 		      b->header.height, b->header.tx_count, hx, cert->view, cert->count,
@@ -228,6 +228,12 @@ node_core_counts(const struct node_core *c, struct node_core_counts *out)
 {
 	*out = c->counts;
 	out->sync_refused = c->sync.refused;
+}
+
+bool
+node_core_syncing(const struct node_core *c)
+{
+	return c->sync.pending;
 }
 
 void

@@ -96,6 +96,8 @@ struct node_core_counts {
 	uint64_t sync_refused;  /* block requests over the rate */
 };
 void node_core_counts(const struct node_core *c, struct node_core_counts *out);
+/* node_core_syncing: blocks were asked of a peer (state transfer) and have not come yet. */
+bool node_core_syncing(const struct node_core *c);
 /* node_core_peer_height: validator i's last announced height and when (0: never). */
 void node_core_peer_height(const struct node_core *c, uint32_t i, uint64_t *height,
 			   uint64_t *seen_ms);

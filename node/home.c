@@ -13,26 +13,32 @@
 #include "node/log.h"
 #include "node/runtime.h"
 
+int64_t
+node_disk_free(const struct node *n)
+{
+	struct statvfs st;
+	if (statvfs(n->cfg.data_dir, &st) != 0)
+		return -1;
+	return (int64_t)((uint64_t)st.f_bavail * st.f_frsize);
+}
+
 /*
  * node_disk_space checks that the file system holding the data directory
  * has min_free_disk_mb free. RocksDB does not survive running out of space
  * (Debian's build asserts on a write after a failed log write), so the node
- * stops before that, with a message.
+ * does not start below it, and pauses when it gets there (runtime.c).
  */
 int
 node_disk_space(const struct node *n, struct ch_err *err)
 {
-	struct statvfs st;
 	uint64_t need = (uint64_t)n->cfg.min_free_disk_mb << 20;
-	if (need == 0 || statvfs(n->cfg.data_dir, &st) != 0)
-		return 0; /* no check, or the store reports what is wrong with the directory */
-	uint64_t avail = (uint64_t)st.f_bavail * st.f_frsize;
-	if (avail >= need)
-		return 0;
+	int64_t avail = node_disk_free(n);
+	if (need == 0 || avail < 0 || (uint64_t)avail >= need)
+		return 0; /* no check, enough, or the store reports what is wrong with the directory */
 	return ch_errf(err, CH_E_IO,
 		       "the disk holding %s is full: %" PRIu64 " MiB free, below min_free_disk_mb "
 		       "(%u); free some space and start again",
-		       n->cfg.data_dir, avail >> 20, n->cfg.min_free_disk_mb);
+		       n->cfg.data_dir, (uint64_t)avail >> 20, n->cfg.min_free_disk_mb);
 }
 
 /*

@@ -209,7 +209,17 @@ static const struct {
 	{"account", node_m_account, NULL},
 	{"get", node_m_get, NULL},
 	{"num_unconfirmed_txs", node_m_num_unconfirmed_txs, NULL},
+	{"events", NULL, node_m_events},
 };
+
+const char *
+node_method_name(const char *name)
+{
+	for (size_t m = 0; name != NULL && m < sizeof(methods) / sizeof(methods[0]); m++)
+		if (strcmp(methods[m].name, name) == 0)
+			return methods[m].name;
+	return NULL;
+}
 
 void
 node_methods_handle(const struct node_rpc_env *env, struct node_pending *p)

@@ -23,4 +23,7 @@ void node_m_account(const struct node_rpc_env *env, struct rpc_call *c);
 void node_m_get(const struct node_rpc_env *env, struct rpc_call *c);
 void node_m_num_unconfirmed_txs(const struct node_rpc_env *env, struct rpc_call *c);
 
+/* methods_events.c */
+void node_m_events(const struct node_rpc_env *env, struct node_pending *p, struct rpc_call *c);
+
 #endif

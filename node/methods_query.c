@@ -362,7 +362,12 @@ node_m_status(const struct node_rpc_env *env, struct rpc_call *c)
 void
 node_m_health(const struct node_rpc_env *env, struct rpc_call *c)
 {
-	cJSON *r = cJSON_CreateObject();
+	/* ok: the node answers; ready and the checks: as GET /readyz */
+	cJSON *r = env->ready(env->arg);
+	if (r == NULL) {
+		node_fail_code(c, CH_E_NOMEM, "out of memory");
+		return;
+	}
 	cJSON_AddBoolToObject(r, "ok", 1);
 	rpc_call_result(c, r);
 }

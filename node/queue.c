@@ -6,7 +6,7 @@
 bool
 node_queue_push(struct node_queue *q, struct node_event *ev)
 {
-	if (ev->req == NULL) {
+	if (node_event_is_peer(ev)) {
 		if (q->peer_msgs >= NODE_MAX_QUEUED_PEER_MSGS ||
 		    q->peer_bytes + ev->msg.mem > NODE_MAX_QUEUED_PEER_BYTES)
 			return false;
@@ -31,7 +31,7 @@ node_queue_pop(struct node_queue *q)
 	q->head = ev->next;
 	if (q->head == NULL)
 		q->tail = NULL;
-	if (ev->req == NULL) {
+	if (node_event_is_peer(ev)) {
 		q->peer_msgs--;
 		q->peer_bytes -= ev->msg.mem;
 	}

@@ -18,15 +18,29 @@
 /* ... and beyond this many bytes of them, as decoded. */
 #define NODE_MAX_QUEUED_PEER_BYTES (64u << 20)
 
-/* A client request (req set) or a decoded peer message (req NULL). */
+/*
+ * A client request (req set: a JSON-RPC POST, or a GET when path is set),
+ * an event stream's report (stream set), or else a decoded peer message.
+ */
 struct node_event {
 	struct node_event *next;
 	struct rpc_http_req *req;
 	const char *body;             /* req's body, borrowed until req is answered */
 	size_t len;
+	const char *path, *query, *last_event_id; /* a GET's, borrowed from req likewise */
+	uint64_t arrived_ms;          /* monotonic */
 	struct node_pending *pending; /* the request parsed by a signature worker, or NULL */
+	uint64_t stream;              /* a stream's id (node/feed.h), or 0 */
+	bool stream_closed;
 	struct peer_msg msg;          /* the peer message, owned */
 };
+
+/* node_event_is_peer: a peer message, which the queue's bounds apply to. */
+static inline bool
+node_event_is_peer(const struct node_event *ev)
+{
+	return ev->req == NULL && ev->stream == 0;
+}
 
 struct node_queue {
 	struct node_event *head, *tail;

@@ -20,12 +20,14 @@
 #include "chain/store.h"
 #include "node/admit.h"
 #include "node/engine.h"
+#include "node/events.h"
 #include "rpc/http_server.h"
 #include "rpc/jsonrpc.h"
 
 /* A JSON-RPC request being answered; calls that wait for a commit keep it open. */
 struct node_pending {
 	struct rpc_http_req *req;
+	uint64_t arrived_ms; /* monotonic, when the HTTP request came in */
 	struct rpc_request rpc;
 	struct chain_tx **txs; /* per call, or NULL: transactions a signature worker decoded */
 	size_t waiting;        /* calls still waiting */
@@ -80,10 +82,22 @@ struct node_rpc_env {
 	 */
 	int (*wait)(void *arg, struct node_pending *p, struct rpc_call *c,
 		    const uint8_t hash[CR_HASH_LEN], uint64_t deadline_ms);
+	/*
+	 * events answers call c of p with the events of q (at most limit), or
+	 * keeps it open until a commit brings some or deadline_ms passes
+	 * (node/feed.h). CH_E_NOMEM.
+	 */
+	int (*events)(void *arg, struct node_pending *p, struct rpc_call *c,
+		      const struct node_events_query *q, size_t limit, uint64_t deadline_ms);
+	/* ready returns the readiness checks as GET /readyz shows them (node/ready.h); caller owns */
+	cJSON *(*ready)(void *arg);
 };
 
 /* node_param_tx decodes params.tx (hex of a signed transaction); any thread. */
 int node_param_tx(const struct rpc_call *c, struct chain_tx *tx, struct ch_err *err);
+
+/* node_method_name: the method table's own copy of name, or NULL if it is not a method. */
+const char *node_method_name(const char *name);
 
 /* node_methods_handle answers every call of a parsed request that it can answer now. */
 void node_methods_handle(const struct node_rpc_env *env, struct node_pending *p);

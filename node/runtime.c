@@ -11,9 +11,12 @@
 #include <time.h>
 
 #include "node/log.h"
+#include "node/observe.h"
 #include "node/runtime.h"
 
 #define NODE_DISK_CHECK_MS 1000
+
+static void stream_report(void *arg, uint64_t id, bool closed);
 
 /* ---- the core's io ---- */
 
@@ -49,7 +52,13 @@ static int
 io_save_votes(void *arg, const uint8_t *rec, size_t len, struct ch_err *err)
 {
 	struct node *n = arg;
-	return vote_file_save(n->votes, rec, len, err);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = vote_file_save(n->votes, rec, len, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	node_observe_synced(n, (double)(t1.tv_sec - t0.tv_sec) +
+				       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return rc;
 }
 
 static bool
@@ -100,6 +109,11 @@ static int
 env_submit(void *arg, const struct chain_tx *tx, bool remember, struct ch_err *err)
 {
 	struct node *n = arg;
+	if (n->disk_low)
+		return ch_errf(err, CH_E_UNAVAILABLE,
+			       "node is paused: the disk holding its data has less than "
+			       "min_free_disk_mb (%u MiB) free",
+			       n->cfg.min_free_disk_mb);
 	return node_core_submit(n->core, tx, remember, node_clock(), err);
 }
 
@@ -157,6 +171,21 @@ env_wait(void *arg, struct node_pending *p, struct rpc_call *c, const uint8_t ha
 	return node_waiters_add(&n->waiters, p, c, hash, deadline_ms);
 }
 
+static int
+env_events(void *arg, struct node_pending *p, struct rpc_call *c, const struct node_events_query *q,
+	   size_t limit, uint64_t deadline_ms)
+{
+	struct node *n = arg;
+	return node_feed_poll(&n->feed, p, c, q, limit, deadline_ms, node_clock().mono_ms);
+}
+
+static cJSON *
+env_ready(void *arg)
+{
+	bool ready;
+	return node_readiness(arg, &ready);
+}
+
 static void
 reply_error(struct rpc_http_req *req, int http_status, int code, const char *msg)
 {
@@ -171,7 +200,9 @@ reply_error(struct rpc_http_req *req, int http_status, int code, const char *msg
 static void
 finish(void *arg, struct node_pending *p)
 {
+	struct node *n = arg;
 	size_t len = 0;
+	node_observe_rpc(n, p, node_clock().mono_ms);
 	char *body = rpc_request_render(&p->rpc, &len);
 	if (body == NULL && len == 0)
 		rpc_http_reply(p->req, 204, NULL, NULL, 0);
@@ -204,8 +235,19 @@ init_env(struct node *n)
 		.peer = env_peer,
 		.net = env_net,
 		.wait = env_wait,
+		.events = env_events,
+		.ready = env_ready,
 	};
 	n->waiters = (struct node_waiters){.finish = finish, .arg = n};
+	n->feed = (struct node_feed){
+		.store = n->store,
+		.tip = node_core_tip(n->core),
+		.max_streams = n->cfg.rpc_max_streams,
+		.report = stream_report,
+		.report_arg = n,
+		.finish = finish,
+		.finish_arg = n,
+	};
 }
 
 /* ---- the queue ---- */
@@ -229,37 +271,68 @@ discard_all(struct node_event *evs)
 	}
 }
 
-/* push hands an event to the loop (any thread); while stopping, or if full, it is discarded. */
-static void
-push(void *arg, struct node_event *ev)
+void
+node_push(struct node *n, struct node_event *ev)
 {
-	struct node *n = arg;
 	pthread_mutex_lock(&n->mu);
 	bool queued = !n->stopping && node_queue_push(&n->queue, ev);
 	if (queued)
 		pthread_cond_signal(&n->cv);
-	else if (ev->req == NULL)
+	else if (node_event_is_peer(ev))
 		n->queue_dropped++;
 	pthread_mutex_unlock(&n->mu);
 	if (!queued)
 		discard(ev);
 }
 
-/* on_http (an nng thread): a client request goes to the signature workers, then the loop. */
 static void
-on_http(void *arg, struct rpc_http_req *req, const char *body, size_t len)
+push(void *arg, struct node_event *ev)
+{
+	node_push(arg, ev);
+}
+
+/* stream_report (an nng thread): an event stream's write was taken, or its client left. */
+static void
+stream_report(void *arg, uint64_t id, bool closed)
 {
 	struct node *n = arg;
+	struct node_event *ev = calloc(1, sizeof(*ev));
+	if (ev == NULL)
+		return; /* the stream looks slow and is cut off; its client resumes */
+	ev->stream = id;
+	ev->stream_closed = closed;
+	node_push(n, ev);
+}
+
+/*
+ * on_http (an nng thread): a JSON-RPC request goes to the signature
+ * workers, then the loop; a GET is answered here or by the loop.
+ */
+static void
+on_http(void *arg, struct rpc_http_req *req, const struct rpc_http_in *in)
+{
+	struct node *n = arg;
+	uint64_t now = node_clock().mono_ms;
+	bool get = strcmp(in->method, "POST") != 0;
+	if (get && node_get_now(n, req, in, now))
+		return;
 	struct node_event *ev = calloc(1, sizeof(*ev));
 	if (ev == NULL) {
 		reply_error(req, 503, ch_rpc_code(CH_E_NOMEM), "node is out of memory");
 		return;
 	}
 	ev->req = req;
-	ev->body = body;
-	ev->len = len;
-	if (!node_verify_pool_submit(n->pool, ev))
-		push(n, ev);
+	ev->body = in->body;
+	ev->len = in->len;
+	ev->arrived_ms = now;
+	if (get) {
+		ev->path = in->path;
+		ev->query = in->query;
+		ev->last_event_id = in->last_event_id;
+		node_push(n, ev);
+	} else if (!node_verify_pool_submit(n->pool, ev)) {
+		node_push(n, ev);
+	}
 }
 
 /*
@@ -290,8 +363,19 @@ on_peer(void *arg, uint8_t *raw, size_t len)
 static void
 handle(struct node *n, struct node_event *ev)
 {
+	if (ev->stream != 0) {
+		node_feed_report(&n->feed, ev->stream, ev->stream_closed, node_clock().mono_ms);
+		node_event_free(ev);
+		return;
+	}
 	if (ev->req == NULL) {
-		node_core_on_peer(n->core, &ev->msg, node_clock());
+		if (!n->disk_low) /* paused: peers retransmit, and it catches up afterwards */
+			node_core_on_peer(n->core, &ev->msg, node_clock());
+		node_event_free(ev);
+		return;
+	}
+	if (ev->path != NULL) {
+		node_get_loop(n, ev);
 		node_event_free(ev);
 		return;
 	}
@@ -306,6 +390,8 @@ handle(struct node *n, struct node_event *ev)
 	}
 	if (p == NULL)
 		reply_error(ev->req, 503, ch_rpc_code(CH_E_NOMEM), "out of memory");
+	else
+		p->arrived_ms = ev->arrived_ms;
 	node_event_free(ev);
 	if (p == NULL)
 		return;
@@ -335,18 +421,30 @@ wait_events(struct node *n, uint64_t deadline_ms, bool *stop)
 	return evs;
 }
 
-/* check_disk stops the node when the disk runs low (once a second). */
+/*
+ * check_disk pauses the node when the disk runs low, and resumes it when
+ * space is back (once a second). Paused, it takes no part in consensus
+ * (peer messages are dropped, no ticks) and refuses transactions, so that
+ * nothing is written; it catches up from its peers afterwards.
+ */
 static void
 check_disk(struct node *n, uint64_t now)
 {
-	struct ch_err e;
 	if (now < n->last_disk_check_ms + NODE_DISK_CHECK_MS)
 		return;
 	n->last_disk_check_ms = now;
-	if (node_disk_space(n, &e) != 0) {
-		log_error("%s", ch_err_msg(&e));
-		n->disk_failed = true;
-	}
+	n->disk_free = node_disk_free(n);
+	uint64_t need = (uint64_t)n->cfg.min_free_disk_mb << 20;
+	bool low = need > 0 && n->disk_free >= 0 && (uint64_t)n->disk_free < need;
+	if (low && !n->disk_low)
+		log_error("disk: pausing: the disk holding %s has %" PRId64 " MiB free, below "
+			  "min_free_disk_mb (%u); this validator takes no part in consensus and "
+			  "refuses transactions until space is freed",
+			  n->cfg.data_dir, n->disk_free >> 20, n->cfg.min_free_disk_mb);
+	else if (!low && n->disk_low)
+		log_info("disk: resuming: %" PRId64 " MiB free on the disk holding %s",
+			 n->disk_free >> 20, n->cfg.data_dir);
+	n->disk_low = low;
 }
 
 static int
@@ -357,9 +455,10 @@ loop(struct node *n, struct ch_err *err)
 		uint64_t deadline = min_u64(node_core_deadline(n->core, now),
 					    node_waiters_deadline(&n->waiters));
 		deadline = min_u64(deadline, n->last_disk_check_ms + NODE_DISK_CHECK_MS);
+		deadline = min_u64(deadline, node_feed_deadline(&n->feed));
 		bool stop;
 		struct node_event *evs = wait_events(n, deadline, &stop);
-		if (stop || node_core_failed(n->core) || n->disk_failed) {
+		if (stop || node_core_failed(n->core)) {
 			discard_all(evs);
 			if (stop)
 				return 0;
@@ -378,11 +477,15 @@ loop(struct node *n, struct ch_err *err)
 			evs = next;
 		}
 		now = node_clock();
-		node_core_tick(n->core, now);
+		if (!n->disk_low)
+			node_core_tick(n->core, now);
 		check_disk(n, now.mono_ms);
-		if (node_core_tip(n->core)->height != height ||
-		    node_waiters_deadline(&n->waiters) <= now.mono_ms)
+		bool moved = node_core_tip(n->core)->height != height;
+		if (moved || node_waiters_deadline(&n->waiters) <= now.mono_ms)
 			node_waiters_settle(&n->waiters, &n->env, now.mono_ms, false);
+		if (moved || node_feed_deadline(&n->feed) <= now.mono_ms)
+			node_feed_settle(&n->feed, now.mono_ms, false);
+		node_observe_turn(n, now);
 	}
 }
 
@@ -443,6 +546,7 @@ node_run(struct node *n, struct ch_err *err)
 	n->started_ms = node_clock().mono_ms;
 	n->last_disk_check_ms = n->started_ms;
 	init_env(n);
+	node_observe_init(n);
 	int rc = node_verify_pool_start(&n->pool, n->cfg.verify_threads, n->sigcache, push, n, err);
 	if (rc == 0) {
 		log_info("checking signatures on %u threads", node_verify_pool_threads(n->pool));
@@ -461,6 +565,7 @@ node_run(struct node *n, struct ch_err *err)
 	rc = loop(n, err);
 	atomic_store(&n->stop_phase, "answering waiting clients");
 	node_waiters_settle(&n->waiters, &n->env, node_clock().mono_ms, true);
+	node_feed_settle(&n->feed, node_clock().mono_ms, true); /* and closing the event streams */
 	/* new requests are refused from here on; those the node holds are answered below */
 	atomic_store(&n->stop_phase, "refusing new JSON-RPC requests");
 	rpc_http_refuse(n->http);

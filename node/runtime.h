@@ -16,6 +16,8 @@
 #include "chain/store.h"
 #include "node/config.h"
 #include "node/core.h"
+#include "node/feed.h"
+#include "node/metrics.h"
 #include "node/node.h"
 #include "node/queue.h"
 #include "node/rpc_env.h"
@@ -47,8 +49,16 @@ struct node {
 	struct node_waiters waiters;
 	struct node_rpc_env env;
 	uint64_t started_ms;
+	uint64_t started_wall_ms;
 	uint64_t last_disk_check_ms;
-	bool disk_failed;
+	bool disk_low;     /* paused: less than min_free_disk_mb free */
+	int64_t disk_free; /* bytes free at the last look (-1: unknown) */
+	struct node_metrics metrics;
+	uint64_t counted_height; /* blocks up to here are in the metrics */
+	struct node_feed feed;
+	_Atomic uint64_t loop_ms; /* monotonic: the loop's last turn (GET /healthz) */
+	uint64_t refusals_logged_ms;         /* observe.c: refused peer input, logged as counts */
+	struct node_net_view refusals_seen;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -60,10 +70,14 @@ struct node {
 	_Atomic(const char *) stop_phase; /* node_run's shutdown step, for node_stop_phase */
 };
 
-/* home.c: the disk check (also run once a second by the loop). */
+/* home.c: the disk check at start, and the free space behind it (-1: unknown). */
 int node_disk_space(const struct node *n, struct ch_err *err);
+int64_t node_disk_free(const struct node *n);
 
 /* runtime.c: the io the core gets. */
 void node_runtime_io(struct node *n, struct node_io *io);
+
+/* runtime.c: node_push hands an event to the loop (any thread); while stopping, or if full, it is discarded. */
+void node_push(struct node *n, struct node_event *ev);
 
 #endif

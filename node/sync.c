@@ -23,6 +23,11 @@ node_sync_request(struct node_core *c, uint32_t peer, uint64_t upto)
 		return;
 	if (s->pending && now < s->deadline_ms)
 		return;
+	if (!s->pending && upto - lo + 1 >= NODE_SYNC_LOG_GAP)
+		node_core_log(c, NODE_LOG_INFO,
+			      "state transfer: %" PRIu64 " blocks behind; asking validator %u for "
+			      "heights %" PRIu64 "..%" PRIu64,
+			      upto - lo + 1, peer, lo, upto);
 	s->pending = true;
 	s->peer = peer;
 	s->deadline_ms = now + NODE_SYNC_RETRY_MS;

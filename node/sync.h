@@ -21,6 +21,7 @@
 
 #define NODE_SYNC_ANSWERS_PER_S 100
 #define NODE_SYNC_RETRY_MS 2000
+#define NODE_SYNC_LOG_GAP 5 /* a state transfer this many blocks long or more is logged */
 
 struct node_core;
 

@@ -208,6 +208,8 @@ node_cmd_devnet(int argc, char **argv, const char *self_exe)
 		       kids[i].rpc, kids[i].home);
 	}
 	printf("funded keys: %s/accounts/account*.pem\n", o.dir);
+	printf("explorer: %s/ (any validator's rpc URL, in a browser); metrics: %s/metrics\n",
+	       kids[0].rpc, kids[0].rpc);
 	printf("try: build/wallet --node %s status\n", kids[0].rpc);
 	printf("ready; Ctrl-C stops the network\n");
 	fflush(stdout);

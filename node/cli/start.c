@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "node/cli/cli.h"
+#include "node/config.h"
 #include "node/log.h"
 #include "node/node.h"
 
@@ -71,22 +72,59 @@ sig_thread(void *arg)
 static void
 start_usage(FILE *f)
 {
-	fprintf(f, "usage: chaind start --home DIR\n"
-		   "Runs the validator configured by DIR/config.json until SIGINT or SIGTERM.\n");
+	fprintf(f, "usage: chaind start --home DIR [--log-level LEVEL] [--log-format FORMAT]\n"
+		   "Runs the validator configured by DIR/config.json until SIGINT or SIGTERM.\n"
+		   "  --log-level LEVEL    error, warn, info or debug (config.json log_level;\n"
+		   "                       default info)\n"
+		   "  --log-format FORMAT  text, or json: one object per line (config.json\n"
+		   "                       log_format; default text)\n");
+}
+
+/*
+ * setup_log applies the log settings: the command line's over config.json's
+ * (a config.json that does not load is reported by node_open). Before any
+ * thread starts.
+ */
+static int
+setup_log(const char *home, const char *level, const char *format)
+{
+	struct node_config cfg;
+	struct ch_err err;
+	enum node_log_level lv;
+	enum node_log_format fm;
+	ch_err_clear(&err);
+	if (node_config_load(&cfg, home, &err) != 0)
+		node_config_default(&cfg, home);
+	if (level == NULL)
+		level = cfg.log_level;
+	if (format == NULL)
+		format = cfg.log_format;
+	if (node_log_parse_level(level, &lv, &err) != 0 ||
+	    node_log_parse_format(format, &fm, &err) != 0) {
+		fprintf(stderr, "chaind start: %s (see --help)\n", ch_err_msg(&err));
+		return 2;
+	}
+	node_log_setup(lv, fm);
+	return 0;
 }
 
 static int
 cmd_start(int argc, char **argv, node_prepare_fn prepare)
 {
-	const char *home = NULL;
-	const struct node_opt opts[] = {{"--home", NODE_OPT_STRING, 0, 0, &home, NULL}};
-	int prc = node_parse_opts("start", argc, argv, opts, 1, start_usage);
+	const char *home = NULL, *level = NULL, *format = NULL;
+	const struct node_opt opts[] = {{"--home", NODE_OPT_STRING, 0, 0, &home, NULL},
+					{"--log-level", NODE_OPT_STRING, 0, 0, &level, NULL},
+					{"--log-format", NODE_OPT_STRING, 0, 0, &format, NULL}};
+	int prc = node_parse_opts("start", argc, argv, opts, sizeof(opts) / sizeof(opts[0]),
+				  start_usage);
 	if (prc != 0)
 		return prc == 1 ? 0 : 2;
 	if (home == NULL) {
 		fprintf(stderr, "chaind start: --home DIR is required (see --help)\n");
 		return 2;
 	}
+	if ((prc = setup_log(home, level, format)) != 0)
+		return prc;
 	struct sig_waiter w;
 	sigemptyset(&w.set);
 	sigaddset(&w.set, SIGINT);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # A real file system that fills up, then turns read-only, under a validator.
 # Validator 1's data directory is on a tmpfs of its own (mounted by this
-# test, so it needs root). Filling the file system must stop validator 1
-# with a message naming the disk (min_free_disk_mb, checked every second)
-# while the others go on; with the disk still full it refuses to start and
-# never serves; once space is freed it resumes from its data and catches up.
+# test, so it needs root). Filling the file system must pause validator 1
+# (min_free_disk_mb, checked every second): it stays up, /readyz fails its
+# disk check, it refuses transactions and logs why, while the others go on;
+# once space is freed it resumes by itself and catches up. Started on a full
+# disk it refuses to start and never serves; once space is freed it starts.
 # Remounted read-only, it refuses to start with a message; remounted
 # read-write, it resumes. At the end chain-audit checks all four directories.
 set -uo pipefail
@@ -42,24 +43,47 @@ refuses() {
   grep -h "ERROR" "$E2E_TMP/refuse.log" | tail -n 1
 }
 
-# --- the disk fills up (another program's file takes every free block)
+# failing I CHECK: node I answers /readyz 503 and names CHECK among the failing ones.
+failing() {
+  local code
+  code=$(curl -s -o "$E2E_TMP/readyz" -w '%{http_code}' --max-time 5 "$(rpc_url "$1")readyz")
+  [ "$code" = 503 ] && jq -e --arg c "$2" '.failing | index($c) != null' "$E2E_TMP/readyz" >/dev/null
+}
+ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$(rpc_url "$1")readyz")" = 200 ]; }
+# within SECONDS COMMAND...: COMMAND succeeds within SECONDS (tried every 0.2 s).
+within() {
+  local n=$(( $1 * 5 )) k; shift
+  for k in $(seq 1 "$n"); do "$@" && return 0; sleep 0.2; done
+  return 1
+}
+
+# --- the disk fills up while it runs (another program's file takes every free block)
 dd if=/dev/zero of="$MNT/filler" bs=1M status=none 2>/dev/null
 check "the file system is full" [ "$(df --output=avail -k "$MNT" | tail -n 1)" -lt 1024 ]
-for k in $(seq 1 100); do kill -0 "$NODE_PID_1" 2>/dev/null || break; sleep 0.1; done
-wait "$NODE_PID_1"
-rc1=$?
-check "validator 1 stops with status 1 (got $rc1)" [ "$rc1" = 1 ]
-check "it names the full disk" grep -q 'is full: 0 MiB free' "$NET/node1/node.log"
-grep -h 'is full' "$NET/node1/node.log" | tail -n 1
+check "validator 1 pauses, saying why in its log" \
+  within 10 grep -q 'pausing: the disk holding' "$NET/node1/node.log"
+check "its /readyz fails the disk check" failing 1 disk
+check "it stays up, answering" kill -0 "$NODE_PID_1"
+grep -h 'pausing' "$NET/node1/node.log" | tail -n 1
+refused() { ! send "$@"; }
+check "it refuses a transfer while paused" refused 1 1
 check "a transfer commits without validator 1" send 2 0
-check "with the disk still full, validator 1 refuses to start" refuses 'is full'
+rm -f "$MNT/filler"
+check "space freed, validator 1 resumes by itself" within 20 ready 1
+check "and catches up" wait_height 1 "$(height 0)" 60
+check "a transfer commits through validator 1 again" send 3 1
+row "the file system of a validator's data directory fills up" 1 \
+  "paused (not ready, refusing transactions) while full; resumed by itself and caught up once space was freed"
+
+# --- full when it starts
+check "validator 1 stops cleanly" stop_node 1
+dd if=/dev/zero of="$MNT/filler" bs=1M status=none 2>/dev/null
+check "with the disk full, validator 1 refuses to start" refuses 'is full'
 rm -f "$MNT/filler"
 start_node 1
 wait_ready 1
-check "space freed, validator 1 resumes and catches up" wait_height 1 "$(height 0)" 60
-check "a transfer commits through validator 1 again" send 3 1
-row "the file system of a validator's data directory fills up" 1 \
-  "stopped with status 1 and a message; refused to start while full; resumed and caught up once space was freed"
+check "space freed, validator 1 starts and catches up" wait_height 1 "$(height 0)" 60
+row "a validator starts on a full disk" 1 "refused to start with a message; started and caught up once space was freed"
 
 # --- the file system turns read-only
 check "validator 1 stops cleanly" stop_node 1

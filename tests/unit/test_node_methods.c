@@ -22,6 +22,8 @@
 #include "chain/store.h"
 #include "crypto/crypto.h"
 #include "node/admit.h"
+#include "node/feed.h"
+#include "node/ready.h"
 #include "node/rpc_env.h"
 #include "node/waiters.h"
 #include "rpc/jsonrpc.h"
@@ -49,6 +51,7 @@ struct fx {
 	struct node_admit admit;
 	bool admit_open;
 	struct node_waiters waiters;
+	struct node_feed feed;
 	struct node_rpc_env renv;
 	uint64_t clock; /* the test clock (monotonic ms) */
 	/* what the submit stub saw */
@@ -122,6 +125,25 @@ stub_wait(void *arg, struct node_pending *p, struct rpc_call *c, const uint8_t h
 	return node_waiters_add(&f->waiters, p, c, hash, deadline_ms);
 }
 
+static int
+stub_events(void *arg, struct node_pending *p, struct rpc_call *c, const struct node_events_query *q,
+	    size_t limit, uint64_t deadline_ms)
+{
+	struct fx *f = arg;
+	return node_feed_poll(&f->feed, p, c, q, limit, deadline_ms, f->clock);
+}
+
+/* stub_ready: a validator that has seen only itself of 4 */
+static cJSON *
+stub_ready(void *arg)
+{
+	struct fx *f = arg;
+	struct node_ready_facts facts = {.store_ok = true, .height = f->c.tip.height, .seen = 1,
+					 .quorum = 3};
+	struct node_ready r = node_ready_check(&facts);
+	return node_ready_json(&facts, &r);
+}
+
 /* on_finish renders the answer of a request none of whose calls waits, as the runtime does. */
 static void
 on_finish(void *arg, struct node_pending *p)
@@ -142,6 +164,7 @@ teardown(void *arg)
 	struct fx *f = arg;
 	/* as the runtime stops: whatever still waits is answered and freed */
 	node_waiters_settle(&f->waiters, &f->renv, f->clock, true);
+	node_feed_settle(&f->feed, f->clock, true);
 	cJSON_Delete(f->answer);
 	if (f->admit_open)
 		node_admit_close(&f->admit);
@@ -170,6 +193,11 @@ setup(void)
 	f->admit_open = true;
 	f->clock = START_MS + 2500;
 	f->waiters = (struct node_waiters){.finish = on_finish, .arg = f};
+	f->feed = (struct node_feed){.store = f->c.store,
+				     .tip = &f->c.tip,
+				     .max_streams = 4,
+				     .finish = on_finish,
+				     .finish_arg = f};
 	f->renv = (struct node_rpc_env){
 		.genesis = &f->c.genesis,
 		.node_id = "test-node",
@@ -188,6 +216,8 @@ setup(void)
 		.peer = stub_peer,
 		.net = stub_net,
 		.wait = stub_wait,
+		.events = stub_events,
+		.ready = stub_ready,
 	};
 	return f;
 }
@@ -1046,6 +1076,117 @@ test_committed_block(void *arg)
 	CHECK_EQ_INT(f->submits, before);
 }
 
+/* ---- events ---- */
+
+static const cJSON *
+event_at(const cJSON *r, int i)
+{
+	return cJSON_GetArrayItem(get(r, "events"), i);
+}
+
+/* events answers at once from committed blocks, waits (long poll) when there are none, resumes by height. */
+static void
+test_events(void *arg)
+{
+	struct fx *f = arg;
+	cJSON *j = rpc(f, CALL("events", "{\"from_height\":1}"));
+	const cJSON *r = result(j);
+	CHECK(r != NULL && cJSON_GetArraySize(get(r, "events")) == 0);
+	CHECK(num(r, "next_height") == 1 && num(r, "height") == 0);
+	cJSON_Delete(j);
+	/* a long poll waits for the next commit */
+	REQUIRE(start(f, CALL("events", "{\"from_height\":1,\"timeout_ms\":5000}"))->waiting == 1);
+	struct chain_tx txs[3];
+	transfer(&txs[0], ALICE, 0, 7);
+	transfer(&txs[1], BOB, 0, 8);
+	set_value(&txs[2], BOB, 1, "greeting", "hello");
+	for (int i = 0; i < 3; i++)
+		CHECK(sync_ok(f, &txs[i]));
+	node_feed_settle(&f->feed, f->clock, false);
+	CHECK_EQ_INT(f->finished, 0);
+	uint8_t bh[CR_HASH_LEN];
+	REQUIRE(commit_pool(f, bh));
+	node_feed_settle(&f->feed, f->clock, false);
+	CHECK_EQ_INT(f->finished, 1);
+	r = result(f->answer);
+	REQUIRE(r != NULL);
+	REQUIRE(cJSON_GetArraySize(get(r, "events")) == 4);
+	CHECK(num(r, "next_height") == 2 && num(r, "height") == 1);
+	const cJSON *b = event_at(r, 0);
+	CHECK(strcmp(str(b, "kind"), "block") == 0 && strcmp(str(b, "id"), "1-0") == 0);
+	CHECK(strcmp(str(b, "hash"), hash_hex(bh)) == 0 && num(b, "tx_count") == 3);
+	for (int i = 0; i < 3; i++) {
+		const cJSON *t = event_at(r, i + 1);
+		char id[8];
+		snprintf(id, sizeof(id), "1-%d", i + 1);
+		CHECK(strcmp(str(t, "kind"), "tx") == 0 && strcmp(str(t, "id"), id) == 0);
+		CHECK(strcmp(str(t, "hash"), hash_hex(txs[i].hash)) == 0 && num(t, "index") == i);
+	}
+	/* filters: kinds, and an account as sender or recipient */
+	j = rpc(f, CALL("events", "{\"from_height\":1,\"kinds\":[\"block\"]}"));
+	CHECK(cJSON_GetArraySize(get(result(j), "events")) == 1);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("events", "{\"from_height\":1,\"kinds\":[\"tx\"],\"account\":\"%s\"}"),
+		addr_hex[ALICE]);
+	r = result(j);
+	/* alice sent txs[0] and received txs[1] (bob's transfers go to alice) */
+	REQUIRE(cJSON_GetArraySize(get(r, "events")) == 2);
+	CHECK(strcmp(str(event_at(r, 0), "hash"), hash_hex(txs[0].hash)) == 0);
+	CHECK(strcmp(str(event_at(r, 1), "hash"), hash_hex(txs[1].hash)) == 0);
+	cJSON_Delete(j);
+	/* limit never splits a block */
+	j = rpc(f, CALL("events", "{\"from_height\":1,\"limit\":1}"));
+	CHECK(cJSON_GetArraySize(get(result(j), "events")) == 4);
+	cJSON_Delete(j);
+	/* a long poll past the tip answers empty once its time is up */
+	REQUIRE(start(f, CALL("events", "{\"from_height\":2,\"timeout_ms\":100}"))->waiting == 1);
+	f->clock += 50;
+	node_feed_settle(&f->feed, f->clock, false);
+	CHECK_EQ_INT(f->finished, 1);
+	f->clock += 50;
+	node_feed_settle(&f->feed, f->clock, false);
+	CHECK_EQ_INT(f->finished, 2);
+	r = result(f->answer);
+	CHECK(r != NULL && cJSON_GetArraySize(get(r, "events")) == 0 && num(r, "next_height") == 2);
+	/* bad parameters */
+	CHECK_EQ_INT(error_of(rpc(f, CALL("events", "{}"))), RPC_INVALID_PARAMS);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("events", "{\"from_height\":0}"))), RPC_INVALID_PARAMS);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("events", "{\"from_height\":1,\"kinds\":[\"x\"]}"))),
+		     RPC_INVALID_PARAMS);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("events", "{\"from_height\":1,\"account\":\"zz\"}"))),
+		     RPC_INVALID_PARAMS);
+	CHECK_EQ_INT(
+		error_of(rpc(f, CALL("events", "{\"from_height\":1,\"timeout_ms\":600000}"))),
+		RPC_INVALID_PARAMS);
+}
+
+/* GET /events: the query and Last-Event-ID give where a stream starts */
+static void
+test_event_stream_query(void *arg)
+{
+	struct node_events_query q;
+	struct ch_err e;
+	CHECK_EQ_INT(node_feed_parse_query("", NULL, &q, &e), 0);
+	CHECK(q.from_height == 1 && q.after_ordinal == -1 && q.kinds == (NODE_EV_BLOCK | NODE_EV_TX));
+	CHECK_EQ_INT(node_feed_parse_query("from_height=7&kinds=block%2Ctx", NULL, &q, &e), 0);
+	CHECK(q.from_height == 7 && q.kinds == (NODE_EV_BLOCK | NODE_EV_TX) && !q.has_account);
+	CHECK_EQ_INT(node_feed_parse_query("kinds=tx&from_height=2", "9-3", &q, &e), 0);
+	CHECK(q.from_height == 9 && q.after_ordinal == 3 && q.kinds == NODE_EV_TX);
+	CHECK_EQ_INT(node_feed_parse_query("account=00112233445566778899aabbccddeeff00112233", NULL,
+					   &q, &e),
+		     0);
+	CHECK(q.has_account && q.account[19] == 0x33);
+	CHECK_EQ_INT(node_feed_parse_query("from_height=0", NULL, &q, &e), CH_E_INVALID);
+	CHECK_EQ_INT(node_feed_parse_query("kinds=blocks", NULL, &q, &e), CH_E_INVALID);
+	CHECK(strstr(e.msg, "blocks") != NULL);
+	CHECK_EQ_INT(node_feed_parse_query("account=12", NULL, &q, &e), CH_E_INVALID);
+	CHECK_EQ_INT(node_feed_parse_query("", "7", &q, &e), CH_E_INVALID);
+	uint64_t h;
+	uint32_t o;
+	CHECK(node_events_parse_id("12-0", &h, &o) && h == 12 && o == 0);
+	CHECK(!node_events_parse_id("12-", &h, &o) && !node_events_parse_id("-1", &h, &o));
+}
+
 int
 main(void)
 {
@@ -1078,6 +1219,8 @@ main(void)
 	RUN_WITH(test_commit_in_batch, setup, teardown);
 	RUN_WITH(test_blockchain_ranges, setup, teardown);
 	RUN_WITH(test_committed_block, setup, teardown);
+	RUN_WITH(test_events, setup, teardown);
+	RUN_WITH(test_event_stream_query, setup, teardown);
 	for (int i = 0; i < NACCTS; i++)
 		cr_key_free(accts[i]);
 	return TEST_DONE();
