@@ -144,11 +144,14 @@ start_node() {
   eval "NODE_PID_$1=$!"
 }
 
-# wait_ready I: wait (at most 30 s) until node I answers health.
+# wait_ready I: wait (at most 30 s) until node I answers health (it answers;
+# whether it is ready is /readyz's, and health's "ready").
 wait_ready() {
   local i
   for i in $(seq 1 300); do
-    if rpc health null "$1" 2>/dev/null | grep -q '"ok":true'; then return 0; fi
+    if [ "$(rpc health null "$1" 2>/dev/null | jq -r '.result.ok' 2>/dev/null)" = true ]; then
+      return 0
+    fi
     sleep 0.1
   done
   fail "node $1 did not become ready in 30 s"; return 1
