@@ -297,8 +297,18 @@ pump(struct node_feed *f, struct feed_stream *s, uint64_t now_ms)
 	ch_err_clear(&e);
 	if (!s->started)
 		ch_buf_put(&b.out, retry, sizeof(retry) - 1);
-	int rc = node_events_scan(f->store, f->tip->height, &s->q, NODE_STREAM_BATCH, add_to_batch,
-				  &b, &next, &e);
+	int rc = 0;
+	/* blocks with nothing for this filter are skipped, a bounded number of scans per turn */
+	for (int k = 0; rc == 0 && k < NODE_STREAM_SCANS && b.out.len == 0 && next <= f->tip->height;
+	     k++) {
+		struct node_events_query q = s->q;
+		if (next > q.from_height) {
+			q.from_height = next;
+			q.after_ordinal = -1;
+		}
+		rc = node_events_scan(f->store, f->tip->height, &q, NODE_STREAM_BATCH, add_to_batch,
+				      &b, &next, &e);
+	}
 	if (rc == 0 && b.out.len == 0 && now_ms >= s->write_ms + NODE_STREAM_KEEPALIVE_MS)
 		ch_buf_put(&b.out, keepalive, sizeof(keepalive) - 1);
 	if (rc == 0 && !ch_buf_ok(&b.out))

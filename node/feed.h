@@ -22,6 +22,7 @@
 #define NODE_STREAM_WRITE_TIMEOUT_MS 10000
 #define NODE_STREAM_KEEPALIVE_MS 15000
 #define NODE_STREAM_BATCH 500 /* events per write (a block is never split) */
+#define NODE_STREAM_SCANS 8   /* scans of blocks without a match for a stream, per turn */
 
 struct feed_poll;
 struct feed_stream;

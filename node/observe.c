@@ -115,9 +115,9 @@ node_readiness(struct node *n, bool *ready)
 		.seen = 1,
 		.quorum = st.quorum > 0 ? st.quorum : 1,
 	};
-	int64_t free_bytes = node_disk_free(n);
-	f.disk_known = n->cfg.min_free_disk_mb > 0 && free_bytes >= 0;
-	f.free_bytes = free_bytes >= 0 ? (uint64_t)free_bytes : 0;
+	/* the free space the loop last saw (once a second): the same that pauses it */
+	f.disk_known = n->cfg.min_free_disk_mb > 0 && n->disk_free >= 0;
+	f.free_bytes = n->disk_free >= 0 ? (uint64_t)n->disk_free : 0;
 	for (uint32_t i = 0; i < n->genesis.nvalidators; i++) {
 		uint64_t h, seen;
 		if (i == n->self)
@@ -129,8 +129,6 @@ node_readiness(struct node *n, bool *ready)
 			f.seen++;
 	}
 	struct node_ready r = node_ready_check(&f);
-	if (n->disk_low)
-		r.disk = r.ready = false; /* paused until the next check finds space */
 	*ready = r.ready;
 	return node_ready_json(&f, &r);
 }
@@ -159,7 +157,6 @@ metrics(struct node *n, struct rpc_http_req *req)
 	chain_sigcache_stats(n->sigcache, &hits, &verified);
 	cJSON_Delete(node_readiness(n, &ready));
 	const struct node_admit *a = node_core_admit(n->core);
-	n->disk_free = node_disk_free(n);
 	struct node_metrics_now now = {
 		.height = node_core_tip(n->core)->height,
 		.view = st.view,

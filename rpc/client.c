@@ -27,9 +27,10 @@ errstr(int rv, char *buf, size_t size)
 	return buf;
 }
 
-int
-rpc_client_post(const char *url, const char *body, size_t len, int timeout_ms, struct ch_buf *resp,
-		int *status, struct ch_err *err)
+/* transact sends one request (body NULL: a GET) and appends the response body to resp. */
+static int
+transact(const char *url, const char *body, size_t len, int timeout_ms, struct ch_buf *resp,
+	 int *status, struct ch_err *err)
 {
 	nng_url *u = NULL;
 	nng_http_client *cli = NULL;
@@ -48,11 +49,14 @@ rpc_client_post(const char *url, const char *body, size_t len, int timeout_ms, s
 	}
 	if ((rv = nng_http_client_alloc(&cli, u)) != 0 || (rv = nng_http_req_alloc(&req, u)) != 0 ||
 	    (rv = nng_http_res_alloc(&res)) != 0 || (rv = nng_aio_alloc(&aio, NULL, NULL)) != 0 ||
-	    (rv = nng_http_req_set_method(req, "POST")) != 0 ||
+	    (rv = nng_http_req_set_method(req, body != NULL ? "POST" : "GET")) != 0 ||
 	    (u->u_requri[0] == '\0' && (rv = nng_http_req_set_uri(req, "/")) != 0) ||
-	    (rv = nng_http_req_set_header(req, "Content-Type", "application/json")) != 0 ||
-	    (len == 0 && (rv = nng_http_req_set_header(req, "Content-Length", "0")) != 0) ||
-	    (len > 0 && (rv = nng_http_req_copy_data(req, body, len)) != 0)) { /* nng can't copy 0 */
+	    (body != NULL &&
+	     (rv = nng_http_req_set_header(req, "Content-Type", "application/json")) != 0) ||
+	    (body != NULL && len == 0 &&
+	     (rv = nng_http_req_set_header(req, "Content-Length", "0")) != 0) ||
+	    (body != NULL && len > 0 &&
+	     (rv = nng_http_req_copy_data(req, body, len)) != 0)) { /* nng can't copy 0 */
 		rc = ch_errf(err, rv == NNG_ENOMEM ? CH_E_NOMEM : CH_E_IO, "http client for %s: %s",
 			     url, errstr(rv, buf, sizeof(buf)));
 		goto out;
@@ -88,6 +92,20 @@ out:
 	if (u != NULL)
 		nng_url_free(u);
 	return rc;
+}
+
+int
+rpc_client_post(const char *url, const char *body, size_t len, int timeout_ms, struct ch_buf *resp,
+		int *status, struct ch_err *err)
+{
+	return transact(url, body != NULL ? body : "", len, timeout_ms, resp, status, err);
+}
+
+int
+rpc_client_get(const char *url, int timeout_ms, struct ch_buf *resp, int *status,
+	       struct ch_err *err)
+{
+	return transact(url, NULL, 0, timeout_ms, resp, status, err);
 }
 
 /* build_request renders {"jsonrpc","id":1,"method","params"}; params is consumed. */

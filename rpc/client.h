@@ -1,6 +1,6 @@
 /*
- * client.h - a small synchronous JSON-RPC 2.0 client over HTTP, for the
- * wallet, the benchmark and tests.
+ * client.h - a small synchronous JSON-RPC 2.0 client over HTTP (and plain
+ * GETs), for the wallet, the benchmark and tests.
  */
 #ifndef RPC_CLIENT_H
 #define RPC_CLIENT_H
@@ -19,6 +19,10 @@
  */
 int rpc_client_post(const char *url, const char *body, size_t len, int timeout_ms,
 		    struct ch_buf *resp, int *status, struct ch_err *err);
+
+/* rpc_client_get fetches url (e.g. http://host:port/metrics) with GET, as rpc_client_post. */
+int rpc_client_get(const char *url, int timeout_ms, struct ch_buf *resp, int *status,
+		   struct ch_err *err);
 
 /*
  * rpc_client_call calls method with params (ownership transferred; NULL

@@ -121,6 +121,7 @@ struct bench_run_opts {
 	unsigned batch;    /* transactions per JSON-RPC batch */
 	size_t window;     /* MODE_MAX: most accepted-but-uncommitted transactions */
 	double drain_s;    /* how long to wait for stragglers after the window */
+	unsigned scrape_ms; /* fetch every validator's /metrics this often (0: never) */
 	bool quiet;
 };
 
@@ -137,6 +138,8 @@ struct bench_result {
 	double peak_rss_mb[BENCH_MAX_VALIDATORS];
 	char first_error[256];
 	bool ran_out; /* the clients used up the pre-signed transactions */
+	size_t scrapes, scrape_failures; /* GET /metrics done, and failed */
+	double scrape_ms_max;
 };
 
 int bench_run(struct bench_net *net, const struct bench_txset *set, const struct bench_run_opts *o,

@@ -278,6 +278,48 @@ watcher_thread(void *arg)
 	return NULL;
 }
 
+/* ---- scraping the metrics, as a Prometheus server would ---- */
+
+struct scraper {
+	struct run *r;
+	unsigned period_ms;
+	size_t scrapes, failures;
+	double max_ms;
+};
+
+static void *
+scraper_thread(void *arg)
+{
+	struct scraper *sc = arg;
+	struct run *r = sc->r;
+	struct ch_buf body;
+	char url[128];
+	ch_buf_init(&body);
+	uint64_t next = bench_now_ns();
+	while (!__atomic_load_n(&r->stop_watcher, __ATOMIC_RELAXED)) {
+		uint64_t now = bench_now_ns();
+		if (now < next) {
+			bench_sleep_ns(next - now < 20000000 ? next - now : 20000000);
+			continue;
+		}
+		next += (uint64_t)sc->period_ms * 1000000;
+		for (unsigned i = 0; i < r->net->n; i++) {
+			struct ch_err e;
+			int status = 0;
+			uint64_t t0 = bench_now_ns();
+			ch_buf_reset(&body);
+			snprintf(url, sizeof(url), "%smetrics", r->net->urls[i]);
+			if (rpc_client_get(url, RPC_TIMEOUT_MS, &body, &status, &e) != 0 || status != 200)
+				sc->failures++;
+			double ms = (double)(bench_now_ns() - t0) / 1e6;
+			sc->max_ms = ms > sc->max_ms ? ms : sc->max_ms;
+			sc->scrapes++;
+		}
+	}
+	ch_buf_close(&body);
+	return NULL;
+}
+
 /* ---- the run ---- */
 
 static int
@@ -413,6 +455,9 @@ bench_run(struct bench_net *net, const struct bench_txset *set, const struct ben
 		rc = ch_errf(err, CH_E_NOMEM, "cannot start a thread");
 		goto out;
 	}
+	struct scraper sc = {.r = &r, .period_ms = o->scrape_ms};
+	pthread_t scraper;
+	bool scraping = o->scrape_ms > 0 && pthread_create(&scraper, NULL, scraper_thread, &sc) == 0;
 	for (; started < o->clients; started++) {
 		clients[started] = (struct client){.r = &r, .id = started};
 		if (pthread_create(&tids[started], NULL, client_thread, &clients[started]) != 0)
@@ -456,6 +501,11 @@ bench_run(struct bench_net *net, const struct bench_txset *set, const struct ben
 	}
 	__atomic_store_n(&r.stop_watcher, 1, __ATOMIC_RELAXED);
 	pthread_join(watcher, NULL);
+	if (scraping)
+		pthread_join(scraper, NULL);
+	res->scrapes = sc.scrapes;
+	res->scrape_failures = sc.failures;
+	res->scrape_ms_max = sc.max_ms;
 	for (unsigned i = 0; i < net->n; i++)
 		res->peak_rss_mb[i] = bench_proc_peak_rss_mb(net->pids[i]);
 	summarize(&r, res);

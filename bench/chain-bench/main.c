@@ -44,13 +44,15 @@ usage(FILE *f)
 		"  --chaind PATH      the chaind binary (default: next to chain-bench)\n"
 		"  --base-port P      first port of the new network (default 28600)\n"
 		"  --testnet-args A   extra arguments for chaind testnet, e.g. \"--block-interval-ms 5\"\n"
+		"  --scrape-ms MS     also GET every validator's /metrics every MS ms, as Prometheus\n"
+		"                     would (the cost of being watched; default 0: never)\n"
 		"  --help             this text\n"
 		"Exit status: 0 done and nothing lost, 1 failed or an accepted transaction did not\n"
 		"commit, 2 bad usage.\n");
 }
 
 struct opts {
-	unsigned validators, clients, accounts, batch, base_port;
+	unsigned validators, clients, accounts, batch, base_port, scrape_ms;
 	double duration;
 	const char *rate, *out, *attach, *chaind, *testnet_args;
 	size_t window;
@@ -120,6 +122,9 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->base_port = (unsigned)x;
 		} else if (strcmp(a, "--testnet-args") == 0) {
 			o->testnet_args = v;
+		} else if (strcmp(a, "--scrape-ms") == 0) {
+			rc = parse_uint(a, v, 0, 3600000, &x);
+			o->scrape_ms = (unsigned)x;
 		} else {
 			fprintf(stderr, "chain-bench: unknown option %s (see --help)\n", a);
 			return 2;
@@ -180,7 +185,7 @@ one_run(struct bench_net *net, const struct opts *o, enum bench_mode mode, doubl
 	struct bench_txset set;
 	struct bench_run_opts ro = {.mode = mode, .rate = rate, .clients = clients,
 				    .duration_s = o->duration, .batch = o->batch,
-				    .window = o->window, .drain_s = 60};
+				    .window = o->window, .drain_s = 60, .scrape_ms = o->scrape_ms};
 	if (mode == MODE_RATE)
 		fprintf(stderr, "chain-bench: open loop at %.0f tx/s, %u clients, %.0f s\n", rate,
 			clients, o->duration);

@@ -43,6 +43,12 @@ result_json(const struct bench_result *r, double verify_limit)
 	cJSON_AddNumberToObject(o, "committed", (double)r->committed);
 	cJSON_AddNumberToObject(o, "committed_in_window", (double)r->committed_in_window);
 	cJSON_AddNumberToObject(o, "lost", (double)r->lost);
+	if (r->scrapes > 0) {
+		cJSON *sc = cJSON_AddObjectToObject(o, "metrics_scrapes");
+		cJSON_AddNumberToObject(sc, "done", (double)r->scrapes);
+		cJSON_AddNumberToObject(sc, "failed", (double)r->scrape_failures);
+		cJSON_AddNumberToObject(sc, "max_ms", r->scrape_ms_max);
+	}
 	cJSON *l = cJSON_AddObjectToObject(o, "latency_ms");
 	cJSON_AddNumberToObject(l, "p50", r->lat_p50);
 	cJSON_AddNumberToObject(l, "p90", r->lat_p90);
