@@ -75,6 +75,16 @@ tx_matches(const struct node_events_query *q, const struct chain_tx *tx)
 	return tx->type == CHAIN_TX_TRANSFER && memcmp(tx->to, q->account, CR_ADDR_LEN) == 0;
 }
 
+/* matching counts the events of b that q wants (after ordinal `after` in it). */
+static size_t
+matching(const struct node_events_query *q, const struct chain_block *b, int64_t after)
+{
+	size_t n = (q->kinds & NODE_EV_BLOCK) && after < 0;
+	for (uint32_t i = 0; (q->kinds & NODE_EV_TX) && i < b->header.tx_count; i++)
+		n += (int64_t)i + 1 > after && tx_matches(q, &b->txs[i]);
+	return n;
+}
+
 /* block_events calls fn for the matching events of b; *count grows by their number. */
 static int
 block_events(const struct node_events_query *q, const struct chain_block *b, int64_t after,
@@ -126,8 +136,13 @@ node_events_scan(struct chain_store *s, uint64_t tip, const struct node_events_q
 			rc = ch_err_wrap(err, CH_E_CORRUPT, "stored block %" PRIu64, h);
 			break;
 		}
-		rc = block_events(q, &b, h == q->from_height ? q->after_ordinal : -1, fn, arg,
-				  &count);
+		int64_t after = h == q->from_height ? q->after_ordinal : -1;
+		size_t n = matching(q, &b, after);
+		if (count > 0 && count + n > max_events) {
+			chain_block_close(&b);
+			break; /* the next answer starts with this block */
+		}
+		rc = block_events(q, &b, after, fn, arg, &count);
 		chain_block_close(&b);
 		if (rc != 0) {
 			ch_errf(err, rc, "%s", ch_strerror(rc));

@@ -20,7 +20,7 @@
 
 #define NODE_EV_BLOCK 1u
 #define NODE_EV_TX 2u
-#define NODE_EVENTS_MAX 1000        /* events in one answer (a block is never split) */
+#define NODE_EVENTS_MAX 1000        /* events in one answer (but a first block is given whole) */
 #define NODE_EVENTS_SCAN_BLOCKS 1000 /* blocks read for one answer */
 #define NODE_EVENTS_MAX_WAIT_MS 60000 /* the longest long poll */
 
@@ -44,9 +44,10 @@ typedef int (*node_event_fn)(void *arg, const char *kind, const char *id, cJSON 
 
 /*
  * node_events_scan reads blocks from q->from_height up to tip (at most
- * NODE_EVENTS_SCAN_BLOCKS of them), calling fn for each matching event,
- * and stops after the block that reaches max_events. *next_height is the
- * height after the last block read (from_height if none was). Errors:
+ * NODE_EVENTS_SCAN_BLOCKS of them), calling fn for each matching event:
+ * at most max_events of them, except that the first block with any is
+ * given whole, however many it has (a block is never split). *next_height
+ * is the height after the last block given (from_height if none was). Errors:
  * CH_E_DB, CH_E_CORRUPT, CH_E_NOMEM, or fn's.
  */
 int node_events_scan(struct chain_store *s, uint64_t tip, const struct node_events_query *q,

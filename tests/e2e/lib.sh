@@ -22,6 +22,53 @@ e2e_init() {
   : >"$FAULT_FILE"
 }
 
+# pick_ports OFFSET...: a BASE_PORT whose ports BASE_PORT + OFFSET (and the
+# validators' first 8) nothing answers on yet: another test running at the
+# same time may hold ports of the range e2e_init picked. At most 20 tries.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_ports() {
+  local k p busy
+  for k in $(seq 1 20); do
+    busy=0
+    for p in $(seq 0 7) "$@"; do
+      if port_in_use $((BASE_PORT + p)); then busy=1; break; fi
+    done
+    [ "$busy" = 0 ] && return 0
+    BASE_PORT=$(( 20000 + (RANDOM % 5700) * 2 ))
+  done
+  return 1
+}
+
+# ours: each of the 4 validators of $E2E_TMP/net started here runs and serves
+# its own RPC port (so no other test's validator answers in its place).
+ours() {
+  local i v
+  for i in 0 1 2 3; do
+    v="NODE_PID_$i"
+    kill -0 "${!v}" 2>/dev/null &&
+      grep -q "serving JSON-RPC on $(rpc_url "$i" | sed 's,/$,,')\$" "$E2E_TMP/net/node$i/node.log" ||
+      return 1
+  done
+}
+
+# proxy_links NET PBASE: every validator of the 4 in NET reaches every other
+# through a netproxy link of its own (config.json's peer_addresses): link i-j
+# listens on PBASE + 4 i + j. Sets PROXY_LINKS, netproxy's link arguments.
+proxy_links() {
+  local net=$1 pbase=$2 i j pa
+  PROXY_LINKS=()
+  for i in 0 1 2 3; do
+    pa="{}"
+    for j in 0 1 2 3; do
+      [ "$i" = "$j" ] && continue
+      pa=$(jq -c --arg id "node$j" --arg a "tcp://127.0.0.1:$((pbase + 4 * i + j))" '.[$id] = $a' <<<"$pa")
+      PROXY_LINKS+=("$i-$j=$((pbase + 4 * i + j)):$((BASE_PORT + 2 * j))")
+    done
+    jq --argjson pa "$pa" '.peer_addresses = $pa' "$net/node$i/config.json" >"$net/node$i/c.json" &&
+      mv "$net/node$i/c.json" "$net/node$i/config.json"
+  done
+}
+
 # sanitized: is $BUILD built with the sanitizers (slower: loops run shorter)?
 sanitized() { grep -q '^CHAIN_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; }
 

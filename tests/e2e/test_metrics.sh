@@ -17,30 +17,10 @@ if [ ! -x "$PROMETHEUS" ] || [ ! -x "$PROMTOOL" ]; then
   echo "FAIL: needs $PROMETHEUS and $PROMTOOL (Debian's prometheus; scripts/setup installs it)"
   exit 1
 fi
-# Another test running at the same time may hold ports of the range e2e_init
-# picked (its validators, say): pick again while any port this test uses answers.
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-ports_free() {
-  local p
-  for p in "$@"; do port_in_use "$p" && return 1; done
-  return 0
-}
-for k in $(seq 1 20); do
-  ports_free $(seq "$BASE_PORT" $((BASE_PORT + 7))) $((BASE_PORT + 400)) && break
-  BASE_PORT=$(( 20000 + (RANDOM % 5700) * 2 ))
-done
+pick_ports 400
 NET="$E2E_TMP/net"
 PROM="http://127.0.0.1:$((BASE_PORT + 400))"
 start_testnet 4
-# ours: each validator runs and serves its own RPC port (no other test's answers).
-ours() {
-  local i v
-  for i in 0 1 2 3; do
-    v="NODE_PID_$i"
-    kill -0 "${!v}" 2>/dev/null &&
-      grep -q "serving JSON-RPC on $(rpc_url "$i" | sed 's,/$,,')\$" "$NET/node$i/node.log" || return 1
-  done
-}
 check "the four validators run and serve their own ports" ours
 
 # --- a Prometheus scraping the four validators every second

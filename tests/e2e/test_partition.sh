@@ -16,18 +16,8 @@ PBASE=$((BASE_PORT + 20)) # link i-j listens on PBASE + 4 i + j
 ACKED="$E2E_TMP/acked"
 : >"$ACKED"
 "$CHAIND" testnet --validators 4 --dir "$NET" --base-port "$BASE_PORT" --accounts 4 >/dev/null
-links=()
-for i in 0 1 2 3; do
-  pa="{}"
-  for j in 0 1 2 3; do
-    [ "$i" = "$j" ] && continue
-    pa=$(jq -c --arg id "node$j" --arg a "tcp://127.0.0.1:$((PBASE + 4 * i + j))" '.[$id] = $a' <<<"$pa")
-    links+=("$i-$j=$((PBASE + 4 * i + j)):$((BASE_PORT + 2 * j))")
-  done
-  jq --argjson pa "$pa" '.peer_addresses = $pa' "$NET/node$i/config.json" >"$NET/node$i/c.json" &&
-    mv "$NET/node$i/c.json" "$NET/node$i/config.json"
-done
-"$BUILD/netproxy" "$RULES" "$STATS" "${links[@]}" 2>"$E2E_TMP/netproxy.log" &
+proxy_links "$NET" "$PBASE"
+"$BUILD/netproxy" "$RULES" "$STATS" "${PROXY_LINKS[@]}" 2>"$E2E_TMP/netproxy.log" &
 E2E_PIDS+=($!)
 for i in 0 1 2 3; do start_node "$i"; done
 for i in 0 1 2 3; do wait_ready "$i"; done

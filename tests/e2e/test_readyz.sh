@@ -23,18 +23,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "SKIP: mounting a tmpfs needs root"
   exit 0
 fi
-# Another test running at the same time may hold ports of the range e2e_init
-# picked (its validators, say): pick again while any port this test uses answers.
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-ports_free() {
-  local p
-  for p in "$@"; do port_in_use "$p" && return 1; done
-  return 0
-}
-for k in $(seq 1 20); do
-  ports_free $(seq "$BASE_PORT" $((BASE_PORT + 7))) $(seq $((BASE_PORT + 20)) $((BASE_PORT + 35))) && break
-  BASE_PORT=$(( 20000 + (RANDOM % 5700) * 2 ))
-done
+pick_ports $(seq 20 35)
 NET="$E2E_TMP/net"
 RULES="$E2E_TMP/rules"
 STATS="$E2E_TMP/proxy-stats"
@@ -44,32 +33,13 @@ PBASE=$((BASE_PORT + 20)) # link i-j listens on PBASE + 4 i + j
 mkdir -p "$MNT"
 check "a 256 MiB tmpfs for validator 1's data" mount -t tmpfs -o size=256m tmpfs "$MNT"
 E2E_MOUNTS+=("$MNT")
-links=()
-for i in 0 1 2 3; do
-  pa="{}"
-  for j in 0 1 2 3; do
-    [ "$i" = "$j" ] && continue
-    pa=$(jq -c --arg id "node$j" --arg a "tcp://127.0.0.1:$((PBASE + 4 * i + j))" '.[$id] = $a' <<<"$pa")
-    links+=("$i-$j=$((PBASE + 4 * i + j)):$((BASE_PORT + 2 * j))")
-  done
-  jq --argjson pa "$pa" '.peer_addresses = $pa' "$NET/node$i/config.json" >"$NET/node$i/c.json" &&
-    mv "$NET/node$i/c.json" "$NET/node$i/config.json"
-done
+proxy_links "$NET" "$PBASE"
 jq --arg d "$MNT/data" '.data_dir = $d' "$NET/node1/config.json" >"$E2E_TMP/c" &&
   mv "$E2E_TMP/c" "$NET/node1/config.json"
-"$BUILD/netproxy" "$RULES" "$STATS" "${links[@]}" 2>"$E2E_TMP/netproxy.log" &
+"$BUILD/netproxy" "$RULES" "$STATS" "${PROXY_LINKS[@]}" 2>"$E2E_TMP/netproxy.log" &
 E2E_PIDS+=($!)
 for i in 0 1 2 3; do start_node "$i"; done
 for i in 0 1 2 3; do wait_ready "$i"; done
-# ours: each validator runs and serves its own RPC port (no other test's answers).
-ours() {
-  local i v
-  for i in 0 1 2 3; do
-    v="NODE_PID_$i"
-    kill -0 "${!v}" 2>/dev/null &&
-      grep -q "serving JSON-RPC on $(rpc_url "$i" | sed 's,/$,,')\$" "$NET/node$i/node.log" || return 1
-  done
-}
 check "the four validators run and serve their own ports" ours
 
 # rules LINE...: the network from now on (no line: every link perfect).

@@ -1134,12 +1134,24 @@ test_events(void *arg)
 	CHECK(strcmp(str(event_at(r, 0), "hash"), hash_hex(txs[0].hash)) == 0);
 	CHECK(strcmp(str(event_at(r, 1), "hash"), hash_hex(txs[1].hash)) == 0);
 	cJSON_Delete(j);
-	/* limit never splits a block */
+	/* limit never splits a block, and a block that would go past it waits for the next answer */
 	j = rpc(f, CALL("events", "{\"from_height\":1,\"limit\":1}"));
 	CHECK(cJSON_GetArraySize(get(result(j), "events")) == 4);
 	cJSON_Delete(j);
+	struct chain_tx more;
+	transfer(&more, ALICE, 1, 9);
+	CHECK(sync_ok(f, &more));
+	REQUIRE(commit_pool(f, bh)); /* block 2: 2 events */
+	j = rpc(f, CALL("events", "{\"from_height\":1,\"limit\":5}"));
+	r = result(j);
+	CHECK(cJSON_GetArraySize(get(r, "events")) == 4 && num(r, "next_height") == 2);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("events", "{\"from_height\":1,\"limit\":6}"));
+	r = result(j);
+	CHECK(cJSON_GetArraySize(get(r, "events")) == 6 && num(r, "next_height") == 3);
+	cJSON_Delete(j);
 	/* a long poll past the tip answers empty once its time is up */
-	REQUIRE(start(f, CALL("events", "{\"from_height\":2,\"timeout_ms\":100}"))->waiting == 1);
+	REQUIRE(start(f, CALL("events", "{\"from_height\":3,\"timeout_ms\":100}"))->waiting == 1);
 	f->clock += 50;
 	node_feed_settle(&f->feed, f->clock, false);
 	CHECK_EQ_INT(f->finished, 1);
@@ -1147,7 +1159,7 @@ test_events(void *arg)
 	node_feed_settle(&f->feed, f->clock, false);
 	CHECK_EQ_INT(f->finished, 2);
 	r = result(f->answer);
-	CHECK(r != NULL && cJSON_GetArraySize(get(r, "events")) == 0 && num(r, "next_height") == 2);
+	CHECK(r != NULL && cJSON_GetArraySize(get(r, "events")) == 0 && num(r, "next_height") == 3);
 	/* bad parameters */
 	CHECK_EQ_INT(error_of(rpc(f, CALL("events", "{}"))), RPC_INVALID_PARAMS);
 	CHECK_EQ_INT(error_of(rpc(f, CALL("events", "{\"from_height\":0}"))), RPC_INVALID_PARAMS);
