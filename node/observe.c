@@ -99,36 +99,44 @@ node_get_now(struct node *n, struct rpc_http_req *req, const struct rpc_http_in 
 
 /* ---- on the loop thread ---- */
 
-cJSON *
-node_readiness(struct node *n, bool *ready)
+/* readiness gathers the facts of the readiness checks and checks them. */
+static struct node_ready
+readiness(struct node *n, struct node_ready_facts *f)
 {
 	const struct node_core *c = n->core;
 	struct node_engine_status st;
 	uint64_t now = node_clock().mono_ms;
 	memset(&st, 0, sizeof(st));
 	node_core_engine(c, &st);
-	struct node_ready_facts f = {
+	*f = (struct node_ready_facts){
 		.store_ok = !node_core_failed(c),
 		.min_free_disk_mb = n->cfg.min_free_disk_mb,
+		/* the free space the loop last saw (once a second): the same that pauses it */
+		.disk_known = n->cfg.min_free_disk_mb > 0 && n->disk_free >= 0,
+		.free_bytes = n->disk_free >= 0 ? (uint64_t)n->disk_free : 0,
 		.height = node_core_tip(c)->height,
 		.syncing = node_core_syncing(c),
 		.seen = 1,
 		.quorum = st.quorum > 0 ? st.quorum : 1,
 	};
-	/* the free space the loop last saw (once a second): the same that pauses it */
-	f.disk_known = n->cfg.min_free_disk_mb > 0 && n->disk_free >= 0;
-	f.free_bytes = n->disk_free >= 0 ? (uint64_t)n->disk_free : 0;
 	for (uint32_t i = 0; i < n->genesis.nvalidators; i++) {
 		uint64_t h, seen;
 		if (i == n->self)
 			continue;
 		node_core_peer_height(c, i, &h, &seen);
-		if (h > f.peer_height)
-			f.peer_height = h;
+		if (h > f->peer_height)
+			f->peer_height = h;
 		if (seen != 0 && now - seen <= NODE_READY_PEER_WINDOW_MS)
-			f.seen++;
+			f->seen++;
 	}
-	struct node_ready r = node_ready_check(&f);
+	return node_ready_check(f);
+}
+
+cJSON *
+node_readiness(struct node *n, bool *ready)
+{
+	struct node_ready_facts f;
+	struct node_ready r = readiness(n, &f);
 	*ready = r.ready;
 	return node_ready_json(&f, &r);
 }
@@ -140,7 +148,7 @@ metrics(struct node *n, struct rpc_http_req *req)
 	struct node_net_view net;
 	struct node_peer_view pv;
 	uint64_t hits = 0, verified = 0, sent = 0, dropped = 0, connected = 0;
-	bool ready = false;
+	struct node_ready_facts facts;
 	memset(&st, 0, sizeof(st));
 	memset(&net, 0, sizeof(net));
 	node_core_engine(n->core, &st);
@@ -155,14 +163,13 @@ metrics(struct node *n, struct rpc_http_req *req)
 		connected += pv.connected;
 	}
 	chain_sigcache_stats(n->sigcache, &hits, &verified);
-	cJSON_Delete(node_readiness(n, &ready));
 	const struct node_admit *a = node_core_admit(n->core);
 	struct node_metrics_now now = {
 		.height = node_core_tip(n->core)->height,
 		.view = st.view,
 		.validators = n->genesis.nvalidators,
 		.primary = st.leader == n->self,
-		.ready = ready,
+		.ready = readiness(n, &facts).ready,
 		.mempool_txs = chain_mempool_count(a->pool),
 		.mempool_bytes = chain_mempool_bytes(a->pool),
 		.txs_admitted = a->admitted,

@@ -5,7 +5,8 @@
  *   store  the store is open and no write has failed;
  *   disk   the data directory's file system has min_free_disk_mb free or more;
  *   sync   the node is no more than NODE_READY_MAX_LAG blocks below the highest
- *          height its peers announce, and no state transfer is under way;
+ *          height its peers announce (whether a state transfer is under way is
+ *          shown, not checked: a validator one block behind asks for it too);
  *   peers  it heard from a quorum of validators (itself included) in the
  *          last NODE_READY_PEER_WINDOW_MS.
  */
@@ -26,7 +27,7 @@ struct node_ready_facts {
 	uint64_t free_bytes;
 	uint32_t min_free_disk_mb;
 	uint64_t height, peer_height; /* peer_height: the highest any peer announced */
-	bool syncing;
+	bool syncing;        /* a state transfer is under way (shown only) */
 	uint32_t seen;       /* validators heard from within the window, itself included */
 	uint32_t quorum;
 };

@@ -102,6 +102,8 @@ test_ready_checks(void)
 				     .seen = 3, .quorum = 3};
 	struct node_ready r = node_ready_check(&f);
 	CHECK(r.ready && r.store && r.disk && r.sync && r.peers);
+	f.syncing = true; /* asking a peer for the block it lacks: still ready */
+	CHECK(node_ready_check(&f).ready);
 	f.peer_height = 16; /* six behind */
 	f.free_bytes = 63u << 20;
 	f.seen = 2;
