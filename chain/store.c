@@ -478,6 +478,50 @@ reader_data(void *arg, const uint8_t owner[CR_ADDR_LEN], const char *name, struc
 	return rc;
 }
 
+int
+chain_store_values(struct chain_store *s, const uint8_t owner[CR_ADDR_LEN], const char *after,
+		   size_t max, int (*fn)(void *arg, const char *name, const uint8_t *value, size_t len),
+		   void *arg, bool *more, struct ch_err *err)
+{
+	uint8_t prefix[1 + CR_ADDR_LEN], start[DATA_KEY_MAX];
+	char name[CHAIN_MAX_NAME + 1];
+	size_t n = 0, slen = data_key(start, owner, after);
+	int rc = 0;
+	prefix[0] = 'D';
+	memcpy(prefix + 1, owner, CR_ADDR_LEN);
+	if (slen == 0) { /* "": from the owner's first name */
+		memcpy(start, prefix, sizeof(prefix));
+		slen = sizeof(prefix);
+	}
+	*more = false;
+	rocksdb_iterator_t *it = rocksdb_create_iterator(s->db, s->rd);
+	rocksdb_iter_seek(it, (const char *)start, slen);
+	for (; rc == 0 && rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		if (klen <= sizeof(prefix) || memcmp(k, prefix, sizeof(prefix)) != 0)
+			break; /* past the owner's values */
+		if (klen == slen && memcmp(k, start, slen) == 0)
+			continue; /* `after` itself */
+		if (n == max) {
+			*more = true;
+			break;
+		}
+		size_t nl = klen - sizeof(prefix) < CHAIN_MAX_NAME ? klen - sizeof(prefix) : CHAIN_MAX_NAME;
+		memcpy(name, k + sizeof(prefix), nl);
+		name[nl] = '\0';
+		const char *v = rocksdb_iter_value(it, &vlen);
+		rc = fn(arg, name, (const uint8_t *)v, vlen);
+		n++;
+	}
+	char *e = NULL;
+	rocksdb_iter_get_error(it, &e);
+	rocksdb_iter_destroy(it);
+	if (e != NULL)
+		return db_err(err, e, "list values");
+	return rc;
+}
+
 struct chain_state_reader
 chain_store_reader(struct chain_store *s)
 {

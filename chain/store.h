@@ -115,6 +115,17 @@ int chain_store_tx_location(struct chain_store *s, const uint8_t tx_hash[CR_HASH
 void chain_store_observe_syncs(struct chain_store *s, void (*fn)(void *arg, double seconds),
 			       void *arg);
 
+/*
+ * chain_store_values lists owner's data values in name order, after the
+ * name `after` ("" for the first), at most max of them: fn gets each name
+ * (NUL-terminated) and value. *more says whether others follow. Errors
+ * CH_E_DB, or fn's non-zero return.
+ */
+int chain_store_values(struct chain_store *s, const uint8_t owner[CR_ADDR_LEN], const char *after,
+		       size_t max,
+		       int (*fn)(void *arg, const char *name, const uint8_t *value, size_t len),
+		       void *arg, bool *more, struct ch_err *err);
+
 /* Metadata records for other modules (e.g. consensus state). put is synced. */
 int chain_store_put_meta(struct chain_store *s, const char *name, const void *val, size_t len,
 			 struct ch_err *err);

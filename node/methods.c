@@ -208,6 +208,7 @@ static const struct {
 	{"blockchain", node_m_blockchain, NULL},
 	{"account", node_m_account, NULL},
 	{"get", node_m_get, NULL},
+	{"values", node_m_values, NULL},
 	{"num_unconfirmed_txs", node_m_num_unconfirmed_txs, NULL},
 	{"events", NULL, node_m_events},
 };

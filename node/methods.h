@@ -21,6 +21,7 @@ void node_m_block(const struct node_rpc_env *env, struct rpc_call *c);
 void node_m_blockchain(const struct node_rpc_env *env, struct rpc_call *c);
 void node_m_account(const struct node_rpc_env *env, struct rpc_call *c);
 void node_m_get(const struct node_rpc_env *env, struct rpc_call *c);
+void node_m_values(const struct node_rpc_env *env, struct rpc_call *c);
 void node_m_num_unconfirmed_txs(const struct node_rpc_env *env, struct rpc_call *c);
 
 /* methods_events.c */

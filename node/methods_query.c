@@ -8,6 +8,7 @@
 #include "node/methods.h"
 
 #define BLOCKCHAIN_MAX_BLOCKS 50
+#define VALUES_MAX 100 /* values in one answer */
 
 /* param_hex decodes a hex parameter of exactly n bytes. */
 static int
@@ -256,6 +257,64 @@ node_m_account(const struct node_rpc_env *env, struct rpc_call *c)
 	cJSON_AddNumberToObject(r, "nonce", (double)a.nonce);
 	cJSON_AddNumberToObject(r, "pending_nonce",
 				(double)chain_mempool_next_nonce(env->admit->pool, addr, a.nonce));
+	rpc_call_result(c, r);
+}
+
+/* add_value puts one of an owner's values into a values answer. */
+static int
+add_value(void *arg, const char *name, const uint8_t *value, size_t len)
+{
+	cJSON *v = cJSON_CreateObject();
+	char *text = malloc(len + 1);
+	if (v == NULL || text == NULL) {
+		cJSON_Delete(v);
+		free(text);
+		return CH_E_NOMEM;
+	}
+	memcpy(text, value, len);
+	text[len] = '\0';
+	cJSON_AddStringToObject(v, "name", name);
+	cJSON_AddStringToObject(v, "value", text);
+	free(text);
+	cJSON_AddItemToArray(arg, v);
+	return 0;
+}
+
+void
+node_m_values(const struct node_rpc_env *env, struct rpc_call *c)
+{
+	uint8_t owner[CR_ADDR_LEN];
+	const char *after = "";
+	uint64_t limit = VALUES_MAX;
+	bool more = false;
+	struct ch_err e;
+	ch_err_clear(&e);
+	int rc = param_hex(c, "owner", 0, owner, CR_ADDR_LEN, &e);
+	if (rc == 0 && (rc = rpc_param_string(c->params, "after", 1, false, &after, &e)) ==
+			       CH_E_NOT_FOUND)
+		rc = 0;
+	if (rc == 0 && (rc = rpc_param_u64(c->params, "limit", 2, false, &limit, &e)) ==
+			       CH_E_NOT_FOUND)
+		rc = 0;
+	if (rc == 0 && (limit < 1 || limit > VALUES_MAX))
+		rc = ch_errf(&e, CH_E_INVALID, "params.limit must be 1..%d", VALUES_MAX);
+	if (rc != 0) {
+		node_fail(c, &e);
+		return;
+	}
+	cJSON *list = cJSON_CreateArray();
+	if (list == NULL ||
+	    chain_store_values(env->store, owner, after, (size_t)limit, add_value, list, &more,
+			       &e) != 0) {
+		cJSON_Delete(list);
+		node_fail_code(c, list == NULL ? CH_E_NOMEM : e.code,
+			       list == NULL ? "out of memory" : ch_err_msg(&e));
+		return;
+	}
+	cJSON *r = cJSON_CreateObject();
+	node_json_add_hex(r, "owner", owner, CR_ADDR_LEN);
+	cJSON_AddItemToObject(r, "values", list);
+	cJSON_AddBoolToObject(r, "more", more);
 	rpc_call_result(c, r);
 }
 

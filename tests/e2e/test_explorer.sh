@@ -60,6 +60,8 @@ for round in 1 2 3 4 5; do
   burst
   [ "$(fullest)" -ge 3 ] && break
 done
+check "the recipient sets a value" \
+  W set --key "$NET/accounts/account2.pem" greeting "hello, chain" --wait >/dev/null
 check "the first transfers commit" wait_mempool_empty 0
 check "a block holds 3 or more transactions ($(fullest))" [ "$(fullest)" -ge 3 ]
 

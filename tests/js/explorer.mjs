@@ -342,6 +342,9 @@ async function checkSearches(t) {
   report(balance === account.balance && await text('#account-nonce') === String(account.nonce) &&
     await text('#account-pending-nonce') === String(account.pending_nonce),
     `searching the recipient's address shows its balance ${account.balance} and nonces`);
+  const values = await text('#account-values') || '';
+  report(values.includes('greeting') && values.includes('hello, chain'),
+    `the account shows the values it set (${JSON.stringify(values)})`);
   await search('no such thing');
   report(await waitFor(() => isShown('#search-error'), 3000), 'a search that is not a height, hash or address says so');
   await page.evaluate(() => { location.hash = ''; });

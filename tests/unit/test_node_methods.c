@@ -1076,6 +1076,45 @@ test_committed_block(void *arg)
 	CHECK_EQ_INT(f->submits, before);
 }
 
+/* values lists an owner's values in name order, a page at a time */
+static void
+test_values(void *arg)
+{
+	struct fx *f = arg;
+	struct chain_tx txs[3];
+	set_value(&txs[0], BOB, 0, "b.name", "two");
+	set_value(&txs[1], BOB, 1, "a.name", "one");
+	set_value(&txs[2], ALICE, 0, "c.name", "alice's");
+	for (int i = 0; i < 3; i++)
+		CHECK(sync_ok(f, &txs[i]));
+	uint8_t bh[CR_HASH_LEN];
+	REQUIRE(commit_pool(f, bh));
+	cJSON *j = rpc(f, CALL("values", "{\"owner\":\"%s\"}"), addr_hex[BOB]);
+	const cJSON *r = result(j);
+	REQUIRE(r != NULL && cJSON_GetArraySize(get(r, "values")) == 2);
+	CHECK(strcmp(str(cJSON_GetArrayItem(get(r, "values"), 0), "name"), "a.name") == 0);
+	CHECK(strcmp(str(cJSON_GetArrayItem(get(r, "values"), 0), "value"), "one") == 0);
+	CHECK(strcmp(str(cJSON_GetArrayItem(get(r, "values"), 1), "name"), "b.name") == 0);
+	CHECK(cJSON_IsFalse(get(r, "more")));
+	cJSON_Delete(j);
+	j = rpc(f, CALL("values", "{\"owner\":\"%s\",\"limit\":1}"), addr_hex[BOB]);
+	r = result(j);
+	CHECK(r != NULL && cJSON_GetArraySize(get(r, "values")) == 1 && cJSON_IsTrue(get(r, "more")));
+	cJSON_Delete(j);
+	j = rpc(f, CALL("values", "{\"owner\":\"%s\",\"after\":\"a.name\"}"), addr_hex[BOB]);
+	r = result(j);
+	REQUIRE(r != NULL && cJSON_GetArraySize(get(r, "values")) == 1);
+	CHECK(strcmp(str(cJSON_GetArrayItem(get(r, "values"), 0), "value"), "two") == 0);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("values", "{\"owner\":\"%s\"}"), addr_hex[POOR]);
+	CHECK(cJSON_GetArraySize(get(result(j), "values")) == 0);
+	cJSON_Delete(j);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("values", "{\"owner\":\"12\"}"))), RPC_INVALID_PARAMS);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("values", "{\"owner\":\"%s\",\"limit\":0}"),
+				  addr_hex[BOB])),
+		     RPC_INVALID_PARAMS);
+}
+
 /* ---- events ---- */
 
 static const cJSON *
@@ -1231,6 +1270,7 @@ main(void)
 	RUN_WITH(test_commit_in_batch, setup, teardown);
 	RUN_WITH(test_blockchain_ranges, setup, teardown);
 	RUN_WITH(test_committed_block, setup, teardown);
+	RUN_WITH(test_values, setup, teardown);
 	RUN_WITH(test_events, setup, teardown);
 	RUN_WITH(test_event_stream_query, setup, teardown);
 	for (int i = 0; i < NACCTS; i++)
