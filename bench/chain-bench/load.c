@@ -229,7 +229,50 @@ client_thread(void *arg)
 
 /* ---- the watcher ---- */
 
-/* watch_block notes the commit of every known transaction in block height. */
+#define WATCH_WAIT_MS 1000 /* how long one long poll of `events` waits for a commit */
+
+/* note_hash notes the commit of the transaction with hash hex, if it is one of the run's. */
+static void
+note_hash(struct run *r, const cJSON *hex, uint64_t now)
+{
+	uint8_t hash[CR_HASH_LEN];
+	struct bench_tx *t;
+	if (cJSON_IsString(hex) && cr_hex_decode_exact(hex->valuestring, hash, CR_HASH_LEN) == 0 &&
+	    (t = bench_txset_find(r->set, hash)) != NULL)
+		note_commit(r, t, now);
+}
+
+/*
+ * watch_events asks the first validator for the transactions committed
+ * from r->watched_height + 1 on (a long poll: it answers at the next
+ * commit) and notes each of the run's committed.
+ */
+static int
+watch_events(struct run *r, bool quiet)
+{
+	cJSON *p = cJSON_CreateObject(), *res = NULL, *kinds = cJSON_CreateArray();
+	struct ch_err e;
+	ch_err_clear(&e);
+	cJSON_AddNumberToObject(p, "from_height", (double)(r->watched_height + 1));
+	cJSON_AddItemToArray(kinds, cJSON_CreateString("tx"));
+	cJSON_AddItemToObject(p, "kinds", kinds);
+	cJSON_AddNumberToObject(p, "timeout_ms", WATCH_WAIT_MS);
+	if (rpc_client_call(r->net->urls[0], "events", p, RPC_TIMEOUT_MS, &res, &e) != 0) {
+		if (!quiet)
+			note_error(r, ch_err_msg(&e));
+		return -1;
+	}
+	uint64_t now = bench_now_ns();
+	const cJSON *ev, *next = cJSON_GetObjectItemCaseSensitive(res, "next_height");
+	cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(res, "events"))
+		note_hash(r, cJSON_GetObjectItemCaseSensitive(ev, "hash"), now);
+	if (cJSON_IsNumber(next) && next->valuedouble >= 1)
+		r->watched_height = (uint64_t)next->valuedouble - 1;
+	cJSON_Delete(res);
+	return 0;
+}
+
+/* watch_block notes the commit of the run's transactions in block height (older builds). */
 static int
 watch_block(struct run *r, uint64_t height)
 {
@@ -242,38 +285,52 @@ watch_block(struct run *r, uint64_t height)
 		return -1;
 	}
 	uint64_t now = bench_now_ns();
-	const cJSON *txs = cJSON_GetObjectItemCaseSensitive(res, "txs"), *h;
-	cJSON_ArrayForEach(h, txs) {
-		uint8_t hash[CR_HASH_LEN];
-		struct bench_tx *t;
-		if (cJSON_IsString(h) && cr_hex_decode_exact(h->valuestring, hash, CR_HASH_LEN) == 0 &&
-		    (t = bench_txset_find(r->set, hash)) != NULL)
-			note_commit(r, t, now);
-	}
+	const cJSON *h;
+	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(res, "txs"))
+		note_hash(r, h, now);
 	cJSON_Delete(res);
 	return 0;
 }
 
+/* poll_blocks: for a validator without `events`, its height every 2 ms and each new block. */
+static void
+poll_blocks(struct run *r)
+{
+	cJSON *res = NULL;
+	struct ch_err e;
+	ch_err_clear(&e);
+	uint64_t height = 0;
+	if (rpc_client_call(r->net->urls[0], "status", NULL, RPC_TIMEOUT_MS, &res, &e) == 0) {
+		const cJSON *jh = cJSON_GetObjectItemCaseSensitive(res, "height");
+		height = cJSON_IsNumber(jh) ? (uint64_t)jh->valuedouble : 0;
+	}
+	cJSON_Delete(res);
+	if (height <= r->watched_height) {
+		bench_sleep_ns(2000000);
+		return;
+	}
+	while (r->watched_height < height && watch_block(r, r->watched_height + 1) == 0)
+		r->watched_height++;
+}
+
+/*
+ * watcher_thread follows the first validator's commits in the open loop
+ * and at max rate, where a transaction's latency ends when it is seen
+ * committed: by long polls of `events`, or by polling for an older build
+ * that does not have them. Not in the closed loop, whose clients see their
+ * commits in broadcast_tx_commit's answers: a watcher would only load the
+ * validator it watches.
+ */
 static void *
 watcher_thread(void *arg)
 {
 	struct run *r = arg;
+	bool events = watch_events(r, true) == 0;
 	while (!__atomic_load_n(&r->stop_watcher, __ATOMIC_RELAXED)) {
-		cJSON *res = NULL;
-		struct ch_err e;
-		ch_err_clear(&e);
-		uint64_t height = 0;
-		if (rpc_client_call(r->net->urls[0], "status", NULL, RPC_TIMEOUT_MS, &res, &e) == 0) {
-			const cJSON *jh = cJSON_GetObjectItemCaseSensitive(res, "height");
-			height = cJSON_IsNumber(jh) ? (uint64_t)jh->valuedouble : 0;
-		}
-		cJSON_Delete(res);
-		if (height <= r->watched_height) {
-			bench_sleep_ns(2000000);
-			continue;
-		}
-		while (r->watched_height < height && watch_block(r, r->watched_height + 1) == 0)
-			r->watched_height++;
+		if (!events)
+			poll_blocks(r);
+		else if (watch_events(r, false) != 0)
+			bench_sleep_ns(100000000); /* busy or gone: not in a tight loop */
 	}
 	return NULL;
 }
@@ -451,7 +508,8 @@ bench_run(struct bench_net *net, const struct bench_txset *set, const struct ben
 		cpu0[i] = bench_proc_cpu_s(net->pids[i]);
 	r.start_ns = bench_now_ns();
 	r.end_ns = r.start_ns + (uint64_t)(o->duration_s * 1e9);
-	if (pthread_create(&watcher, NULL, watcher_thread, &r) != 0) {
+	bool watching = o->mode != MODE_CLOSED;
+	if (watching && pthread_create(&watcher, NULL, watcher_thread, &r) != 0) {
 		rc = ch_errf(err, CH_E_NOMEM, "cannot start a thread");
 		goto out;
 	}
@@ -500,7 +558,8 @@ bench_run(struct bench_net *net, const struct bench_txset *set, const struct ben
 			pthread_join(tids[c], NULL);
 	}
 	__atomic_store_n(&r.stop_watcher, 1, __ATOMIC_RELAXED);
-	pthread_join(watcher, NULL);
+	if (watching)
+		pthread_join(watcher, NULL);
 	if (scraping)
 		pthread_join(scraper, NULL);
 	res->scrapes = sc.scrapes;
