@@ -507,7 +507,9 @@ chain_store_values(struct chain_store *s, const uint8_t owner[CR_ADDR_LEN], cons
 			*more = true;
 			break;
 		}
-		size_t nl = klen - sizeof(prefix) < CHAIN_MAX_NAME ? klen - sizeof(prefix) : CHAIN_MAX_NAME;
+		size_t nl = klen - sizeof(prefix);
+		if (nl > CHAIN_MAX_NAME)
+			nl = CHAIN_MAX_NAME;
 		memcpy(name, k + sizeof(prefix), nl);
 		name[nl] = '\0';
 		const char *v = rocksdb_iter_value(it, &vlen);

@@ -123,7 +123,7 @@ hexval(int c)
 	return isdigit(c) ? c - '0' : isxdigit(c) ? tolower(c) - 'a' + 10 : -1;
 }
 
-/* query_value finds name=value in a query and copies its percent-decoded value (false if absent). */
+/* query_value finds name=value in a query and copies the value, percent-decoded (false: absent). */
 static bool
 query_value(const char *query, const char *name, char *out, size_t size)
 {
@@ -204,7 +204,7 @@ node_feed_parse_query(const char *query, const char *last_event_id, struct node_
 	return 0;
 }
 
-/* reply_error answers a GET with a JSON-RPC style error body (the message may hold a client's words). */
+/* reply_error answers a GET with a JSON-RPC style error (its message may quote the client). */
 static void
 reply_error(struct rpc_http_req *req, int status, const struct ch_err *e)
 {

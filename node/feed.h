@@ -31,7 +31,7 @@ struct node_feed {
 	struct chain_store *store;
 	const struct chain_tip *tip;
 	size_t max_streams;
-	/* report is given to each stream: it hands (id, closed) to the loop, which calls node_feed_report */
+	/* each stream's report: hands (id, closed) to the loop, which calls node_feed_report */
 	rpc_http_stream_fn report;
 	void *report_arg;
 	/* finish answers and frees a request none of whose calls waits any more */

@@ -26,7 +26,7 @@ enum node_log_format { NODE_LOG_TEXT, NODE_LOG_JSON };
  */
 void node_log_setup(enum node_log_level min, enum node_log_format format);
 
-/* node_log_parse_level reads "error", "warn", "info" or "debug"; node_log_parse_format "text" or "json". */
+/* node_log_parse_level reads error, warn, info or debug; node_log_parse_format text or json. */
 int node_log_parse_level(const char *s, enum node_log_level *out, struct ch_err *err);
 int node_log_parse_format(const char *s, enum node_log_format *out, struct ch_err *err);
 

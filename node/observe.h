@@ -14,7 +14,7 @@
 
 #include "node/runtime.h"
 
-/* Blocks put into the metrics in one turn of the loop at most (after a state transfer, the latest). */
+/* Blocks counted into the metrics in one turn of the loop at most (after a sync: the latest). */
 #define NODE_METRICS_BLOCKS_PER_TURN 256
 /* Refused peer input is logged at most this often, as counts. */
 #define NODE_REFUSALS_LOG_MS 10000
@@ -36,7 +36,7 @@ bool node_get_now(struct node *n, struct rpc_http_req *req, const struct rpc_htt
 /* node_get_loop answers GET /metrics, /readyz or /events (the loop thread). */
 void node_get_loop(struct node *n, struct node_event *ev);
 
-/* node_readiness: the readiness checks as JSON (node/ready.h; caller owns), and whether all pass. */
+/* node_readiness: the readiness checks as JSON (node/ready.h; caller owns); *ready: all pass. */
 cJSON *node_readiness(struct node *n, bool *ready);
 
 /* node_observe_turn, after each turn of the loop: the heartbeat, new blocks, the view. */

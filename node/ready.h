@@ -39,7 +39,7 @@ struct node_ready {
 
 struct node_ready node_ready_check(const struct node_ready_facts *f);
 
-/* node_ready_json: {"ready", "failing": [names], "checks": {...}} (caller owns; NULL if out of memory). */
+/* node_ready_json: {"ready", "failing": [names], "checks": {...}}; caller owns (NULL: no memory) */
 cJSON *node_ready_json(const struct node_ready_facts *f, const struct node_ready *r);
 
 #endif

@@ -77,7 +77,7 @@ int64_t node_disk_free(const struct node *n);
 /* runtime.c: the io the core gets. */
 void node_runtime_io(struct node *n, struct node_io *io);
 
-/* runtime.c: node_push hands an event to the loop (any thread); while stopping, or if full, it is discarded. */
+/* runtime.c: node_push hands an event to the loop (any thread); stopping, or full: discarded. */
 void node_push(struct node *n, struct node_event *ev);
 
 #endif

@@ -67,7 +67,6 @@
 #define CODE_TOO_LARGE -32008
 #define CODE_UNAVAILABLE -32011
 
-
 /* errstr is nng's message for rv, starting in lower case ("address in use"). */
 static const char *
 errstr(int rv, char *buf, size_t size)

@@ -25,7 +25,7 @@ struct rpc_http_req;
 
 struct rpc_http_stream;
 
-/* A request as the callback sees it; every string is owned by req and valid until it is answered. */
+/* A request as the callback sees it; its strings are req's, valid until req is answered. */
 struct rpc_http_in {
 	const char *method;        /* "POST", "GET" or "HEAD" */
 	const char *path;          /* "/" or e.g. "/metrics": without the query */
@@ -63,7 +63,8 @@ void rpc_http_refuse(struct rpc_http_server *s);
  * rpc_http_stop refuses (as above), closes every connection and frees the
  * server. Every request handed to the callback must have been answered
  * before. Not from a callback. Returns once nng has let go of the server's
- * memory (or after 1 s). NULL is fine.
+ * memory (or after 1 s). Streams are not the server's: their owner closes
+ * them, before or after. NULL is fine.
  */
 void rpc_http_stop(struct rpc_http_server *s);
 

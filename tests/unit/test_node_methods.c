@@ -126,8 +126,8 @@ stub_wait(void *arg, struct node_pending *p, struct rpc_call *c, const uint8_t h
 }
 
 static int
-stub_events(void *arg, struct node_pending *p, struct rpc_call *c, const struct node_events_query *q,
-	    size_t limit, uint64_t deadline_ms)
+stub_events(void *arg, struct node_pending *p, struct rpc_call *c,
+	    const struct node_events_query *q, size_t limit, uint64_t deadline_ms)
 {
 	struct fx *f = arg;
 	return node_feed_poll(&f->feed, p, c, q, limit, deadline_ms, f->clock);
@@ -1123,7 +1123,7 @@ event_at(const cJSON *r, int i)
 	return cJSON_GetArrayItem(get(r, "events"), i);
 }
 
-/* events answers at once from committed blocks, waits (long poll) when there are none, resumes by height. */
+/* events answers from committed blocks at once, or waits for one (long poll); resumes by height. */
 static void
 test_events(void *arg)
 {
