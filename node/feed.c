@@ -259,28 +259,24 @@ node_feed_open(struct node_feed *f, struct rpc_http_req *req, const struct rpc_h
 	f->nstreams++;
 }
 
-struct batch {
-	struct ch_buf out;
-	bool oom;
-};
-
+/* add_to_batch appends one event, as Server-Sent Events lines, to the ch_buf arg. */
 static int
 add_to_batch(void *arg, const char *kind, const char *id, cJSON *ev)
 {
-	struct batch *b = arg;
+	struct ch_buf *out = arg;
 	char *json = cJSON_PrintUnformatted(ev); /* one line: no newline inside */
 	cJSON_Delete(ev);
 	if (json == NULL)
 		return CH_E_NOMEM;
-	ch_buf_put(&b->out, "id: ", 4);
-	ch_buf_put(&b->out, id, strlen(id));
-	ch_buf_put(&b->out, "\nevent: ", 8);
-	ch_buf_put(&b->out, kind, strlen(kind));
-	ch_buf_put(&b->out, "\ndata: ", 7);
-	ch_buf_put(&b->out, json, strlen(json));
-	ch_buf_put(&b->out, "\n\n", 2);
+	ch_buf_put(out, "id: ", 4);
+	ch_buf_put(out, id, strlen(id));
+	ch_buf_put(out, "\nevent: ", 8);
+	ch_buf_put(out, kind, strlen(kind));
+	ch_buf_put(out, "\ndata: ", 7);
+	ch_buf_put(out, json, strlen(json));
+	ch_buf_put(out, "\n\n", 2);
 	free(json);
-	return ch_buf_ok(&b->out) ? 0 : CH_E_NOMEM;
+	return ch_buf_ok(out) ? 0 : CH_E_NOMEM;
 }
 
 /* pump writes what is new to s; false if s is to be closed. */
@@ -288,18 +284,18 @@ static bool
 pump(struct node_feed *f, struct feed_stream *s, uint64_t now_ms)
 {
 	static const char retry[] = "retry: 1000\n\n", keepalive[] = ": keepalive\n\n";
-	struct batch b;
+	struct ch_buf out;
 	struct ch_err e;
 	uint64_t next = s->q.from_height;
 	if (s->writing)
 		return true;
-	ch_buf_init(&b.out);
+	ch_buf_init(&out);
 	ch_err_clear(&e);
 	if (!s->started)
-		ch_buf_put(&b.out, retry, sizeof(retry) - 1);
+		ch_buf_put(&out, retry, sizeof(retry) - 1);
 	int rc = 0;
 	/* blocks with nothing for this filter are skipped, a bounded number of scans per turn */
-	for (int k = 0; rc == 0 && k < NODE_STREAM_SCANS && b.out.len == 0 && next <= f->tip->height;
+	for (int k = 0; rc == 0 && k < NODE_STREAM_SCANS && out.len == 0 && next <= f->tip->height;
 	     k++) {
 		struct node_events_query q = s->q;
 		if (next > q.from_height) {
@@ -307,16 +303,16 @@ pump(struct node_feed *f, struct feed_stream *s, uint64_t now_ms)
 			q.after_ordinal = -1;
 		}
 		rc = node_events_scan(f->store, f->tip->height, &q, NODE_STREAM_BATCH, add_to_batch,
-				      &b, &next, &e);
+				      &out, &next, &e);
 	}
-	if (rc == 0 && b.out.len == 0 && now_ms >= s->write_ms + NODE_STREAM_KEEPALIVE_MS)
-		ch_buf_put(&b.out, keepalive, sizeof(keepalive) - 1);
-	if (rc == 0 && !ch_buf_ok(&b.out))
+	if (rc == 0 && out.len == 0 && now_ms >= s->write_ms + NODE_STREAM_KEEPALIVE_MS)
+		ch_buf_put(&out, keepalive, sizeof(keepalive) - 1);
+	if (rc == 0 && !ch_buf_ok(&out))
 		rc = CH_E_NOMEM;
-	bool wrote = rc == 0 && b.out.len > 0;
+	bool wrote = rc == 0 && out.len > 0;
 	if (wrote)
-		rc = rpc_http_stream_write(s->st, b.out.data, b.out.len);
-	ch_buf_close(&b.out);
+		rc = rpc_http_stream_write(s->st, out.data, out.len);
+	ch_buf_close(&out);
 	if (rc != 0)
 		return false; /* the client resumes from its last event */
 	if (next > s->q.from_height) {
