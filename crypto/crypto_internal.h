@@ -20,6 +20,9 @@
  */
 int cr_p256_decode(EVP_PKEY **out, const uint8_t pub[CR_PUBKEY_LEN], struct ch_err *err);
 
+/* cr_key_evp returns k's OpenSSL key (borrowed: valid while k is). */
+EVP_PKEY *cr_key_evp(const struct cr_key *k);
+
 /*
  * cr_p256_verify is cr_pubkey_verify on a bare EVP_PKEY (borrowed; only
  * read, so one key may be used by several threads at once).

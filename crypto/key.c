@@ -184,6 +184,12 @@ cr_key_free(struct cr_key *k)
 	free(k);
 }
 
+EVP_PKEY *
+cr_key_evp(const struct cr_key *k)
+{
+	return k->pkey;
+}
+
 void
 cr_key_pubkey(const struct cr_key *k, uint8_t out[CR_PUBKEY_LEN])
 {

@@ -47,6 +47,19 @@ resolve(char *out, size_t cap, const char *home, const char *path)
 	return n < 0 || (size_t)n >= cap ? CH_E_CONFIG : 0;
 }
 
+/* get_bool reads an optional boolean. */
+static int
+get_bool(const cJSON *root, const char *w, const char *name, bool *out, struct ch_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
+	if (v == NULL)
+		return 0;
+	if (!cJSON_IsBool(v))
+		return ch_errf(err, CH_E_CONFIG, "%s: \"%s\" must be true or false", w, name);
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
 /* get_peer_addresses reads the optional "peer_addresses" object (id -> tcp:// URL). */
 static int
 get_peer_addresses(const cJSON *root, const char *w, struct node_config *c, struct ch_err *err)
@@ -144,6 +157,9 @@ node_config_load(struct node_config *c, const char *home, struct ch_err *err)
 		{"genesis_file", offsetof(struct node_config, genesis_file)},
 		{"key_file", offsetof(struct node_config, key_file)},
 		{"data_dir", offsetof(struct node_config, data_dir)},
+		{"rpc_tls_cert", offsetof(struct node_config, rpc_tls_cert)},
+		{"rpc_tls_key", offsetof(struct node_config, rpc_tls_key)},
+		{"rpc_tls_client_ca", offsetof(struct node_config, rpc_tls_client_ca)},
 	};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		tmp[0] = '\0';
@@ -155,8 +171,23 @@ node_config_load(struct node_config *c, const char *home, struct ch_err *err)
 			goto out;
 		}
 	}
-	if (strncmp(c->rpc_listen, "http://", 7) != 0) {
-		rc = ch_errf(err, CH_E_CONFIG, "%s: rpc_listen must start with http://", w);
+	if ((rc = get_bool(root, w, "p2p_tls", &c->p2p_tls, err)) != 0 ||
+	    (rc = get_bool(root, w, "allow_plaintext_peers", &c->allow_plaintext_peers, err)) != 0)
+		goto out;
+	bool https = c->rpc_tls_cert[0] != '\0';
+	if ((c->rpc_tls_cert[0] == '\0') != (c->rpc_tls_key[0] == '\0')) {
+		rc = ch_errf(err, CH_E_CONFIG, "%s: rpc_tls_cert and rpc_tls_key go together", w);
+		goto out;
+	}
+	if (!https && c->rpc_tls_client_ca[0] != '\0') {
+		rc = ch_errf(err, CH_E_CONFIG, "%s: rpc_tls_client_ca needs rpc_tls_cert and rpc_tls_key",
+			     w);
+		goto out;
+	}
+	if (strncmp(c->rpc_listen, https ? "https://" : "http://", https ? 8 : 7) != 0) {
+		rc = ch_errf(err, CH_E_CONFIG, "%s: rpc_listen must start with %s", w,
+			     https ? "https:// when rpc_tls_cert is set"
+				   : "http:// (https:// needs rpc_tls_cert and rpc_tls_key)");
 		goto out;
 	}
 	if (strncmp(c->p2p_listen, "tcp://", 6) != 0) {
@@ -206,6 +237,15 @@ node_config_save(const struct node_config *c, struct ch_err *err)
 	cJSON_AddNumberToObject(root, "rpc_max_streams", c->rpc_max_streams);
 	cJSON_AddStringToObject(root, "log_level", c->log_level);
 	cJSON_AddStringToObject(root, "log_format", c->log_format);
+	cJSON_AddBoolToObject(root, "p2p_tls", c->p2p_tls);
+	cJSON_AddBoolToObject(root, "allow_plaintext_peers", c->allow_plaintext_peers);
+	if (c->rpc_tls_cert[0] != '\0') /* absent, not "", when unset */
+		cJSON_AddStringToObject(root, "rpc_tls_cert", relative(c->rpc_tls_cert, c->home));
+	if (c->rpc_tls_key[0] != '\0')
+		cJSON_AddStringToObject(root, "rpc_tls_key", relative(c->rpc_tls_key, c->home));
+	if (c->rpc_tls_client_ca[0] != '\0')
+		cJSON_AddStringToObject(root, "rpc_tls_client_ca",
+					relative(c->rpc_tls_client_ca, c->home));
 	if (c->npeer_addresses > 0) {
 		cJSON *pa = cJSON_AddObjectToObject(root, "peer_addresses");
 		for (size_t i = 0; pa != NULL && i < c->npeer_addresses; i++)

@@ -12,7 +12,9 @@
  *    "commit_timeout_ms": 10000, "verify_threads": 0,
  *    "peer_max_connections": 0, "peer_max_msgs_per_s": 1000,
  *    "peer_max_bytes_per_s": 67108864, "min_free_disk_mb": 64,
- *    "rpc_max_streams": 64, "log_level": "info", "log_format": "text"}
+ *    "rpc_max_streams": 64, "log_level": "info", "log_format": "text",
+ *    "p2p_tls": false, "allow_plaintext_peers": false}
+ * and, for HTTPS, "rpc_tls_cert", "rpc_tls_key", "rpc_tls_client_ca".
  * verify_threads: threads that check transaction signatures (0: one per core).
  * peer_*: inbound validator connections at once (0: 2 per validator + 8),
  * and each one's message rate and byte rate, with a burst of two seconds'
@@ -24,6 +26,14 @@
  * rpc_max_streams: event streams (GET /events) open at once.
  * log_level: error, warn, info or debug; log_format: text or json (one
  * object per line); both may be overridden on chaind's command line.
+ * p2p_tls: mutual TLS on every peer link, each side proving with a
+ * certificate issued by its validator key that it is a validator of the
+ * genesis (rpc/tls.h); the same on every validator of a network. Without
+ * it, a p2p_listen or peer address that is not loopback is refused unless
+ * allow_plaintext_peers is set (and then warned about).
+ * rpc_tls_cert, rpc_tls_key: PEM files that make rpc_listen https:// (both,
+ * or neither); rpc_tls_client_ca makes it demand client certificates
+ * issued by that CA.
  * Optional "peer_addresses": {"node1": "tcp://10.0.0.7:26600", ...} dials the
  * named validators at these addresses instead of genesis's p2p_address (a
  * different route to a peer, e.g. through NAT or a proxy).
@@ -65,6 +75,11 @@ struct node_config {
 	uint32_t rpc_max_streams;
 	char log_level[8];
 	char log_format[8];
+	bool p2p_tls;
+	bool allow_plaintext_peers;
+	char rpc_tls_cert[NODE_MAX_PATH]; /* resolved against home; "" if none */
+	char rpc_tls_key[NODE_MAX_PATH];
+	char rpc_tls_client_ca[NODE_MAX_PATH];
 	size_t npeer_addresses;
 	struct node_peer_address {
 		char id[64]; /* a validator's id in genesis */

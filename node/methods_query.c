@@ -383,6 +383,7 @@ peers_json(const struct node_rpc_env *env)
 		cJSON_AddNumberToObject(o, "last_seen_ms_ago", (double)pv.seen_ms_ago);
 		cJSON_AddNumberToObject(o, "sent", (double)pv.sent);
 		cJSON_AddNumberToObject(o, "dropped", (double)pv.dropped);
+		cJSON_AddNumberToObject(o, "tls_failures", (double)pv.tls_failures);
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
@@ -465,6 +466,7 @@ node_m_net_info(const struct node_rpc_env *env, struct rpc_call *c)
 	cJSON *r = cJSON_CreateObject();
 	cJSON_AddBoolToObject(r, "listening", 1);
 	cJSON_AddStringToObject(r, "p2p_address", env->p2p_listen);
+	cJSON_AddBoolToObject(r, "p2p_tls", env->p2p_tls);
 	cJSON_AddItemToObject(r, "peers", peers_json(env));
 	cJSON_AddNumberToObject(r, "peer_messages_rejected", (double)nv.rejected);
 	cJSON_AddNumberToObject(r, "peer_messages_bad_signature", (double)nv.bad_signature);
@@ -474,6 +476,7 @@ node_m_net_info(const struct node_rpc_env *env, struct rpc_call *c)
 	cJSON_AddNumberToObject(r, "peer_messages_oversized", (double)nv.oversized);
 	cJSON_AddNumberToObject(r, "peer_connections", nv.connections);
 	cJSON_AddNumberToObject(r, "peer_connections_refused", (double)nv.refused_connections);
+	cJSON_AddNumberToObject(r, "peer_connections_tls_failed", (double)nv.tls_failures);
 	cJSON_AddNumberToObject(r, "peer_sync_requests_refused", (double)nv.sync_refused);
 	rpc_call_result(c, r);
 }

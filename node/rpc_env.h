@@ -42,12 +42,14 @@ struct node_peer_view {
 	uint64_t height;       /* as it last announced */
 	int64_t seen_ms_ago;   /* -1: never heard from */
 	uint64_t sent, dropped;
+	uint64_t tls_failures; /* our connections to it that failed in TLS */
 };
 
 /* Peer traffic counters (net_info). */
 struct node_net_view {
 	uint64_t rejected, bad_signature, queue_dropped;
 	uint64_t received, rate_limited, oversized, refused_connections, sync_refused;
+	uint64_t tls_failures; /* inbound connections that failed in TLS */
 	uint32_t connections;
 };
 
@@ -55,6 +57,7 @@ struct node_rpc_env {
 	const struct chain_genesis *genesis;
 	const char *node_id;    /* the moniker */
 	const char *p2p_listen;
+	bool p2p_tls;
 	uint32_t self;
 	uint64_t commit_timeout_ms; /* broadcast_tx_commit's default */
 	struct chain_store *store;

@@ -12,6 +12,7 @@
 
 #include "node/log.h"
 #include "node/observe.h"
+#include "node/peer_tls.h"
 #include "node/runtime.h"
 
 #define NODE_DISK_CHECK_MS 1000
@@ -137,6 +138,7 @@ env_peer(void *arg, uint32_t i, struct node_peer_view *out)
 	out->connected = st.connected;
 	out->sent = st.sent;
 	out->dropped = st.dropped;
+	out->tls_failures = st.tls_failures;
 	out->seen_ms_ago = seen ? (int64_t)(node_clock().mono_ms - seen) : -1;
 }
 
@@ -160,6 +162,7 @@ env_net(void *arg, struct node_net_view *out)
 	out->rate_limited = in.rate_limited;
 	out->oversized = in.oversized;
 	out->refused_connections = in.refused_connections;
+	out->tls_failures = in.tls_failures;
 	out->connections = in.connections;
 }
 
@@ -221,6 +224,7 @@ init_env(struct node *n)
 		.genesis = &n->genesis,
 		.node_id = n->cfg.moniker,
 		.p2p_listen = n->cfg.p2p_listen,
+		.p2p_tls = n->cfg.p2p_tls,
 		.self = n->self,
 		.commit_timeout_ms = n->cfg.commit_timeout_ms,
 		.store = n->store,
@@ -525,11 +529,22 @@ start_peers(struct node *n, struct ch_err *err)
 	};
 	if (lim.max_conns == 0) /* each validator dials once; room for reconnects and tools */
 		lim.max_conns = 2 * (uint32_t)g->nvalidators + 8;
-	int rc = rpc_peer_start(&n->peers, n->cfg.p2p_listen, urls, g->nvalidators, n->self, &lim,
-				on_peer, n, err);
+	struct node_peer_tls tls = {0};
+	bool warn = false;
+	int rc = n->cfg.p2p_tls ? node_peer_tls_make(&tls, g, n->key, n->self,
+						     (int64_t)time(NULL), err)
+				: node_peer_plaintext_check(&n->cfg, urls, g->nvalidators, n->self,
+							    &warn, err);
+	if (warn)
+		log_warn("peers: links beyond this host are plaintext (allow_plaintext_peers): "
+			 "anyone on the path reads them and can reach the peer port");
 	if (rc == 0)
-		log_info("peers: listening on %s, %zu other validators", n->cfg.p2p_listen,
-			 g->nvalidators - 1);
+		rc = rpc_peer_start(&n->peers, n->cfg.p2p_listen, urls, g->nvalidators, n->self,
+				    &lim, n->cfg.p2p_tls ? &tls.view : NULL, on_peer, n, err);
+	node_peer_tls_close(&tls);
+	if (rc == 0)
+		log_info("peers: listening on %s%s, %zu other validators", n->cfg.p2p_listen,
+			 n->cfg.p2p_tls ? " (mutual TLS)" : "", g->nvalidators - 1);
 	return rc;
 }
 
@@ -552,9 +567,16 @@ node_run(struct node *n, struct ch_err *err)
 		log_info("checking signatures on %u threads", node_verify_pool_threads(n->pool));
 		rc = start_peers(n, err);
 	}
-	if (rc == 0)
-		rc = rpc_http_start(&n->http, n->cfg.rpc_listen, n->cfg.rpc_max_body_bytes,
-				    n->cfg.rpc_max_inflight, on_http, n, err);
+	if (rc == 0) {
+		struct rpc_tls_files tf = {
+			.cert = n->cfg.rpc_tls_cert,
+			.key = n->cfg.rpc_tls_key,
+			.ca = n->cfg.rpc_tls_client_ca[0] != '\0' ? n->cfg.rpc_tls_client_ca : NULL};
+		bool https = n->cfg.rpc_tls_cert[0] != '\0';
+		rc = rpc_http_start(&n->http, n->cfg.rpc_listen, https ? &tf : NULL,
+				    n->cfg.rpc_max_body_bytes, n->cfg.rpc_max_inflight, on_http, n,
+				    err);
+	}
 	if (rc != 0) {
 		stop_peers(n);
 		node_verify_pool_stop(n->pool);

@@ -56,6 +56,7 @@
 #endif
 
 #include "common/num.h"
+#include "rpc/tls_internal.h"
 
 #define BODY_TIMEOUT_MS 30000  /* to receive one body */
 #define DRAIN_MAX (16u << 20)  /* bytes past max_body read and discarded to answer 413 */
@@ -537,20 +538,26 @@ rpc_http_reply(struct rpc_http_req *r, int status, const char *content_type, con
 }
 
 int
-rpc_http_start(struct rpc_http_server **out, const char *url, size_t max_body,
-	       size_t max_inflight, rpc_http_fn fn, void *arg, struct ch_err *err)
+rpc_http_start(struct rpc_http_server **out, const char *url, const struct rpc_tls_files *tls,
+	       size_t max_body, size_t max_inflight, rpc_http_fn fn, void *arg, struct ch_err *err)
 {
 	struct rpc_http_server *s = NULL;
 	nng_http_handler *h = NULL;
+	nng_tls_config *tc = NULL;
 	nng_url *u = NULL;
-	char buf[64];
+	char buf[64], what[300];
 	int rv, rc = 0;
 
 	*out = NULL;
-	if (nng_url_parse(&u, url) != 0 || strcmp(u->u_scheme, "http") != 0) {
-		rc = ch_errf(err, CH_E_CONFIG, "json-rpc listen %s: not an http://host:port URL", url);
+	snprintf(what, sizeof(what), "json-rpc listen %s", url);
+	if (nng_url_parse(&u, url) != 0 ||
+	    strcmp(u->u_scheme, tls != NULL ? "https" : "http") != 0) {
+		rc = ch_errf(err, CH_E_CONFIG, "%s: not an %s://host:port URL", what,
+			     tls != NULL ? "https" : "http");
 		goto out;
 	}
+	if (tls != NULL && (rc = rpc_tls_config_files(&tc, true, tls, NULL, what, err)) != 0)
+		goto out;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		rc = ch_errf(err, CH_E_NOMEM, "json-rpc listen %s: out of memory", url);
 		goto out;
@@ -563,6 +570,7 @@ rpc_http_start(struct rpc_http_server **out, const char *url, size_t max_body,
 	s->max_body = max_body;
 	s->max_inflight = max_inflight;
 	if ((rv = nng_http_server_hold(&s->srv, u)) != 0 ||
+	    (tc != NULL && (rv = nng_http_server_set_tls(s->srv, tc)) != 0) ||
 	    (rv = nng_http_handler_alloc(&h, "/", on_request)) != 0 ||
 	    (rv = nng_http_handler_set_method(h, NULL)) != 0 ||
 	    (rv = nng_http_handler_set_tree(h)) != 0 ||
@@ -589,6 +597,8 @@ fail:
 		nng_http_server_release(s->srv);
 	server_unref(s);
 out:
+	if (tc != NULL)
+		nng_tls_config_free(tc); /* the server holds it */
 	if (u != NULL)
 		nng_url_free(u);
 	return rc;

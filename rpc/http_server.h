@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "rpc/tls.h"
 
 struct rpc_http_server;
 struct rpc_http_req;
@@ -39,10 +40,13 @@ typedef void (*rpc_http_fn)(void *arg, struct rpc_http_req *req, const struct rp
 
 /*
  * rpc_http_start listens on url (e.g. "http://127.0.0.1:26601") and starts
- * serving. Errors name the address (e.g. "address in use").
+ * serving. With tls (its files are read during the call) the URL is
+ * https:// and the server speaks only HTTPS. Errors name the address (e.g.
+ * "address in use") or the TLS file.
  */
-int rpc_http_start(struct rpc_http_server **out, const char *url, size_t max_body,
-		   size_t max_inflight, rpc_http_fn fn, void *arg, struct ch_err *err);
+int rpc_http_start(struct rpc_http_server **out, const char *url, const struct rpc_tls_files *tls,
+		   size_t max_body, size_t max_inflight, rpc_http_fn fn, void *arg,
+		   struct ch_err *err);
 
 /*
  * rpc_http_reply answers req with status and body (copied) and releases

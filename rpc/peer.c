@@ -44,6 +44,7 @@
  * 6. A reconnect or accept timer that fires during the stop starts nothing; a
  *    dial or accept completing then frees its new stream at once.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,6 +221,8 @@ static void
 out_lost(struct peer_out *o)
 {
 	o->sending = false;
+	if (rpc_tls_failure(o->link.error))
+		o->stats.tls_failures++;
 	if (o->tx_off > 0) {
 		out_sent(o, 4 + o->head->len - o->tx_off); /* drop it as if written */
 		o->stats.dropped++;
@@ -233,6 +236,8 @@ peer_link_ok(struct rpc_peer_net *p, struct peer_link *l, int rv)
 {
 	if (rv == 0 && !l->dead && !p->stopping)
 		return true;
+	if (!l->dead && l->error == 0)
+		l->error = rv;
 	peer_link_fail(l);
 	return false;
 }
@@ -374,15 +379,52 @@ rpc_peer_in_stats(struct rpc_peer_net *p, struct rpc_peer_in_stats *out)
 	pthread_mutex_unlock(&p->mu);
 }
 
-static int
-out_init(struct rpc_peer_net *p, struct peer_out *o, const char *url, struct ch_err *err)
+int
+peer_url(char *out, size_t cap, const char *url, bool tls, struct ch_err *err)
 {
-	int rv;
+	if (strncmp(url, "tcp://", 6) != 0)
+		return ch_errf(err, CH_E_CONFIG, "p2p address %s: expected tcp://host:port", url);
+	int n = snprintf(out, cap, "%s%s", tls ? "tls+" : "", url);
+	if (n < 0 || (size_t)n >= cap)
+		return ch_errf(err, CH_E_CONFIG, "p2p address %s is too long", url);
+	return 0;
+}
+
+/* out_tls gives peer i's dialer a configuration that accepts only validator i's certificate. */
+static int
+out_tls(struct peer_out *o, const struct rpc_peer_tls *tls, size_t i, const char *url,
+	struct ch_err *err)
+{
+	char what[300], name[32];
+	nng_tls_config *c = NULL;
+	snprintf(what, sizeof(what), "p2p dial %s", url);
+	snprintf(name, sizeof(name), "validator-%zu", i);
+	int rc = rpc_tls_config(&c, false, tls->cert_pem, tls->key_pem, tls->anchors[i], name, what,
+				err);
+	if (rc != 0)
+		return rc;
+	int rv = nng_stream_dialer_set_ptr(o->dialer, NNG_OPT_TLS_CONFIG, c);
+	nng_tls_config_free(c); /* the dialer holds it */
+	if (rv != 0)
+		return ch_errf(err, CH_E_CONFIG, "%s: tls: %s", what, nng_strerror(rv));
+	return 0;
+}
+
+static int
+out_init(struct rpc_peer_net *p, struct peer_out *o, const char *addr,
+	 const struct rpc_peer_tls *tls, size_t i, struct ch_err *err)
+{
+	char url[256];
+	int rv, rc;
 	o->net = p;
 	o->backoff = OUT_BACKOFF_MIN_MS;
+	if ((rc = peer_url(url, sizeof(url), addr, tls != NULL, err)) != 0)
+		return rc;
 	if ((rv = nng_stream_dialer_alloc(&o->dialer, url)) != 0 ||
 	    (rv = nng_stream_dialer_set_bool(o->dialer, NNG_OPT_TCP_NODELAY, true)) != 0)
 		return ch_errf(err, CH_E_CONFIG, "p2p dial %s: %s", url, nng_strerror(rv));
+	if (tls != NULL && (rc = out_tls(o, tls, i, addr, err)) != 0)
+		return rc;
 	if ((rv = nng_aio_alloc(&o->conn, out_conn_cb, o)) != 0 ||
 	    (rv = nng_aio_alloc(&o->link.rx, out_rx_cb, o)) != 0 ||
 	    (rv = nng_aio_alloc(&o->link.tx, out_tx_cb, o)) != 0)
@@ -392,8 +434,8 @@ out_init(struct rpc_peer_net *p, struct peer_out *o, const char *url, struct ch_
 
 int
 rpc_peer_start(struct rpc_peer_net **out, const char *listen_url, const char *const *peer_urls,
-	       size_t npeers, size_t self, const struct rpc_peer_limits *lim, rpc_peer_fn fn,
-	       void *arg, struct ch_err *err)
+	       size_t npeers, size_t self, const struct rpc_peer_limits *lim,
+	       const struct rpc_peer_tls *tls, rpc_peer_fn fn, void *arg, struct ch_err *err)
 {
 	if (lim->max_msg_bytes == 0 || lim->max_msg_bytes > UINT32_MAX)
 		return ch_errf(err, CH_E_CONFIG, "p2p: max_msg_bytes %zu is not in 1..2^32-1",
@@ -413,10 +455,10 @@ rpc_peer_start(struct rpc_peer_net **out, const char *listen_url, const char *co
 		p->lim.queue_bytes = (size_t)64 << 20;
 	p->fn = fn;
 	p->arg = arg;
-	int rc = listen_url != NULL ? peer_in_start(p, listen_url, err) : 0;
+	int rc = listen_url != NULL ? peer_in_start(p, listen_url, tls, err) : 0;
 	for (size_t i = 0; rc == 0 && i < npeers; i++)
 		if (i != self)
-			rc = out_init(p, &p->outs[i], peer_urls[i], err);
+			rc = out_init(p, &p->outs[i], peer_urls[i], tls, i, err);
 	if (rc != 0) {
 		rpc_peer_stop(p); /* nothing has started: frees what was made */
 		return rc;

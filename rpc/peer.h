@@ -2,7 +2,9 @@
  * peer.h - validator-to-validator transport on nng's TCP streams: one
  * listener on this validator's p2p URL, one outbound connection per other
  * validator (redialed in the background with backoff). Messages are opaque
- * byte strings; the node puts one JSON-RPC object in each.
+ * byte strings; the node puts one JSON-RPC object in each. With TLS
+ * (rpc/tls.h) every connection, both ways, is mutual TLS authenticated
+ * against the validators' anchors, and what follows runs inside it.
  *
  * Wire format (version 1). Each side of a new connection first sends an
  * 8-byte hello:
@@ -26,6 +28,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "rpc/tls.h"
 
 struct rpc_peer_net;
 
@@ -48,13 +51,15 @@ struct rpc_peer_limits {
 /*
  * rpc_peer_start listens on listen_url (NULL: no listener, dial only) and
  * dials peer_urls[i] for every i < npeers but self (peer_urls[self] is not
- * read), under the limits lim (copied; the URLs are copied too). fn is
- * called with arg for every message received. Errors name the address:
- * CH_E_IO if the address is in use, CH_E_CONFIG for a bad URL or limit.
+ * read), under the limits lim (copied; the URLs are copied too). Addresses
+ * are tcp://host:port. tls (NULL: plaintext TCP) is read during the call.
+ * fn is called with arg for every message received. Errors name the
+ * address: CH_E_IO if the address is in use, CH_E_CONFIG for a bad URL,
+ * limit or TLS material.
  */
 int rpc_peer_start(struct rpc_peer_net **out, const char *listen_url, const char *const *peer_urls,
-		   size_t npeers, size_t self, const struct rpc_peer_limits *lim, rpc_peer_fn fn,
-		   void *arg, struct ch_err *err);
+		   size_t npeers, size_t self, const struct rpc_peer_limits *lim,
+		   const struct rpc_peer_tls *tls, rpc_peer_fn fn, void *arg, struct ch_err *err);
 
 /*
  * rpc_peer_send copies msg (borrowed) into peer to's queue without
@@ -71,11 +76,12 @@ void rpc_peer_broadcast(struct rpc_peer_net *p, const void *msg, size_t len);
 /*
  * One peer's outbound side: sent counts messages queued, dropped those
  * refused by rpc_peer_send or lost with a connection that failed while one
- * was half written, oversized those refused as too large. queued is what
- * waits or is being written now.
+ * was half written, oversized those refused as too large, tls_failures
+ * the connections that ended in a failed handshake or a broken TLS record.
+ * queued is what waits or is being written now.
  */
 struct rpc_peer_stats {
-	uint64_t sent, dropped, received, oversized;
+	uint64_t sent, dropped, received, oversized, tls_failures;
 	bool connected; /* the outbound connection is up (hellos exchanged) */
 	size_t queued;
 };
@@ -84,12 +90,14 @@ void rpc_peer_stats(struct rpc_peer_net *p, size_t peer, struct rpc_peer_stats *
 
 /*
  * What arrived on the listener: messages passed on, dropped over a rate,
- * frames announcing a length out of range, connections refused at accept.
+ * frames announcing a length out of range, connections refused at accept,
+ * connections that ended in a failed TLS handshake (no certificate, one not
+ * issued under a validator's anchor, not TLS at all) or a broken record.
  */
 struct rpc_peer_in_stats {
 	uint64_t received, rate_limited, refused_connections;
 	uint32_t connections; /* open now */
-	uint64_t oversized;
+	uint64_t oversized, tls_failures;
 };
 
 void rpc_peer_in_stats(struct rpc_peer_net *p, struct rpc_peer_in_stats *out);

@@ -8,6 +8,7 @@
  * function here but the callbacks and peer_in_stop/peer_in_free runs
  * under p->mu.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +108,8 @@ in_release(struct rpc_peer_net *p, struct peer_in *c)
 	free(c->body);
 	c->body = NULL;
 	p->nconns--;
+	if (rpc_tls_failure(c->link.error))
+		p->in.tls_failures++;
 }
 
 static void
@@ -210,10 +213,41 @@ in_accept_cb(void *arg)
 	pthread_mutex_unlock(&p->mu);
 }
 
-int
-peer_in_start(struct rpc_peer_net *p, const char *url, struct ch_err *err)
+/* in_tls makes the listener demand a certificate issued under one of the validators' anchors. */
+static int
+in_tls(struct rpc_peer_net *p, const struct rpc_peer_tls *tls, const char *what,
+       struct ch_err *err)
 {
-	int rv;
+	struct ch_buf all;
+	ch_buf_init(&all);
+	for (size_t i = 0; i < p->npeers; i++)
+		ch_buf_put(&all, tls->anchors[i], strlen(tls->anchors[i]) + (i + 1 == p->npeers));
+	if (!ch_buf_ok(&all)) {
+		ch_buf_close(&all);
+		return ch_errf(err, CH_E_NOMEM, "%s: out of memory", what);
+	}
+	nng_tls_config *c = NULL;
+	int rc = rpc_tls_config(&c, true, tls->cert_pem, tls->key_pem, (const char *)all.data, NULL,
+				what, err);
+	ch_buf_close(&all);
+	if (rc != 0)
+		return rc;
+	int rv = nng_stream_listener_set_ptr(p->listener, NNG_OPT_TLS_CONFIG, c);
+	nng_tls_config_free(c); /* the listener holds it */
+	if (rv != 0)
+		return ch_errf(err, CH_E_CONFIG, "%s: tls: %s", what, nng_strerror(rv));
+	return 0;
+}
+
+int
+peer_in_start(struct rpc_peer_net *p, const char *addr, const struct rpc_peer_tls *tls,
+	      struct ch_err *err)
+{
+	char url[256], what[300];
+	int rv, rc;
+	if ((rc = peer_url(url, sizeof(url), addr, tls != NULL, err)) != 0)
+		return rc;
+	snprintf(what, sizeof(what), "p2p listen %s", addr);
 	if (p->lim.max_conns > 0 &&
 	    (p->ins = calloc(p->lim.max_conns, sizeof(*p->ins))) == NULL)
 		return ch_errf(err, CH_E_NOMEM, "out of memory");
@@ -222,6 +256,8 @@ peer_in_start(struct rpc_peer_net *p, const char *url, struct ch_err *err)
 	if ((rv = nng_stream_listener_alloc(&p->listener, url)) != 0 ||
 	    (rv = nng_stream_listener_set_bool(p->listener, NNG_OPT_TCP_NODELAY, true)) != 0)
 		return ch_errf(err, CH_E_CONFIG, "p2p listen %s: %s", url, nng_strerror(rv));
+	if (tls != NULL && (rc = in_tls(p, tls, what, err)) != 0)
+		return rc;
 	if ((rv = nng_stream_listener_listen(p->listener)) != 0)
 		return ch_errf(err, rv == NNG_EADDRINUSE ? CH_E_IO : CH_E_CONFIG,
 			       "p2p listen %s: %s", url, nng_strerror(rv));

@@ -13,6 +13,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "rpc/peer.h"
+#include "rpc/tls_internal.h"
 
 #define PEER_HELLO_LEN 8
 #define PEER_HELLO_MS 5000 /* the other side's hello must arrive within this */
@@ -30,6 +31,7 @@ struct peer_link {
 	int ops;        /* operations started on s whose callback has not finished */
 	bool dead;      /* s is closed; freed when ops reaches 0 */
 	bool up;        /* the other side's hello arrived and was right */
+	int error;      /* the nng result that failed the link first (0: none yet) */
 	nng_time hello_by;
 	uint8_t hello_in[PEER_HELLO_LEN];
 	size_t hello_got, hello_sent;
@@ -101,8 +103,18 @@ bool peer_link_hello_sent(struct peer_link *l, size_t count);
  */
 bool peer_link_done(struct peer_link *l);
 
-/* peer_in_start listens on url (alloc and bind only; accepting starts with peer_in_run). */
-int peer_in_start(struct rpc_peer_net *p, const char *url, struct ch_err *err);
+/*
+ * peer_in_start listens on url (alloc and bind only; accepting starts with
+ * peer_in_run), with mutual TLS under every anchor of tls if it is set.
+ */
+int peer_in_start(struct rpc_peer_net *p, const char *url, const struct rpc_peer_tls *tls,
+		  struct ch_err *err);
+
+/*
+ * peer_url writes into out (cap bytes) the nng URL for a peer address
+ * "tcp://host:port": itself, or "tls+tcp://host:port" with TLS.
+ */
+int peer_url(char *out, size_t cap, const char *url, bool tls, struct ch_err *err);
 void peer_in_run(struct rpc_peer_net *p);
 /* peer_in_close closes the listener and the inbound connections (under the mutex). */
 void peer_in_close(struct rpc_peer_net *p);

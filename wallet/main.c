@@ -26,12 +26,16 @@ const struct wallet_option wallet_options[WOPT__COUNT] = {
 			     "print the signed transaction in hex and send nothing; "
 			     "with --nonce and --chain-id no node is needed"},
 	[WOPT_NODE] = {"--node", "URL", "the node's JSON-RPC URL (default " WALLET_DEFAULT_NODE ")"},
+	[WOPT_CA] = {"--ca", "FILE", "for an https:// node: the CA certificate (PEM) that issued its certificate"},
+	[WOPT_TLS_CERT] = {"--tls-cert", "FILE",
+			   "for an https:// node that asks for one: a client certificate (PEM)"},
+	[WOPT_TLS_KEY] = {"--tls-key", "FILE", "the key of --tls-cert (PEM)"},
 	[WOPT_JSON] = {"--json", NULL, "print the result as JSON"},
 	[WOPT_HELP] = {"--help", NULL, "show help (also -h)"},
 };
 
 #define B(o) WOPT_BIT(WOPT_##o)
-#define COMMON (B(NODE) | B(JSON) | B(HELP))
+#define COMMON (B(NODE) | B(CA) | B(TLS_CERT) | B(TLS_KEY) | B(JSON) | B(HELP))
 #define SEND (COMMON | B(KEY) | B(NONCE) | B(CHAIN_ID) | B(WAIT) | B(TIMEOUT) | B(PRINT_ONLY))
 
 const struct wallet_command wallet_commands[] = {
@@ -206,6 +210,9 @@ run(struct wallet_ctx *w, int argc, char **argv)
 	memcpy(w->args, words.w + 1, (size_t)w->nargs * sizeof(w->args[0]));
 	w->node = wallet_has(w, WOPT_NODE) ? w->val[WOPT_NODE] : WALLET_DEFAULT_NODE;
 	w->json = wallet_has(w, WOPT_JSON);
+	w->tls = (struct rpc_tls_files){.ca = w->val[WOPT_CA],
+					.cert = w->val[WOPT_TLS_CERT],
+					.key = w->val[WOPT_TLS_KEY]};
 	return c->run(w);
 }
 

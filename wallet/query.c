@@ -13,9 +13,10 @@ wallet_call(struct wallet_ctx *w, const char *method, cJSON *params, int timeout
 	*result = NULL;
 	if (strncmp(w->node, "http://", 7) != 0 && strncmp(w->node, "https://", 8) != 0) {
 		cJSON_Delete(params);
-		return wallet_errf(w, "--node must be an http:// URL, got \"%.80s\"", w->node);
+		return wallet_errf(w, "--node must be an http:// or https:// URL, got \"%.80s\"",
+				   w->node);
 	}
-	if (rpc_client_call(w->node, method, params, timeout_ms, result, &w->err) != 0)
+	if (rpc_client_call(w->node, &w->tls, method, params, timeout_ms, result, &w->err) != 0)
 		return WALLET_FAIL;
 	if (!cJSON_IsObject(*result)) {
 		cJSON_Delete(*result);

@@ -20,6 +20,7 @@
 
 #include "common/err.h"
 #include "crypto/crypto.h"
+#include "rpc/tls.h"
 
 #define WALLET_DEFAULT_NODE "http://127.0.0.1:26601"
 #define WALLET_RPC_TIMEOUT_MS 10000
@@ -39,6 +40,9 @@ enum wallet_opt {
 	WOPT_TIMEOUT,
 	WOPT_PRINT_ONLY,
 	WOPT_NODE,
+	WOPT_CA,
+	WOPT_TLS_CERT,
+	WOPT_TLS_KEY,
 	WOPT_JSON,
 	WOPT_HELP,
 	WOPT__COUNT
@@ -74,6 +78,7 @@ struct wallet_ctx {
 	const char *val[WOPT__COUNT]; /* option values (borrowed from argv) */
 	unsigned seen;                /* WOPT_BIT of every option given */
 	const char *node;             /* --node or the default */
+	struct rpc_tls_files tls;     /* --ca, --tls-cert, --tls-key (for https://) */
 	bool json;                    /* --json */
 	int nargs;
 	const char *args[WALLET_MAX_ARGS]; /* positional, borrowed from argv */

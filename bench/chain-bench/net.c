@@ -153,7 +153,7 @@ wait_ready(struct bench_net *net, double seconds, struct ch_err *err)
 			cJSON *r = NULL;
 			struct ch_err e;
 			ch_err_clear(&e);
-			if (rpc_client_call(net->urls[i], "status", NULL, 2000, &r, &e) == 0) {
+			if (rpc_client_call(net->urls[i], NULL, "status", NULL, 2000, &r, &e) == 0) {
 				const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "chain_id");
 				if (cJSON_IsString(id))
 					snprintf(net->chain_id, sizeof(net->chain_id), "%s", id->valuestring);
@@ -179,7 +179,7 @@ bench_net_sync_nonces(struct bench_net *net, struct ch_err *err)
 		cr_hex_encode(net->addrs[j], CR_ADDR_LEN, hex);
 		cJSON *p = cJSON_CreateObject(), *r = NULL;
 		cJSON_AddStringToObject(p, "address", hex);
-		int rc = rpc_client_call(net->urls[0], "account", p, 5000, &r, err);
+		int rc = rpc_client_call(net->urls[0], NULL, "account", p, 5000, &r, err);
 		if (rc != 0)
 			return rc;
 		const cJSON *pn = cJSON_GetObjectItemCaseSensitive(r, "pending_nonce");

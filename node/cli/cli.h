@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "common/err.h"
+#include "crypto/crypto.h"
 
 struct node;
 
@@ -48,12 +49,33 @@ struct node_testnet_opts {
 	uint64_t balance;
 	const char *chain_id;
 	int64_t block_interval_ms; /* -1: the default */
+	bool tls;                  /* mutual TLS between validators, HTTPS for clients */
+	const char *hosts;         /* "A,B,C": one host per validator; NULL: all on 127.0.0.1 */
 };
 
 void node_testnet_defaults(struct node_testnet_opts *o);
 
 /* node_testnet writes DIR/genesis.json, DIR/nodeI/ and DIR/accounts/ (README, "Running validators by hand"). */
 int node_testnet(const struct node_testnet_opts *o, bool quiet, struct ch_err *err);
+
+/* A network CA for HTTPS endpoints (tls_files.c). */
+struct node_tls_ca {
+	char name[64];
+	struct cr_key *key;
+	char *cert; /* PEM */
+};
+
+/* node_tls_ca_new makes a CA named name and writes its certificate and key (0600). */
+int node_tls_ca_new(const char *name, const char *cert_path, const char *key_path,
+		    struct node_tls_ca *ca, struct ch_err *err);
+void node_tls_ca_close(struct node_tls_ca *ca);
+
+/*
+ * node_tls_issue writes a new key (0600) and a certificate for it from ca,
+ * for subject with the subject alternative names sans ("DNS:x", "IP:a").
+ */
+int node_tls_issue(const struct node_tls_ca *ca, const char *subject, const char *const *sans,
+		   size_t nsans, const char *cert_path, const char *key_path, struct ch_err *err);
 
 /* The subcommands; each returns the exit status. */
 int node_cmd_testnet(int argc, char **argv);

@@ -28,20 +28,23 @@ struct child {
 	pid_t pid;
 	char home[NODE_MAX_PATH];
 	char rpc[NODE_MAX_ADDR];
+	char ca[NODE_MAX_PATH + 16]; /* home/tls/ca.crt, to reach an https:// rpc */
 };
 
 static void
 devnet_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: chaind devnet [--validators N] [--dir DIR] [--base-port B] [--reset]\n"
+		"usage: chaind devnet [--validators N] [--dir DIR] [--base-port B] [--reset] [--tls]\n"
 		"Creates a local network in DIR if it holds none (else restarts it), runs\n"
 		"every validator as a child process and stops them all on Ctrl-C or SIGTERM.\n"
 		"A validator that exits is reported and the others keep running.\n"
 		"  --validators N   validators of a new network (default %d)\n"
 		"  --dir DIR        network directory (default ./devnet)\n"
 		"  --base-port B    first port of a new network (default 26600)\n"
-		"  --reset          delete DIR's network and start afresh\n",
+		"  --reset          delete DIR's network and start afresh\n"
+		"  --tls            a new network with mutual TLS between validators and HTTPS\n"
+		"                   for clients, who trust DIR/tls/ca.crt (chaind testnet --help)\n",
 		DEVNET_DEFAULT_VALIDATORS);
 }
 
@@ -94,7 +97,8 @@ wait_ready(const struct child *c)
 	uint64_t end = node_clock().mono_ms + DEVNET_READY_TIMEOUT_MS;
 	while (node_clock().mono_ms < end) {
 		cJSON *res = NULL;
-		if (rpc_client_call(c->rpc, "health", NULL, 1000, &res, NULL) == 0) {
+		struct rpc_tls_files tls = {.ca = c->ca};
+		if (rpc_client_call(c->rpc, &tls, "health", NULL, 1000, &res, NULL) == 0) {
 			cJSON_Delete(res);
 			return true;
 		}
@@ -121,6 +125,7 @@ node_cmd_devnet(int argc, char **argv, const char *self_exe)
 		{"--dir", NODE_OPT_STRING, 0, 0, &o.dir, NULL},
 		{"--base-port", NODE_OPT_UINT, 1024, 65000, &base, NULL},
 		{"--reset", NODE_OPT_FLAG, 0, 0, &reset, NULL},
+		{"--tls", NODE_OPT_FLAG, 0, 0, &o.tls, NULL},
 	};
 	int prc = node_parse_opts("devnet", argc, argv, opts, sizeof(opts) / sizeof(opts[0]),
 				  devnet_usage);
@@ -190,6 +195,7 @@ node_cmd_devnet(int argc, char **argv, const char *self_exe)
 			goto stop;
 		}
 		snprintf(kids[i].rpc, sizeof(kids[i].rpc), "%s", c.rpc_listen);
+		snprintf(kids[i].ca, sizeof(kids[i].ca), "%s/tls/ca.crt", kids[i].home);
 		kids[i].pid = spawn(self_exe, &kids[i]);
 		if (kids[i].pid < 0) {
 			fprintf(stderr, "chaind devnet: fork: %s\n", strerror(errno));
@@ -210,7 +216,10 @@ node_cmd_devnet(int argc, char **argv, const char *self_exe)
 	printf("funded keys: %s/accounts/account*.pem\n", o.dir);
 	printf("explorer: %s/ (any validator's rpc URL, in a browser); metrics: %s/metrics\n",
 	       kids[0].rpc, kids[0].rpc);
-	printf("try: build/wallet --node %s status\n", kids[0].rpc);
+	if (strncmp(kids[0].rpc, "https://", 8) == 0)
+		printf("try: build/wallet --node %s --ca %s/tls/ca.crt status\n", kids[0].rpc, o.dir);
+	else
+		printf("try: build/wallet --node %s status\n", kids[0].rpc);
 	printf("ready; Ctrl-C stops the network\n");
 	fflush(stdout);
 

@@ -270,7 +270,7 @@ dial(const char *url)
 				      .msgs_per_s = 1, .bytes_per_s = 1};
 	struct rpc_peer_net *net;
 	struct ch_err err;
-	if (rpc_peer_start(&net, NULL, urls, 2, 1, &lim, on_reply, NULL, &err) != 0) {
+	if (rpc_peer_start(&net, NULL, urls, 2, 1, &lim, NULL, on_reply, NULL, &err) != 0) {
 		fprintf(stderr, "peer-inject: cannot dial %s: %s\n", url, ch_err_msg(&err));
 		return NULL;
 	}

@@ -252,7 +252,7 @@ start_server(char url[64], int *port, size_t max_body, size_t max_inflight, stru
 		*port = 30000 + rand() % 10001;
 		snprintf(url, 64, "http://127.0.0.1:%d", *port);
 		ch_err_clear(&e);
-		if (rpc_http_start(&s, url, max_body, max_inflight, on_req, a, &e) == 0)
+		if (rpc_http_start(&s, url, NULL, max_body, max_inflight, on_req, a, &e) == 0)
 			return s;
 		if (strstr(e.msg, "address in use") == NULL) {
 			fprintf(stderr, "rpc_http_start: %s\n", e.msg);
@@ -337,7 +337,7 @@ post(const char *url, const char *body, size_t len, struct ch_buf *resp, struct 
 	int status = 0;
 	ch_buf_reset(resp);
 	ch_err_clear(e);
-	int rc = rpc_client_post(url, body, len, 10000, resp, &status, e);
+	int rc = rpc_client_post(url, NULL, body, len, 10000, resp, &status, e);
 	return rc != 0 ? -rc : status;
 }
 
@@ -637,13 +637,13 @@ test_unreachable(void)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	ch_err_clear(&e);
 	uint64_t t0 = now_ms();
-	CHECK_EQ_INT(rpc_client_call(url, "status", NULL, 5000, &res, &e), CH_E_IO);
+	CHECK_EQ_INT(rpc_client_call(url, NULL, "status", NULL, 5000, &res, &e), CH_E_IO);
 	CHECK(now_ms() - t0 < 2000);
 	CHECK(res == NULL);
 	CHECK(strstr(e.msg, "cannot reach http://127.0.0.1:") != NULL);
 	CHECK(strstr(e.msg, "connection refused") != NULL);
 	ch_err_clear(&e);
-	CHECK_EQ_INT(rpc_client_call("ftp://x", "status", cJSON_CreateArray(), 1000, &res, &e),
+	CHECK_EQ_INT(rpc_client_call("ftp://x", NULL, "status", cJSON_CreateArray(), 1000, &res, &e),
 		     CH_E_INVALID);
 }
 
@@ -659,21 +659,21 @@ test_call_end_to_end(void)
 	struct rpc_http_server *s = start_server(url, &port, 1 << 20, 16, &a);
 	REQUIRE(s != NULL);
 	ch_err_clear(&e);
-	CHECK_EQ_INT(rpc_client_call(url, "echo", cJSON_Parse("{\"a\":[1,\"b\"]}"), 5000, &res, &e),
+	CHECK_EQ_INT(rpc_client_call(url, NULL, "echo", cJSON_Parse("{\"a\":[1,\"b\"]}"), 5000, &res, &e),
 		     0);
 	char *text = res ? cJSON_PrintUnformatted(res) : NULL;
 	CHECK(text != NULL && strcmp(text, "{\"a\":[1,\"b\"]}") == 0);
 	free(text);
 	cJSON_Delete(res);
 	res = NULL;
-	CHECK_EQ_INT(rpc_client_call(url, "echo", NULL, 5000, &res, &e), 0);
+	CHECK_EQ_INT(rpc_client_call(url, NULL, "echo", NULL, 5000, &res, &e), 0);
 	CHECK(cJSON_IsNull(res));
 	cJSON_Delete(res);
 	res = NULL;
-	CHECK_EQ_INT(rpc_client_call(url, "fail", cJSON_CreateArray(), 5000, &res, &e),
+	CHECK_EQ_INT(rpc_client_call(url, NULL, "fail", cJSON_CreateArray(), 5000, &res, &e),
 		     CH_E_NOT_FOUND);
 	CHECK(strcmp(e.msg, "no such thing") == 0 && res == NULL);
-	CHECK_EQ_INT(rpc_client_call(url, "nope", NULL, 5000, &res, &e), CH_E_INVALID);
+	CHECK_EQ_INT(rpc_client_call(url, NULL, "nope", NULL, 5000, &res, &e), CH_E_INVALID);
 	CHECK(strcmp(e.msg, "method not found") == 0);
 	/* a notification gets 204 and no body */
 	static const char call[] = "{\"jsonrpc\":\"2.0\",\"method\":\"echo\"}";
@@ -692,14 +692,14 @@ test_call_end_to_end(void)
 	answerer_start(&a, ECHO);
 	s = start_server(url, &port, 1 << 20, 16, &a);
 	REQUIRE(s != NULL);
-	CHECK_EQ_INT(rpc_client_call(url, "echo", NULL, 5000, &res, &e), CH_E_IO);
+	CHECK_EQ_INT(rpc_client_call(url, NULL, "echo", NULL, 5000, &res, &e), CH_E_IO);
 	CHECK(strstr(e.msg, "answered without a result") != NULL);
 	rpc_http_stop(s);
 	answerer_stop(&a);
 	answerer_start(&a, FAIL500);
 	s = start_server(url, &port, 1 << 20, 16, &a);
 	REQUIRE(s != NULL);
-	CHECK_EQ_INT(rpc_client_call(url, "echo", NULL, 5000, &res, &e), CH_E_IO);
+	CHECK_EQ_INT(rpc_client_call(url, NULL, "echo", NULL, 5000, &res, &e), CH_E_IO);
 	CHECK(strcmp(e.msg, "http status 500") == 0);
 	rpc_http_stop(s);
 	answerer_stop(&a);
@@ -719,7 +719,7 @@ test_address_in_use(void)
 	REQUIRE(s != NULL);
 	/* a second server of this process on the same address */
 	ch_err_clear(&e);
-	CHECK_EQ_INT(rpc_http_start(&s2, url, 1024, 16, on_req, &a, &e), CH_E_IO);
+	CHECK_EQ_INT(rpc_http_start(&s2, url, NULL, 1024, 16, on_req, &a, &e), CH_E_IO);
 	CHECK(s2 == NULL);
 	snprintf(want, sizeof(want), "json-rpc listen %s: address in use", url);
 	CHECK(strcmp(e.msg, want) == 0);
@@ -735,12 +735,12 @@ test_address_in_use(void)
 	REQUIRE(fd >= 0);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(fd, 1) == 0) {
 		ch_err_clear(&e);
-		CHECK_EQ_INT(rpc_http_start(&s2, url, 1024, 16, on_req, &a, &e), CH_E_IO);
+		CHECK_EQ_INT(rpc_http_start(&s2, url, NULL, 1024, 16, on_req, &a, &e), CH_E_IO);
 		CHECK(strcmp(e.msg, want) == 0);
 	}
 	close(fd);
 	ch_err_clear(&e);
-	CHECK_EQ_INT(rpc_http_start(&s2, "tcp://127.0.0.1:1", 1024, 16, on_req, &a, &e),
+	CHECK_EQ_INT(rpc_http_start(&s2, "tcp://127.0.0.1:1", NULL, 1024, 16, on_req, &a, &e),
 		     CH_E_CONFIG);
 	answerer_stop(&a);
 }
@@ -761,7 +761,7 @@ test_restart_same_port(void)
 	rpc_http_stop(s);
 	ch_err_clear(&e);
 	s = NULL;
-	CHECK_EQ_INT(rpc_http_start(&s, url, 1024, 16, on_req, &a, &e), 0);
+	CHECK_EQ_INT(rpc_http_start(&s, url, NULL, 1024, 16, on_req, &a, &e), 0);
 	if (s == NULL)
 		fprintf(stderr, "  restart: %s\n", e.msg);
 	CHECK_EQ_INT(post(url, "2", 1, &resp, &e), s != NULL ? 200 : -CH_E_IO);

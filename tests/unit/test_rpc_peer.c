@@ -109,7 +109,7 @@ start(struct rpc_peer_net **net, char urls[2][64], size_t i, const struct rpc_pe
 {
 	const char *u[2] = {urls[0], urls[1]};
 	struct ch_err err;
-	return rpc_peer_start(net, urls[i], u, 2, i, lim, on_msg, in, &err) == 0;
+	return rpc_peer_start(net, urls[i], u, 2, i, lim, NULL, on_msg, in, &err) == 0;
 }
 
 /* pair starts validators 0 and 1, each dialing the other; 1 gets limits lim1. */
@@ -278,7 +278,7 @@ test_queue_bounds(void)
 	struct inbox in = INBOX_INIT;
 	const char *u[2] = {urls[0], urls[1]};
 	struct ch_err err;
-	REQUIRE(rpc_peer_start(&net, NULL, u, 2, 0, &lim, on_msg, &in, &err) == 0);
+	REQUIRE(rpc_peer_start(&net, NULL, u, 2, 0, &lim, NULL, on_msg, &in, &err) == 0);
 	uint8_t buf[1000] = {0};
 	for (int i = 0; i < 10; i++)
 		CHECK_EQ_INT(rpc_peer_send(net, 1, buf, sizeof(buf)), 0);
@@ -293,7 +293,7 @@ test_queue_bounds(void)
 
 	lim = roomy;
 	lim.queue_len = 5;
-	REQUIRE(rpc_peer_start(&net, NULL, u, 2, 0, &lim, on_msg, &in, &err) == 0);
+	REQUIRE(rpc_peer_start(&net, NULL, u, 2, 0, &lim, NULL, on_msg, &in, &err) == 0);
 	for (int i = 0; i < 5; i++)
 		CHECK_EQ_INT(rpc_peer_send(net, 1, buf, 10), 0);
 	CHECK_EQ_INT(rpc_peer_send(net, 1, buf, 10), CH_E_UNAVAILABLE);
@@ -400,7 +400,7 @@ listen_only(struct rpc_peer_net **net, struct inbox *in, const struct rpc_peer_l
 		snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
 		const char *u[1] = {url};
 		struct ch_err err;
-		if (rpc_peer_start(net, url, u, 1, 0, lim, on_msg, in, &err) == 0)
+		if (rpc_peer_start(net, url, u, 1, 0, lim, NULL, on_msg, in, &err) == 0)
 			return port;
 	}
 	return -1;
