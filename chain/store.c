@@ -9,13 +9,19 @@
 #include "chain/store.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rocksdb/c.h>
+
+#include "common/file.h"
 
 #define TIP_LEN (8 + CR_HASH_LEN + CR_HASH_LEN + 8)
 #define ACCT_LEN 16
@@ -100,6 +106,21 @@ chain_mem_env_free(struct chain_mem_env *e)
 static int store_open(struct chain_store **out, rocksdb_env_t *env, const char *dir,
 		      struct ch_err *err);
 
+/* tune sets the options of the node's databases (and of the copies chain_store_backup makes). */
+static void
+tune(rocksdb_options_t *opts, rocksdb_block_based_table_options_t *topts)
+{
+	/* The table options take ownership of the filter policy. */
+	rocksdb_block_based_options_set_filter_policy(topts, rocksdb_filterpolicy_create_bloom(10));
+	rocksdb_options_set_block_based_table_factory(opts, topts);
+	/* a bloom filter in front of the memtable: most lookups (new transaction hashes) miss */
+	rocksdb_options_set_memtable_prefix_bloom_size_ratio(opts, 0.02);
+	rocksdb_options_set_memtable_whole_key_filtering(opts, 1);
+	rocksdb_options_set_create_if_missing(opts, 1);
+	rocksdb_options_set_max_open_files(opts, 256);
+	rocksdb_options_set_keep_log_file_num(opts, 4);
+}
+
 int
 chain_store_open(struct chain_store **out, const char *dir, struct ch_err *err)
 {
@@ -127,15 +148,7 @@ store_open(struct chain_store **out, rocksdb_env_t *env, const char *dir, struct
 		goto out;
 	}
 	pthread_mutex_init(&s->cache_mu, NULL);
-	/* The table options take ownership of the filter policy. */
-	rocksdb_block_based_options_set_filter_policy(topts, rocksdb_filterpolicy_create_bloom(10));
-	rocksdb_options_set_block_based_table_factory(opts, topts);
-	/* a bloom filter in front of the memtable: most lookups (new transaction hashes) miss */
-	rocksdb_options_set_memtable_prefix_bloom_size_ratio(opts, 0.02);
-	rocksdb_options_set_memtable_whole_key_filtering(opts, 1);
-	rocksdb_options_set_create_if_missing(opts, 1);
-	rocksdb_options_set_max_open_files(opts, 256);
-	rocksdb_options_set_keep_log_file_num(opts, 4);
+	tune(opts, topts);
 	if (env != NULL)
 		rocksdb_options_set_env(opts, env);
 	s->rd = rocksdb_readoptions_create();
@@ -171,6 +184,158 @@ chain_store_verify(struct chain_store *s, uint64_t *keys, struct ch_err *err)
 	rocksdb_readoptions_destroy(ro);
 	*keys = n;
 	return e != NULL ? db_err(err, e, "verify") : 0;
+}
+
+/* ---- backups ---- */
+
+#define BACKUP_BATCH_BYTES (4u << 20)
+#define SECONDARY_TRIES 3
+
+/*
+ * open_secondary opens dir as a secondary instance (its own files in sec)
+ * caught up with the primary. A primary that runs deletes old log and table
+ * files as it goes; a try that meets one just deleted is tried again.
+ */
+static int
+open_secondary(const char *dir, const char *sec, rocksdb_t **out, struct ch_err *err)
+{
+	rocksdb_options_t *opts = rocksdb_options_create();
+	/* required of a secondary: a table file stays readable once the primary deletes it */
+	rocksdb_options_set_max_open_files(opts, -1);
+	rocksdb_t *db = NULL;
+	char *e = NULL;
+	int rc = 0;
+	for (int i = 0; i < SECONDARY_TRIES; i++) {
+		if (e != NULL) {
+			rocksdb_free(e);
+			e = NULL;
+			usleep(100000);
+		}
+		db = rocksdb_open_as_secondary(opts, dir, sec, &e);
+		if (e == NULL)
+			rocksdb_try_catch_up_with_primary(db, &e);
+		if (e == NULL)
+			break;
+		if (db != NULL)
+			rocksdb_close(db);
+		db = NULL;
+	}
+	if (e != NULL) {
+		rc = ch_errf(err, db_code(e), "rocksdb open %s as a secondary instance: %s", dir,
+			     e);
+		rocksdb_free(e);
+	}
+	*out = db;
+	rocksdb_options_destroy(opts);
+	return rc;
+}
+
+/* put_batch writes wb to db (synced if sync) and empties it. */
+static int
+put_batch(rocksdb_t *db, rocksdb_writebatch_t *wb, bool sync, const char *dir, struct ch_err *err)
+{
+	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+	char *e = NULL;
+	rocksdb_writeoptions_set_sync(wo, sync);
+	rocksdb_write(db, wo, wb, &e);
+	rocksdb_writeoptions_destroy(wo);
+	rocksdb_writebatch_clear(wb);
+	if (e == NULL)
+		return 0;
+	int rc = ch_errf(err, db_code(e), "rocksdb write %s: %s", dir, e);
+	rocksdb_free(e);
+	return rc;
+}
+
+int
+chain_store_backup(const char *data_dir, const char *dest_dir, uint64_t *keys, struct ch_err *err)
+{
+	char sec[1024];
+	const char *tmp = getenv("TMPDIR");
+	struct stat st;
+	rocksdb_t *src = NULL, *dst = NULL;
+	rocksdb_options_t *opts = rocksdb_options_create();
+	rocksdb_block_based_table_options_t *topts = rocksdb_block_based_options_create();
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+	rocksdb_iterator_t *it = NULL;
+	bool made_sec = false, made_dest = false;
+	uint64_t n = 0;
+	size_t bytes = 0;
+	char *e = NULL;
+	int rc = 0;
+	*keys = 0;
+	snprintf(sec, sizeof(sec), "%s/chain-backup.XXXXXX", tmp != NULL && tmp[0] ? tmp : "/tmp");
+	if (lstat(dest_dir, &st) == 0) {
+		rc = ch_errf(err, CH_E_EXISTS, "%s already exists: a copy goes to a new directory",
+			     dest_dir);
+		goto out;
+	}
+	if (mkdtemp(sec) == NULL) {
+		rc = ch_errf(err, CH_E_IO, "cannot create a temporary directory %s: %s", sec,
+			     strerror(errno));
+		goto out;
+	}
+	made_sec = true;
+	if ((rc = open_secondary(data_dir, sec, &src, err)) != 0)
+		goto out;
+	tune(opts, topts);
+	rocksdb_options_set_error_if_exists(opts, 1);
+	made_dest = true; /* it did not exist: whatever is there now is this copy's */
+	dst = rocksdb_open(opts, dest_dir, &e);
+	if (e != NULL) {
+		rc = ch_errf(err, db_code(e), "rocksdb open %s: %s", dest_dir, e);
+		goto out;
+	}
+	/* one iterator: one consistent view of the source, each record checked */
+	rocksdb_readoptions_set_verify_checksums(ro, 1);
+	rocksdb_readoptions_set_fill_cache(ro, 0);
+	it = rocksdb_create_iterator(src, ro);
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t kl, vl;
+		if (bytes >= BACKUP_BATCH_BYTES) {
+			if ((rc = put_batch(dst, wb, false, dest_dir, err)) != 0)
+				goto out;
+			bytes = 0;
+		}
+		const char *k = rocksdb_iter_key(it, &kl), *v = rocksdb_iter_value(it, &vl);
+		rocksdb_writebatch_put(wb, k, kl, v, vl);
+		bytes += kl + vl;
+		n++;
+	}
+	rocksdb_iter_get_error(it, &e);
+	if (e != NULL) {
+		rc = ch_errf(err, db_code(e), "rocksdb read %s: %s", data_dir, e);
+		goto out;
+	}
+	/* the last batch synced (which syncs the log before it), then tables rather than a log */
+	if ((rc = put_batch(dst, wb, true, dest_dir, err)) != 0)
+		goto out;
+	rocksdb_flushoptions_set_wait(fo, 1);
+	rocksdb_flush(dst, fo, &e);
+	if (e != NULL)
+		rc = ch_errf(err, db_code(e), "rocksdb flush %s: %s", dest_dir, e);
+out:
+	rocksdb_free(e);
+	if (it != NULL)
+		rocksdb_iter_destroy(it);
+	if (dst != NULL)
+		rocksdb_close(dst);
+	if (src != NULL)
+		rocksdb_close(src);
+	if (made_sec)
+		ch_remove_tree(sec, NULL);
+	if (rc != 0 && made_dest)
+		ch_remove_tree(dest_dir, NULL);
+	if (rc == 0)
+		*keys = n;
+	rocksdb_flushoptions_destroy(fo);
+	rocksdb_writebatch_destroy(wb);
+	rocksdb_readoptions_destroy(ro);
+	rocksdb_block_based_options_destroy(topts);
+	rocksdb_options_destroy(opts);
+	return rc;
 }
 
 void

@@ -66,6 +66,22 @@ int chain_store_open_mem(struct chain_store **out, struct chain_mem_env *env, co
  */
 int chain_store_verify(struct chain_store *s, uint64_t *keys, struct ch_err *err);
 
+/*
+ * chain_store_backup copies every record of the database in data_dir into a
+ * new database dest_dir, as of one moment: it may run while a validator has
+ * data_dir open and writes to it. It reads as a RocksDB secondary instance
+ * caught up with that writer (its own files in a temporary directory under
+ * $TMPDIR or /tmp, removed afterwards), so it takes no lock on data_dir and
+ * writes nothing there; a stopped database is read the same way. Records
+ * are read with their checksums (CH_E_CORRUPT names the damage); the copy
+ * ends with a synced write and a flush, so it is on disk when this returns.
+ * keys gets the number of records copied. dest_dir must not exist
+ * (CH_E_EXISTS) and its parent must; on failure what was written there is
+ * removed. Errors CH_E_DB, CH_E_CORRUPT, CH_E_IO, each naming the directory.
+ */
+int chain_store_backup(const char *data_dir, const char *dest_dir, uint64_t *keys,
+		       struct ch_err *err);
+
 /* chain_store_close closes the database. NULL is fine. */
 void chain_store_close(struct chain_store *s);
 

@@ -1,10 +1,12 @@
 #include "common/file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int
@@ -60,4 +62,42 @@ ch_write_new_file(const char *path, const char *data, size_t len, int mode, stru
 		return ch_errf(err, CH_E_IO, "cannot write %s: %s", path, strerror(errno));
 	}
 	return 0;
+}
+
+int
+ch_remove_tree(const char *path, struct ch_err *err)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return ch_errf(err, CH_E_IO, "cannot remove %s: %s", path, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlink(path) == 0)
+			return 0;
+		return ch_errf(err, CH_E_IO, "cannot remove %s: %s", path, strerror(errno));
+	}
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return ch_errf(err, CH_E_IO, "cannot remove %s: %s", path, strerror(errno));
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		size_t n = strlen(path) + strlen(e->d_name) + 2;
+		char *sub = malloc(n);
+		if (sub == NULL) {
+			rc = ch_errf(err, CH_E_NOMEM, "out of memory removing %s", path);
+			break;
+		}
+		snprintf(sub, n, "%s/%s", path, e->d_name);
+		rc = ch_remove_tree(sub, err);
+		free(sub);
+	}
+	closedir(d);
+	if (rc == 0 && rmdir(path) != 0)
+		rc = ch_errf(err, CH_E_IO, "cannot remove %s: %s", path, strerror(errno));
+	return rc;
 }

@@ -24,4 +24,11 @@ int ch_read_file(const char *path, size_t max, char **out, size_t *len, struct c
 int ch_write_new_file(const char *path, const char *data, size_t len, int mode,
 		      struct ch_err *err);
 
+/*
+ * ch_remove_tree removes path and, if it is a directory, everything under
+ * it (symbolic links are removed, not followed). A path that does not exist
+ * is not an error. CH_E_IO names what could not be removed.
+ */
+int ch_remove_tree(const char *path, struct ch_err *err);
+
 #endif

@@ -13,14 +13,21 @@ struct node_engine {
 	void *impl;
 };
 
+/* find returns the engine called name, or NULL. */
+static const struct node_engine_ops *
+find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
+		if (strcmp(engines[i]->name, name) == 0)
+			return engines[i];
+	return NULL;
+}
+
 int
 node_engine_open(struct node_engine **out, const char *name, const struct node_engine_config *cfg,
 		 const struct node_engine_host *host, uint64_t now_ms, struct ch_err *err)
 {
-	const struct node_engine_ops *ops = NULL;
-	for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
-		if (strcmp(engines[i]->name, name) == 0)
-			ops = engines[i];
+	const struct node_engine_ops *ops = find(name);
 	if (ops == NULL)
 		return ch_errf(err, CH_E_CONFIG, "no ordering engine called \"%s\" (pbft)", name);
 	struct node_engine *e = calloc(1, sizeof(*e));
@@ -126,4 +133,15 @@ node_engine_status(const struct node_engine *e, struct node_engine_status *out)
 {
 	memset(out, 0, sizeof(*out));
 	e->ops->status(e->impl, out);
+}
+
+int
+node_engine_record_mark(const char *name, const uint8_t *rec, size_t len,
+			struct node_engine_mark *out, struct ch_err *err)
+{
+	const struct node_engine_ops *ops = find(name);
+	memset(out, 0, sizeof(*out));
+	if (ops == NULL)
+		return ch_errf(err, CH_E_CONFIG, "no ordering engine called \"%s\" (pbft)", name);
+	return ops->record_mark(rec, len, out, err);
 }

@@ -156,4 +156,20 @@ uint32_t node_engine_cert_quorum(const struct node_engine *e);
 
 void node_engine_status(const struct node_engine *e, struct node_engine_status *out);
 
+/* How far a persisted record had got, for tools that move a validator's record. */
+struct node_engine_mark {
+	bool voted;      /* it holds a signed vote or a view change */
+	uint64_t height; /* the highest height it signed a vote for (0: none) */
+	uint64_t view;
+};
+
+/*
+ * node_engine_record_mark reads a record engine name persisted (the vote
+ * record) without starting the engine. A validator's later records are
+ * behind its earlier ones in neither height nor view. CH_E_CONFIG for an
+ * unknown name, CH_E_BAD_ENCODING for a damaged record.
+ */
+int node_engine_record_mark(const char *name, const uint8_t *rec, size_t len,
+			    struct node_engine_mark *out, struct ch_err *err);
+
 #endif

@@ -27,6 +27,8 @@ struct node_engine_ops {
 	uint32_t (*proposer)(const void *impl, uint64_t view);
 	uint32_t (*cert_quorum)(const void *impl);
 	void (*status)(const void *impl, struct node_engine_status *out);
+	int (*record_mark)(const uint8_t *rec, size_t len, struct node_engine_mark *out,
+			   struct ch_err *err);
 };
 
 extern const struct node_engine_ops node_engine_pbft;

@@ -276,6 +276,12 @@ status(const void *impl, struct node_engine_status *out)
 	out->quorum = pbft_quorum(e->n);
 }
 
+static int
+record_mark(const uint8_t *rec, size_t len, struct node_engine_mark *out, struct ch_err *err)
+{
+	return pbft_record_mark(rec, len, &out->view, &out->height, &out->voted, err);
+}
+
 _Static_assert((int)NODE_ENGINE_SEND == PBFT_ACT_SEND && (int)NODE_ENGINE_BROADCAST == PBFT_ACT_BROADCAST &&
 		       (int)NODE_ENGINE_PERSIST == PBFT_ACT_PERSIST &&
 		       (int)NODE_ENGINE_COMMIT == PBFT_ACT_COMMIT &&
@@ -298,4 +304,5 @@ const struct node_engine_ops node_engine_pbft = {
 	.proposer = proposer,
 	.cert_quorum = cert_quorum,
 	.status = status,
+	.record_mark = record_mark,
 };

@@ -317,6 +317,9 @@ node_metrics_render(const struct node_metrics *m, const struct node_metrics_now 
 		now->peer_refused);
 	counter(b, "chaind_peer_connections_refused_total",
 		"Inbound peer connections refused at accept.", now->peer_connections_refused);
+	counter(b, "chaind_peer_tls_failures_total",
+		"Inbound peer connections ended by a failed TLS handshake or a broken record.",
+		now->peer_tls_failures);
 	hist(b, "chaind_synced_write_seconds",
 	     "Synced writes on the commit path (the vote record, committed blocks).",
 	     &m->synced_write);

@@ -258,6 +258,17 @@ void pbft_set_tip_cert(struct pbft *p, uint64_t cert_view, const struct pbft_vot
 int pbft_restore(struct pbft *p, const uint8_t *record, size_t len, struct ch_err *err);
 
 /*
+ * pbft_record_mark reads, without a core, how far a record had got: *view,
+ * its view, and *height, the highest height of a PRE-PREPARE, PREPARE or
+ * COMMIT it signed or of its prepared certificate (0 if none); *voted is
+ * false when it holds no signed vote and no view change. A replica's later
+ * records are never behind its earlier ones in either, so tools that move a
+ * validator's files can tell an older copy. CH_E_BAD_ENCODING if corrupt.
+ */
+int pbft_record_mark(const uint8_t *record, size_t len, uint64_t *view, uint64_t *height,
+		     bool *voted, struct ch_err *err);
+
+/*
  * pbft_resume finishes a restart (after pbft_restore): a primary that had
  * proposed the next height before the crash may not propose another block
  * in that view, so it starts a view change instead of stalling.

@@ -143,6 +143,59 @@ bad:
 	return ch_errf(err, CH_E_BAD_ENCODING, "consensus record is corrupt");
 }
 
+int
+pbft_record_mark(const uint8_t *record, size_t len, uint64_t *view, uint64_t *height, bool *voted,
+		 struct ch_err *err)
+{
+	struct ch_rd r;
+	struct pbft_signed s[3];
+	uint8_t skip[PBFT_SIG_LEN];
+	ch_rd_init(&r, record, len);
+	uint8_t version = ch_rd_u8(&r);
+	if (version != RECORD_VERSION && version != 1)
+		goto bad;
+	uint64_t v = ch_rd_u64(&r), h = 0;
+	uint8_t in_vc = ch_rd_u8(&r), nv_fixed = 0;
+	if (version >= 2) {
+		ch_rd_u64(&r);
+		nv_fixed = ch_rd_u8(&r);
+		ch_rd_copy(&r, skip, PBFT_HASH_LEN);
+	}
+	bool any = in_vc == 1;
+	for (int i = 0; i < 3; i++) {
+		if (!get_signed(&r, &s[i]))
+			goto bad;
+		if (s[i].has && s[i].height > h)
+			h = s[i].height;
+		any = any || s[i].has;
+	}
+	uint8_t has = ch_rd_u8(&r);
+	if (in_vc > 1 || nv_fixed > 1 || has > 1)
+		goto bad;
+	if (has) {
+		ch_rd_u64(&r);
+		uint64_t ph = ch_rd_u64(&r);
+		ch_rd_copy(&r, skip, PBFT_HASH_LEN);
+		ch_rd_copy(&r, skip, PBFT_SIG_LEN);
+		size_t nprep = ch_rd_u16(&r);
+		if (nprep > PBFT_MAX_VALIDATORS ||
+		    ch_rd_ptr(&r, nprep * (2 + PBFT_SIG_LEN)) == NULL ||
+		    ch_rd_ptr(&r, ch_rd_u32(&r)) == NULL)
+			goto bad;
+		if (ph > h)
+			h = ph;
+		any = true;
+	}
+	if (!ch_rd_done(&r))
+		goto bad;
+	*view = v;
+	*height = h;
+	*voted = any;
+	return 0;
+bad:
+	return ch_errf(err, CH_E_BAD_ENCODING, "consensus record is corrupt");
+}
+
 void
 pbft_set_tip_cert(struct pbft *p, uint64_t cert_view, const struct pbft_vote *cert, uint32_t ncert)
 {

@@ -3,6 +3,7 @@
  * per call, closed afterwards.
  */
 #include "rpc/client.h"
+#include "common/num.h"
 #include "rpc/tls_internal.h"
 
 #include <ctype.h>
@@ -29,7 +30,50 @@ errstr(int rv, char *buf, size_t size)
 	return buf;
 }
 
-/* transact sends one request (body NULL: a GET) and appends the response body to resp. */
+/* wait_step runs the operation just started on aio, within what is left until deadline. */
+static int
+wait_step(nng_aio *aio, nng_time deadline)
+{
+	nng_aio_wait(aio);
+	int rv = nng_aio_result(aio);
+	if (rv == 0 && deadline != 0) {
+		nng_time now = nng_clock();
+		nng_aio_set_timeout(aio, deadline > now ? (nng_duration)(deadline - now) : 1);
+	}
+	return rv;
+}
+
+/* request_text writes the whole request, head and body, into b: it goes out as one write. */
+static void
+request_text(struct ch_buf *b, const nng_url *u, const char *body, size_t len)
+{
+	char head[1024];
+	const char *uri = u->u_requri[0] != '\0' ? u->u_requri : "/";
+	int n = body != NULL ? snprintf(head, sizeof(head),
+					"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: "
+					"application/json\r\nContent-Length: %zu\r\n\r\n",
+					uri, u->u_host, len)
+			     : snprintf(head, sizeof(head), "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", uri,
+					u->u_host);
+	if (n < 0 || (size_t)n >= sizeof(head)) {
+		b->oom = true; /* an absurd URL: reported as out of memory */
+		return;
+	}
+	ch_buf_put(b, head, (size_t)n);
+	if (body != NULL)
+		ch_buf_put(b, body, len);
+}
+
+/*
+ * transact sends one request (body NULL: a GET) and appends the response
+ * body to resp. One connection per call, closed by this side once the whole
+ * answer is in: nng_http_client_transact would ask the server to close
+ * first ("Connection: close"), and nng 1.5's TLS can lose the tail of an
+ * answer written just before a close. The request is written in one piece
+ * (nng's own writer sends head and body apart, which over TLS makes two
+ * records, the second held back by Nagle's algorithm until the first is
+ * acknowledged); nng parses the response head.
+ */
 static int
 transact(const char *url, const struct rpc_tls_files *tls, const char *body, size_t len,
 	 int timeout_ms, struct ch_buf *resp, int *status, struct ch_err *err)
@@ -38,15 +82,14 @@ transact(const char *url, const struct rpc_tls_files *tls, const char *body, siz
 	nng_tls_config *tc = NULL;
 	nng_http_client *cli = NULL;
 	nng_http_conn *conn = NULL;
-	nng_http_req *req = NULL;
 	nng_http_res *res = NULL;
 	nng_aio *aio = NULL;
-	void *data = NULL;
-	size_t dlen = 0;
+	struct ch_buf req;
 	char buf[64];
-	int rv, rc = 0;
+	int rv = 0, rc = 0;
 
 	*status = 0;
+	ch_buf_init(&req);
 	if ((rv = nng_url_parse(&u, url)) != 0 ||
 	    (strcmp(u->u_scheme, "http") != 0 && strcmp(u->u_scheme, "https") != 0)) {
 		rc = ch_errf(err, CH_E_INVALID, "bad node URL %s: expected http(s)://host:port", url);
@@ -60,61 +103,68 @@ transact(const char *url, const struct rpc_tls_files *tls, const char *body, siz
 					       what, err)) != 0)
 			goto out;
 	}
-	if ((rv = nng_http_client_alloc(&cli, u)) != 0 ||
+	request_text(&req, u, body, len);
+	if (!ch_buf_ok(&req) || (rv = nng_http_client_alloc(&cli, u)) != 0 ||
 	    (tc != NULL && (rv = nng_http_client_set_tls(cli, tc)) != 0) ||
-	    (rv = nng_http_req_alloc(&req, u)) != 0 ||
-	    (rv = nng_http_res_alloc(&res)) != 0 || (rv = nng_aio_alloc(&aio, NULL, NULL)) != 0 ||
-	    (rv = nng_http_req_set_method(req, body != NULL ? "POST" : "GET")) != 0 ||
-	    (u->u_requri[0] == '\0' && (rv = nng_http_req_set_uri(req, "/")) != 0) ||
-	    (body != NULL &&
-	     (rv = nng_http_req_set_header(req, "Content-Type", "application/json")) != 0) ||
-	    (body != NULL && len == 0 &&
-	     (rv = nng_http_req_set_header(req, "Content-Length", "0")) != 0) ||
-	    (body != NULL && len > 0 &&
-	     (rv = nng_http_req_copy_data(req, body, len)) != 0)) { /* nng can't copy 0 */
-		rc = ch_errf(err, rv == NNG_ENOMEM ? CH_E_NOMEM : CH_E_IO, "http client for %s: %s",
-			     url, errstr(rv, buf, sizeof(buf)));
+	    (rv = nng_http_res_alloc(&res)) != 0 || (rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
+		rc = ch_errf(err, rv == 0 || rv == NNG_ENOMEM ? CH_E_NOMEM : CH_E_IO,
+			     "http client for %s: %s", url,
+			     rv == 0 ? "out of memory" : errstr(rv, buf, sizeof(buf)));
 		goto out;
 	}
-	/*
-	 * Connect, then one exchange on the connection: nng_http_client_transact
-	 * would ask the server to close after answering ("Connection: close"),
-	 * and nng 1.5's TLS can lose the tail of an answer written just before a
-	 * close. Here the client closes, once it has the whole answer.
-	 */
-	nng_time deadline = nng_clock() + (nng_time)(timeout_ms > 0 ? timeout_ms : 0);
+	nng_time deadline = timeout_ms > 0 ? nng_clock() + (nng_time)timeout_ms : 0;
 	nng_aio_set_timeout(aio, timeout_ms > 0 ? timeout_ms : NNG_DURATION_INFINITE);
 	nng_http_client_connect(cli, aio);
-	nng_aio_wait(aio);
-	if ((rv = nng_aio_result(aio)) == 0) {
+	if ((rv = wait_step(aio, deadline)) == 0) {
 		conn = nng_aio_get_output(aio, 0);
-		nng_time now = nng_clock();
-		if (timeout_ms > 0)
-			nng_aio_set_timeout(aio, deadline > now ? (nng_duration)(deadline - now) : 1);
-		nng_http_conn_transact(conn, req, res, aio);
-		nng_aio_wait(aio);
-		rv = nng_aio_result(aio);
+		nng_iov iov = {.iov_buf = req.data, .iov_len = req.len};
+		nng_aio_set_iov(aio, 1, &iov);
+		nng_http_conn_write_all(conn, aio);
+		rv = wait_step(aio, deadline);
+	}
+	if (rv == 0) {
+		nng_http_conn_read_res(conn, res, aio);
+		rv = wait_step(aio, deadline);
 	}
 	if (rv != 0) {
+		const char *hint = "";
+		if (tc != NULL && rpc_tls_failure(rv))
+			hint = " (TLS: the server's certificate is not one the CA issued for this host)";
+		else if (tc != NULL && rv == NNG_ECONNSHUT)
+			hint = " (the server closed the TLS connection: it may demand a client "
+			       "certificate)";
 		rc = ch_errf(err, CH_E_IO, "cannot reach %s: %s%s", url, errstr(rv, buf, sizeof(buf)),
-			     rpc_tls_failure(rv) ? " (the server's certificate is not one the CA issued "
-						   "for this host, or the server asked for a client "
-						   "certificate)"
-						 : "");
+			     hint);
 		goto out;
 	}
-	nng_http_res_get_data(res, &data, &dlen);
-	if (dlen > MAX_RESPONSE_BYTES) {
+	*status = nng_http_res_get_status(res);
+	const char *cl = nng_http_res_get_header(res, "Content-Length");
+	uint64_t blen = 0;
+	if (cl == NULL || !ch_parse_u64(cl, &blen)) {
+		rc = ch_errf(err, CH_E_IO, "%s answered without a Content-Length", url);
+		goto out;
+	}
+	if (blen > MAX_RESPONSE_BYTES) {
 		rc = ch_errf(err, CH_E_TOO_LARGE, "response from %s is larger than %u bytes", url,
 			     MAX_RESPONSE_BYTES);
 		goto out;
 	}
-	ch_buf_put(resp, data, dlen);
-	if (!ch_buf_ok(resp)) {
+	size_t at = resp->len;
+	if (blen > 0 && !ch_buf_reserve(resp, (size_t)blen)) {
 		rc = ch_errf(err, CH_E_NOMEM, "out of memory for the response from %s", url);
 		goto out;
 	}
-	*status = nng_http_res_get_status(res);
+	if (blen > 0) {
+		nng_iov iov = {.iov_buf = resp->data + at, .iov_len = (size_t)blen};
+		nng_aio_set_iov(aio, 1, &iov);
+		nng_http_conn_read_all(conn, aio);
+		if ((rv = wait_step(aio, deadline)) != 0) {
+			rc = ch_errf(err, CH_E_IO, "the answer from %s broke off: %s", url,
+				     errstr(rv, buf, sizeof(buf)));
+			goto out;
+		}
+		resp->len = at + (size_t)blen;
+	}
 out:
 	if (conn != NULL)
 		nng_http_conn_close(conn);
@@ -122,14 +172,13 @@ out:
 		nng_aio_free(aio);
 	if (res != NULL)
 		nng_http_res_free(res);
-	if (req != NULL)
-		nng_http_req_free(req);
 	if (cli != NULL)
 		nng_http_client_free(cli);
 	if (tc != NULL)
 		nng_tls_config_free(tc);
 	if (u != NULL)
 		nng_url_free(u);
+	ch_buf_close(&req);
 	return rc;
 }
 

@@ -24,6 +24,7 @@
 #include "chain/tx.h"
 #include "common/err.h"
 #include "crypto/crypto.h"
+#include "rpc/tls.h"
 
 #define BENCH_MAX_VALIDATORS 64
 #define BENCH_MAX_CLIENTS 256
@@ -38,6 +39,8 @@ struct bench_net {
 	char dir[512];        /* the testnet folder */
 	char chain_id[CHAIN_MAX_CHAIN_ID + 1];
 	char urls[BENCH_MAX_VALIDATORS][96];
+	char ca[600], client_cert[600], client_key[600]; /* DIR/tls/, for an https network */
+	struct rpc_tls_files tls;                       /* points at them; every call takes it */
 	pid_t pids[BENCH_MAX_VALIDATORS]; /* 0: unknown (attached, not found) */
 	bool owned;           /* started here: stopped by bench_net_stop */
 	unsigned naccounts;

@@ -119,7 +119,7 @@ send_batch(struct client *c, const size_t *nums, size_t n)
 	cJSON *root = NULL;
 	if (!ch_buf_ok(&body))
 		ch_errf(&e, CH_E_NOMEM, "out of memory");
-	else if (rpc_client_post(url, NULL, (const char *)body.data, body.len, RPC_TIMEOUT_MS, &resp,
+	else if (rpc_client_post(url, &r->net->tls, (const char *)body.data, body.len, RPC_TIMEOUT_MS, &resp,
 				 &status, &e) == 0)
 		root = cJSON_ParseWithLength((const char *)resp.data, resp.len);
 	if (cJSON_IsArray(root)) {
@@ -164,7 +164,7 @@ send_commit(struct client *c, size_t num)
 	t->submit_ns = bench_now_ns();
 	__atomic_store_n(&t->state, TX_SENT, __ATOMIC_RELAXED);
 	add_sz(&r->submitted, 1);
-	int rc = rpc_client_call(r->net->urls[c->id % r->net->n], NULL, "broadcast_tx_commit", p,
+	int rc = rpc_client_call(r->net->urls[c->id % r->net->n], &r->net->tls, "broadcast_tx_commit", p,
 				 RPC_TIMEOUT_MS, &res, &e);
 	uint64_t now = bench_now_ns();
 	if (rc == 0) {
@@ -257,7 +257,7 @@ watch_events(struct run *r, bool quiet)
 	cJSON_AddItemToArray(kinds, cJSON_CreateString("tx"));
 	cJSON_AddItemToObject(p, "kinds", kinds);
 	cJSON_AddNumberToObject(p, "timeout_ms", WATCH_WAIT_MS);
-	if (rpc_client_call(r->net->urls[0], NULL, "events", p, RPC_TIMEOUT_MS, &res, &e) != 0) {
+	if (rpc_client_call(r->net->urls[0], &r->net->tls, "events", p, RPC_TIMEOUT_MS, &res, &e) != 0) {
 		if (!quiet)
 			note_error(r, ch_err_msg(&e));
 		return -1;
@@ -280,7 +280,7 @@ watch_block(struct run *r, uint64_t height)
 	struct ch_err e;
 	ch_err_clear(&e);
 	cJSON_AddNumberToObject(p, "height", (double)height);
-	if (rpc_client_call(r->net->urls[0], NULL, "block", p, RPC_TIMEOUT_MS, &res, &e) != 0) {
+	if (rpc_client_call(r->net->urls[0], &r->net->tls, "block", p, RPC_TIMEOUT_MS, &res, &e) != 0) {
 		note_error(r, ch_err_msg(&e));
 		return -1;
 	}
@@ -300,7 +300,7 @@ poll_blocks(struct run *r)
 	struct ch_err e;
 	ch_err_clear(&e);
 	uint64_t height = 0;
-	if (rpc_client_call(r->net->urls[0], NULL, "status", NULL, RPC_TIMEOUT_MS, &res, &e) == 0) {
+	if (rpc_client_call(r->net->urls[0], &r->net->tls, "status", NULL, RPC_TIMEOUT_MS, &res, &e) == 0) {
 		const cJSON *jh = cJSON_GetObjectItemCaseSensitive(res, "height");
 		height = cJSON_IsNumber(jh) ? (uint64_t)jh->valuedouble : 0;
 	}
@@ -366,7 +366,7 @@ scraper_thread(void *arg)
 			uint64_t t0 = bench_now_ns();
 			ch_buf_reset(&body);
 			snprintf(url, sizeof(url), "%smetrics", r->net->urls[i]);
-			if (rpc_client_get(url, NULL, RPC_TIMEOUT_MS, &body, &status, &e) != 0 || status != 200)
+			if (rpc_client_get(url, &r->net->tls, RPC_TIMEOUT_MS, &body, &status, &e) != 0 || status != 200)
 				sc->failures++;
 			double ms = (double)(bench_now_ns() - t0) / 1e6;
 			sc->max_ms = ms > sc->max_ms ? ms : sc->max_ms;
@@ -457,7 +457,7 @@ start_height(struct bench_net *net)
 {
 	cJSON *res = NULL;
 	uint64_t h = 0;
-	if (rpc_client_call(net->urls[0], NULL, "status", NULL, RPC_TIMEOUT_MS, &res, NULL) == 0) {
+	if (rpc_client_call(net->urls[0], &net->tls, "status", NULL, RPC_TIMEOUT_MS, &res, NULL) == 0) {
 		const cJSON *jh = cJSON_GetObjectItemCaseSensitive(res, "height");
 		h = cJSON_IsNumber(jh) ? (uint64_t)jh->valuedouble : 0;
 	}

@@ -117,6 +117,14 @@ load_layout(struct bench_net *net, struct ch_err *err)
 	}
 	if (net->n == 0)
 		return ch_errf(err, CH_E_CONFIG, "%s holds no validator (node0/config.json)", net->dir);
+	/* an https network (chaind testnet --tls): its CA, and its client certificate */
+	snprintf(net->ca, sizeof(net->ca), "%s/tls/ca.crt", net->dir);
+	snprintf(net->client_cert, sizeof(net->client_cert), "%s/tls/client.crt", net->dir);
+	snprintf(net->client_key, sizeof(net->client_key), "%s/tls/client.key", net->dir);
+	net->tls = (struct rpc_tls_files){.ca = net->ca};
+	if (stat(net->client_cert, &st) == 0)
+		net->tls = (struct rpc_tls_files){
+			.ca = net->ca, .cert = net->client_cert, .key = net->client_key};
 	unsigned m = 0;
 	for (;; m++) {
 		snprintf(path, sizeof(path), "%s/accounts/account%u.pem", net->dir, m);
@@ -153,7 +161,7 @@ wait_ready(struct bench_net *net, double seconds, struct ch_err *err)
 			cJSON *r = NULL;
 			struct ch_err e;
 			ch_err_clear(&e);
-			if (rpc_client_call(net->urls[i], NULL, "status", NULL, 2000, &r, &e) == 0) {
+			if (rpc_client_call(net->urls[i], &net->tls, "status", NULL, 2000, &r, &e) == 0) {
 				const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "chain_id");
 				if (cJSON_IsString(id))
 					snprintf(net->chain_id, sizeof(net->chain_id), "%s", id->valuestring);
@@ -179,7 +187,7 @@ bench_net_sync_nonces(struct bench_net *net, struct ch_err *err)
 		cr_hex_encode(net->addrs[j], CR_ADDR_LEN, hex);
 		cJSON *p = cJSON_CreateObject(), *r = NULL;
 		cJSON_AddStringToObject(p, "address", hex);
-		int rc = rpc_client_call(net->urls[0], NULL, "account", p, 5000, &r, err);
+		int rc = rpc_client_call(net->urls[0], &net->tls, "account", p, 5000, &r, err);
 		if (rc != 0)
 			return rc;
 		const cJSON *pn = cJSON_GetObjectItemCaseSensitive(r, "pending_nonce");

@@ -79,6 +79,11 @@ int node_tls_issue(const struct node_tls_ca *ca, const char *subject, const char
 
 /* The subcommands; each returns the exit status. */
 int node_cmd_testnet(int argc, char **argv);
+int node_cmd_backup(int argc, char **argv);         /* backup.c */
+int node_cmd_restore(int argc, char **argv);        /* backup.c */
+int node_cmd_init(int argc, char **argv);           /* validator.c */
+int node_cmd_show_validator(int argc, char **argv); /* validator.c */
+int node_cmd_version(int argc, char **argv);        /* validator.c */
 int node_cmd_devnet(int argc, char **argv, const char *self_exe);
 
 #endif

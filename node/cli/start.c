@@ -22,6 +22,11 @@ usage(FILE *f)
 		"  start --home DIR     run the validator whose files are in DIR\n"
 		"  testnet ...          write the files of an N-validator network\n"
 		"  devnet ...           create (if needed) and run a local network\n"
+		"  backup ...           copy a validator's home, running or stopped\n"
+		"  restore ...          make a new home from a backup\n"
+		"  init --home DIR      make a key and home for a validator joining a network\n"
+		"  show-validator --home DIR  what other operators need of that validator\n"
+		"  version              chaind's version and its libraries'\n"
 		"  help                 this text; `chaind COMMAND --help` for a command\n");
 }
 
@@ -186,6 +191,16 @@ node_cli_main(int argc, char **argv, node_prepare_fn prepare)
 		return cmd_start(argc - 2, argv + 2, prepare);
 	if (strcmp(cmd, "testnet") == 0)
 		return node_cmd_testnet(argc - 2, argv + 2);
+	if (strcmp(cmd, "backup") == 0)
+		return node_cmd_backup(argc - 2, argv + 2);
+	if (strcmp(cmd, "restore") == 0)
+		return node_cmd_restore(argc - 2, argv + 2);
+	if (strcmp(cmd, "init") == 0)
+		return node_cmd_init(argc - 2, argv + 2);
+	if (strcmp(cmd, "show-validator") == 0)
+		return node_cmd_show_validator(argc - 2, argv + 2);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
+		return node_cmd_version(argc - 2, argv + 2);
 	if (strcmp(cmd, "devnet") == 0) {
 		char self[4096];
 		ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);

@@ -72,12 +72,26 @@ proxy_links() {
 # sanitized: is $BUILD built with the sanitizers (slower: loops run shorter)?
 sanitized() { grep -q '^CHAIN_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; }
 
+# use_tls: the testnet start_testnet makes has mutual TLS between validators
+# and HTTPS for clients (chaind testnet --tls); rpc, post, the load clients
+# and final_transfer then speak HTTPS, trust the network's CA, and show the
+# network's client certificate to a node that asks for one.
+E2E_TLS=""
+CURL_TLS=()
+WALLET_TLS=()
+use_tls() {
+  E2E_TLS=1
+  local t="$E2E_TMP/net/tls"
+  CURL_TLS=(--cacert "$t/ca.crt" --cert "$t/client.crt" --key "$t/client.key")
+  WALLET_TLS=(--ca "$t/ca.crt" --tls-cert "$t/client.crt" --tls-key "$t/client.key")
+}
+
 # start_testnet ACCOUNTS: a 4-validator testnet in $E2E_TMP/net with ACCOUNTS
 # funded accounts, all four started and answering.
 start_testnet() {
   local i
   "$CHAIND" testnet --validators 4 --dir "$E2E_TMP/net" --base-port "$BASE_PORT" \
-    --accounts "$1" >/dev/null
+    --accounts "$1" ${E2E_TLS:+--tls} >/dev/null
   for i in 0 1 2 3; do start_node "$i"; done
   for i in 0 1 2 3; do wait_ready "$i"; done
 }
@@ -166,8 +180,17 @@ e2e_done() {
   [ "$E2E_FAIL" -eq 0 ]
 }
 
-# rpc_url I: node I's JSON-RPC URL.
-rpc_url() { echo "http://127.0.0.1:$((BASE_PORT + 2 * $1 + 1))/"; }
+# rpc_url I: node I's JSON-RPC URL. With RPC_HOSTS (one address per
+# validator, chaind testnet --hosts) each listens on its own host's BASE_PORT + 1.
+RPC_HOSTS=()
+CLIENT_EXEC=() # a prefix for curl and the wallet, e.g. (ip netns exec NS)
+rpc_url() {
+  if [ ${#RPC_HOSTS[@]} -gt 0 ]; then
+    echo "http${E2E_TLS:+s}://${RPC_HOSTS[$1]}:$((BASE_PORT + 1))/"
+  else
+    echo "http${E2E_TLS:+s}://127.0.0.1:$((BASE_PORT + 2 * $1 + 1))/"
+  fi
+}
 
 # rpc METHOD [PARAMS-JSON] [I]: the JSON response of one call to node I (default 0).
 rpc() {
@@ -177,16 +200,18 @@ rpc() {
   else
     body="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$params}"
   fi
-  curl -s --max-time 30 -H 'Content-Type: application/json' -d "$body" "$(rpc_url "$node")"
+  "${CLIENT_EXEC[@]}" curl -s --max-time 30 "${CURL_TLS[@]}" -H 'Content-Type: application/json' \
+    -d "$body" "$(rpc_url "$node")"
 }
 
 # post RAW-BODY [I]: POST a raw body, print the response body.
-post() { curl -s --max-time 30 -d "$1" "$(rpc_url "${2:-0}")"; }
+post() { "${CLIENT_EXEC[@]}" curl -s --max-time 30 "${CURL_TLS[@]}" -d "$1" "$(rpc_url "${2:-0}")"; }
 
-# start_node I: start validator I of $E2E_TMP/net in the background, logging to its node.log.
+# start_node I: start validator I of $E2E_TMP/net in the background, logging
+# to its node.log; with NODE_EXEC_I set (an array, e.g. ip netns exec NS), under it.
 start_node() {
-  local home="$E2E_TMP/net/node$1"
-  "$CHAIND" start --home "$home" >>"$home/node.log" 2>&1 &
+  local home="$E2E_TMP/net/node$1" pre="NODE_EXEC_$1[@]"
+  ${!pre+"${!pre}"} "$CHAIND" start --home "$home" >>"$home/node.log" 2>&1 &
   E2E_PIDS+=($!)
   eval "NODE_PID_$1=$!"
 }
@@ -247,7 +272,7 @@ load_client() {
   local k=$1 n=$2 end=$3 to out net="$E2E_TMP/net"
   to=$("$WALLET" address --key "$net/accounts/account$(( (k + 1) % n )).pem")
   while [ "$SECONDS" -lt "$end" ] && [ ! -e "$E2E_TMP/stop-load" ]; do
-    if out=$("$WALLET" --node "$(rpc_url $((RANDOM % 4)))" transfer --json \
+    if out=$("${CLIENT_EXEC[@]}" "$WALLET" --node "$(rpc_url $((RANDOM % 4)))" "${WALLET_TLS[@]}" transfer --json \
         --key "$net/accounts/account$k.pem" --to "$to" --amount 1 --wait --timeout-ms 5000 2>/dev/null) &&
        [ "$(jq -r .status <<<"$out")" = committed ]; then
       jq -r .hash <<<"$out" >>"$E2E_TMP/acked.$k"
@@ -284,7 +309,8 @@ stop_load() {
 final_transfer() {
   local net="$E2E_TMP/net" to
   to=$("$WALLET" address --key "$net/accounts/account1.pem")
-  "$WALLET" --node "$(rpc_url 0)" transfer --json --key "$net/accounts/account0.pem" \
+  "${CLIENT_EXEC[@]}" "$WALLET" --node "$(rpc_url 0)" "${WALLET_TLS[@]}" transfer --json \
+    --key "$net/accounts/account0.pem" \
     --to "$to" --amount 1 --wait --timeout-ms 30000 | jq -r .hash >>"$E2E_TMP/acked.final"
 }
 

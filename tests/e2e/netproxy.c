@@ -7,20 +7,27 @@
  * framing (rpc/peer.h: an 8-byte hello each way, then frames with a 32-bit
  * length), so it drops or delays whole messages and keeps their order.
  *
- * Usage: netproxy RULES STATS NAME=LISTEN_PORT:TARGET_PORT...
+ * Usage: netproxy [--raw] RULES STATS NAME=LISTEN:TARGET...
+ * LISTEN and TARGET are PORT (on 127.0.0.1) or ADDR:PORT (IPv4).
  * RULES is a file that the test rewrites (atomically, by rename) whenever
  * the network should change; it is read again within 20 ms. Each line is
- *   PATTERN drop PERCENT delay MIN_MS MAX_MS
+ *   PATTERN drop PERCENT delay MIN_MS MAX_MS [flip PERCENT]
  * where PATTERN is a link name, "*" for every link, or "A-*" / "*-B" for the
  * links from A or to B; later lines win; a link no line names is perfect.
  * "drop 100" cuts a link. STATS is rewritten every 200 ms with one line per
- * link: NAME forwarded N dropped N. Runs until killed; stops by itself after
- * an hour.
+ * link: NAME forwarded N dropped N flipped N. Runs until killed; stops by
+ * itself after an hour.
+ *
+ * --raw: the links carry bytes the proxy cannot frame (TLS): it forwards
+ * what it reads as it comes, each piece delayed by the rule (in order);
+ * "drop" is then the chance that a piece cuts the connection instead, and
+ * "flip" the chance that a piece is forwarded with one byte changed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,15 +46,18 @@ struct rule {
 	int drop;          /* percent */
 	int delay_min;     /* ms */
 	int delay_max;     /* ms */
+	int flip;          /* percent, --raw only */
 };
 
 struct link {
 	char name[32];
 	int listen_fd;
-	int target_port;
+	struct sockaddr_in target;
 	struct rule rule;
-	uint64_t forwarded, dropped;
+	uint64_t forwarded, dropped, flipped;
 };
+
+static int raw_mode;
 
 struct frame {
 	uint64_t release_ms;
@@ -87,27 +97,50 @@ rnd(void)
 	return rng_state;
 }
 
+/* parse_addr reads PORT (127.0.0.1) or ADDR:PORT from s up to end; 0 if it parses. */
 static int
-listen_on(int port)
+parse_addr(const char *s, size_t len, struct sockaddr_in *sa)
+{
+	char buf[64], *colon;
+	int port;
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	*sa = (struct sockaddr_in){.sin_family = AF_INET};
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((colon = strrchr(buf, ':')) != NULL) {
+		*colon = '\0';
+		if (inet_pton(AF_INET, buf, &sa->sin_addr) != 1)
+			return -1;
+		s = colon + 1;
+	} else {
+		s = buf;
+	}
+	if (sscanf(s, "%d", &port) != 1 || port <= 0 || port > 65535)
+		return -1;
+	sa->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+static int
+listen_on(const struct sockaddr_in *sa)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 16) != 0) {
-		fprintf(stderr, "netproxy: cannot listen on port %d: %s\n", port, strerror(errno));
+	    bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0 || listen(fd, 16) != 0) {
+		fprintf(stderr, "netproxy: cannot listen on port %d: %s\n", ntohs(sa->sin_port),
+			strerror(errno));
 		exit(1);
 	}
 	return fd;
 }
 
 static int
-dial(int port)
+dial(const struct sockaddr_in *sa)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+	if (fd >= 0 && connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -144,15 +177,22 @@ conn_close(struct conn *c)
 	c->from = c->to = -1;
 }
 
-/* deliver queues a complete message, or drops it, by the link's rule. */
-static void
+/*
+ * deliver queues a complete message (with --raw, a piece), or drops it, by
+ * the link's rule. -1: with --raw, the piece cuts the connection.
+ */
+static int
 deliver(struct conn *c, struct frame *f)
 {
 	struct rule *r = &c->link->rule;
 	if (r->drop > 0 && (int)(rnd() % 100) < r->drop) {
 		c->link->dropped++;
 		free(f);
-		return;
+		return raw_mode ? -1 : 0;
+	}
+	if (raw_mode && r->flip > 0 && (int)(rnd() % 100) < r->flip) {
+		f->data[rnd() % f->len] ^= (uint8_t)(1u << (rnd() % 8));
+		c->link->flipped++;
 	}
 	uint64_t span = (uint64_t)(r->delay_max - r->delay_min + 1);
 	uint64_t at = now_ms() + (uint64_t)r->delay_min + (r->delay_max > r->delay_min ? rnd() % span : 0);
@@ -166,6 +206,7 @@ deliver(struct conn *c, struct frame *f)
 	else
 		c->queue = f;
 	c->tail = f;
+	return 0;
 }
 
 /* on_from reads what the dialing validator sent; -1 closes the connection. */
@@ -176,6 +217,14 @@ on_from(struct conn *c)
 	ssize_t n = recv(c->from, buf, sizeof(buf), 0);
 	if (n <= 0)
 		return -1;
+	if (raw_mode) {
+		struct frame *f = malloc(sizeof(struct frame) + (size_t)n);
+		if (f == NULL)
+			return -1;
+		f->len = (size_t)n;
+		memcpy(f->data, buf, (size_t)n);
+		return deliver(c, f);
+	}
 	for (size_t i = 0; i < (size_t)n;) {
 		if (c->cur == NULL) { /* the hello, or a message length */
 			size_t want = c->handshake_done ? 4 : 8;
@@ -213,7 +262,7 @@ on_from(struct conn *c)
 		c->cur_have += k;
 		i += k;
 		if (c->cur_have == c->cur->len) {
-			deliver(c, c->cur);
+			(void)deliver(c, c->cur);
 			c->cur = NULL;
 		}
 	}
@@ -261,13 +310,16 @@ load_rules(const char *path, struct link *links, int nlinks)
 	char line[256], pat[64];
 	struct rule r;
 	for (int i = 0; i < nlinks; i++)
-		links[i].rule = (struct rule){0, 0, 0};
+		links[i].rule = (struct rule){0, 0, 0, 0};
 	if (f == NULL)
 		return;
 	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "%63s drop %d delay %d %d", pat, &r.drop, &r.delay_min,
-			   &r.delay_max) != 4 || r.drop < 0 || r.drop > 100 || r.delay_min < 0 ||
-		    r.delay_max < r.delay_min) {
+		int got = sscanf(line, "%63s drop %d delay %d %d flip %d", pat, &r.drop, &r.delay_min,
+				 &r.delay_max, &r.flip);
+		if (got == 4)
+			r.flip = 0;
+		if ((got != 4 && got != 5) || r.drop < 0 || r.drop > 100 || r.delay_min < 0 ||
+		    r.delay_max < r.delay_min || r.flip < 0 || r.flip > 100) {
 			if (line[0] != '#' && line[0] != '\n')
 				fprintf(stderr, "netproxy: %s: bad rule: %s", path, line);
 			continue;
@@ -288,8 +340,9 @@ write_stats(const char *path, const struct link *links, int nlinks)
 	if (f == NULL)
 		return;
 	for (int i = 0; i < nlinks; i++)
-		fprintf(f, "%s forwarded %llu dropped %llu\n", links[i].name,
-			(unsigned long long)links[i].forwarded, (unsigned long long)links[i].dropped);
+		fprintf(f, "%s forwarded %llu dropped %llu flipped %llu\n", links[i].name,
+			(unsigned long long)links[i].forwarded, (unsigned long long)links[i].dropped,
+			(unsigned long long)links[i].flipped);
 	if (fclose(f) == 0)
 		rename(tmp, path);
 }
@@ -300,23 +353,40 @@ main(int argc, char **argv)
 	static struct link links[MAX_LINKS];
 	static struct conn conns[MAX_CONNS];
 	int nlinks = 0;
+	if (argc > 1 && strcmp(argv[1], "--raw") == 0) {
+		raw_mode = 1;
+		argv++;
+		argc--;
+	}
 	if (argc < 4) {
-		fprintf(stderr, "usage: netproxy RULES STATS NAME=LISTEN_PORT:TARGET_PORT...\n");
+		fprintf(stderr, "usage: netproxy [--raw] RULES STATS NAME=LISTEN:TARGET...\n");
 		return 2;
 	}
 	const char *rules = argv[1], *stats = argv[2];
 	for (int i = 3; i < argc && nlinks < MAX_LINKS; i++) {
 		struct link *l = &links[nlinks];
-		int lp;
+		struct sockaddr_in lsa;
 		char *eq = strchr(argv[i], '=');
-		if (eq == NULL || (size_t)(eq - argv[i]) >= sizeof(l->name) ||
-		    sscanf(eq + 1, "%d:%d", &lp, &l->target_port) != 2) {
-			fprintf(stderr, "netproxy: bad link %s (want NAME=LISTEN_PORT:TARGET_PORT)\n",
+		/* LISTEN:TARGET, each PORT or ADDR:PORT: split at the colon that ends LISTEN */
+		const char *spec = eq != NULL ? eq + 1 : NULL, *mid = NULL;
+		int colons = 0;
+		for (const char *q = spec; q != NULL && *q != '\0'; q++)
+			colons += *q == ':';
+		if (spec != NULL && (colons == 1 || colons == 3)) {
+			mid = strchr(spec, ':'); /* PORT:PORT */
+			if (colons == 3)
+				mid = strchr(mid + 1, ':'); /* ADDR:PORT:ADDR:PORT */
+		}
+		if (eq == NULL || mid == NULL || (size_t)(eq - argv[i]) >= sizeof(l->name) ||
+		    parse_addr(spec, (size_t)(mid - spec), &lsa) != 0 ||
+		    parse_addr(mid + 1, strlen(mid + 1), &l->target) != 0) {
+			fprintf(stderr, "netproxy: bad link %s (want NAME=LISTEN:TARGET, each PORT or "
+					"ADDR:PORT)\n",
 				argv[i]);
 			return 2;
 		}
 		memcpy(l->name, argv[i], (size_t)(eq - argv[i]));
-		l->listen_fd = listen_on(lp);
+		l->listen_fd = listen_on(&lsa);
 		nlinks++;
 	}
 	for (int i = 0; i < MAX_CONNS; i++)
@@ -353,12 +423,16 @@ main(int argc, char **argv)
 				int fd = accept(l->listen_fd, NULL, NULL), slot = 0;
 				while (slot < MAX_CONNS && conns[slot].from >= 0)
 					slot++;
-				int to = fd >= 0 && slot < MAX_CONNS ? dial(l->target_port) : -1;
+				int to = fd >= 0 && slot < MAX_CONNS ? dial(&l->target) : -1;
 				if (to < 0) {
 					if (fd >= 0)
 						close(fd);
 					continue;
 				}
+				/* a proxy that adds its own latency must not add Nagle's too */
+				int one = 1;
+				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+				setsockopt(to, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 				conns[slot].from = fd;
 				conns[slot].to = to;
 				conns[slot].link = l;

@@ -21,7 +21,20 @@
  *   conns       COUNT connections at once, each a raw TCP connection that
  *               sends the transport's hello and then nothing, held for
  *               SIZE ms; prints how many of them the node closed
+ * And on a validator whose peer links use TLS (config.json's p2p_tls):
+ *   tls MODE GENESIS INDEX [KEYFILE]   one TLS connection that then sends
+ *               the transport's hello, with a client certificate that is:
+ *               nocert    none at all
+ *               selfmade  named as validator INDEX's (by GENESIS), made
+ *                         with a key of its own
+ *               outsider  issued as its own validator INDEX by a key that
+ *                         is not in GENESIS (a member of another network)
+ *               genuine   issued by KEYFILE, validator INDEX's key: the
+ *                         control, which the node must accept
+ *               Exit 0 if the node refused the first three before its hello
+ *               (or accepted genuine), 1 otherwise; prints what happened.
  * Usage: peer-inject URL KIND COUNT [FROM|SIZE|NONCE] [CHAIN_ID] [KEYFILE]
+ *        peer-inject URL tls MODE GENESIS INDEX [KEYFILE]
  * Exit status: 0 if every message was handed to the transport (oversized:
  * every connection was closed by the node; conns: every connection was
  * made), 1 otherwise. A run that has not ended after 120 s stops with
@@ -40,12 +53,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chain/genesis.h"
 #include "chain/tx.h"
 #include "common/buf.h"
+#include "crypto/cert.h"
 #include "crypto/crypto.h"
 #include "node/peer_msg.h"
 #include "pbft/pbft.h"
 #include "rpc/peer.h"
+#include "rpc/tls_internal.h"
+
+#include <nng/supplemental/util/platform.h>
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -323,6 +341,122 @@ watchdog(int sig)
 	_exit(3);
 }
 
+/* tls_cert makes the client certificate of mode (see the top of the file); NULL cert: none. */
+static int
+tls_cert(const char *mode, const struct chain_genesis *g, uint32_t index, const char *keyfile,
+	 char **cert, char **key)
+{
+	struct ch_err err;
+	struct cr_key *k = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int rc = 0;
+	*cert = *key = NULL;
+	if (strcmp(mode, "nocert") == 0)
+		return 0;
+	if (strcmp(mode, "genuine") == 0)
+		rc = keyfile != NULL ? cr_key_load_pem(&k, keyfile, &err) : CH_E_INVALID;
+	else
+		rc = cr_key_generate(&k, &err);
+	if (rc == 0 && strcmp(mode, "selfmade") == 0) {
+		/* the genesis validator's names, the wrong key */
+		char issuer[CR_CERT_NAME_MAX], subject[32], san[40];
+		uint8_t pub[CR_PUBKEY_LEN];
+		cr_cert_validator_name(index, g->validators[index].pub_key, issuer);
+		snprintf(subject, sizeof(subject), "validator-%u", (unsigned)index);
+		snprintf(san, sizeof(san), "DNS:validator-%u", (unsigned)index);
+		const char *sans[] = {san};
+		struct cr_cert_spec s = {.subject = subject, .issuer = issuer, .sans = sans,
+					 .nsans = 1, .not_before = now - 86400,
+					 .not_after = now + 86400};
+		cr_key_pubkey(k, pub);
+		rc = cr_cert_make(&s, pub, k, cert, &err);
+		if (rc == 0)
+			rc = cr_key_pem(k, key, &err);
+	} else if (rc == 0 && (strcmp(mode, "outsider") == 0 || strcmp(mode, "genuine") == 0)) {
+		rc = cr_cert_peer(index, k, now, cert, key, &err);
+	} else if (rc == 0) {
+		rc = CH_E_INVALID;
+		snprintf(err.msg, sizeof(err.msg), "unknown mode %s", mode);
+	}
+	cr_key_free(k);
+	if (rc != 0)
+		fprintf(stderr, "peer-inject: tls %s: %s\n", mode, err.msg);
+	return rc;
+}
+
+/*
+ * tls_probe dials url over TLS with mode's certificate, sends the hello
+ * and waits 5 s for the node's: 0 if it came (accepted), 1 if the node
+ * refused, -1 if the probe itself failed.
+ */
+static int
+tls_probe(const char *url, const char *mode, const char *genesis, uint32_t index,
+	  const char *keyfile)
+{
+	struct chain_genesis g;
+	struct ch_err err;
+	char *cert = NULL, *key = NULL, turl[300];
+	nng_tls_config *cfg = NULL;
+	nng_stream_dialer *d = NULL;
+	nng_stream *st = NULL;
+	nng_aio *aio = NULL;
+	uint8_t in[8];
+	int result = -1, rv = 0;
+	memset(&g, 0, sizeof(g));
+	if (chain_genesis_load(&g, genesis, &err) != 0 || index >= g.nvalidators) {
+		fprintf(stderr, "peer-inject: %s: %s\n", genesis,
+			index >= g.nvalidators ? "no such validator" : err.msg);
+		goto out;
+	}
+	snprintf(turl, sizeof(turl), "tls+%s", url);
+	if (tls_cert(mode, &g, index, keyfile, &cert, &key) != 0 ||
+	    rpc_tls_config(&cfg, false, cert, key, NULL, NULL, "peer-inject", &err) != 0 ||
+	    nng_stream_dialer_alloc(&d, turl) != 0 ||
+	    nng_stream_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg) != 0 ||
+	    nng_aio_alloc(&aio, NULL, NULL) != 0)
+		goto out;
+	nng_aio_set_timeout(aio, 5000);
+	nng_stream_dialer_dial(d, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) != 0)
+		goto out;
+	st = nng_aio_get_output(aio, 0);
+	nng_iov iov = {.iov_buf = (void *)hello, .iov_len = 8};
+	nng_aio_set_iov(aio, 1, &iov);
+	nng_stream_send(st, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) == 0) {
+		size_t got = 0;
+		while (rv == 0 && got < sizeof(in)) {
+			iov = (nng_iov){.iov_buf = in + got, .iov_len = sizeof(in) - got};
+			nng_aio_set_iov(aio, 1, &iov);
+			nng_stream_recv(st, aio);
+			nng_aio_wait(aio);
+			if ((rv = nng_aio_result(aio)) == 0)
+				got += nng_aio_count(aio);
+		}
+	}
+	result = rv == 0 && memcmp(in, hello, 4) == 0 ? 0 : 1;
+	printf("tls %s: %s (%s)\n", mode, result == 0 ? "accepted" : "refused",
+	       rv == 0 ? "the node's hello arrived" : nng_strerror(rv));
+out:
+	if (result < 0)
+		fprintf(stderr, "peer-inject: tls %s: the probe failed (%s)\n", mode,
+			rv != 0 ? nng_strerror(rv) : "setup");
+	if (st != NULL) {
+		nng_stream_close(st);
+		nng_stream_free(st);
+	}
+	nng_aio_free(aio);
+	nng_stream_dialer_free(d);
+	if (cfg != NULL)
+		nng_tls_config_free(cfg);
+	free(cert);
+	free(key);
+	chain_genesis_close(&g);
+	return result;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -336,6 +470,15 @@ main(int argc, char **argv)
 	long count = atol(argv[3]), arg = argc > 4 ? atol(argv[4]) : 1;
 	signal(SIGALRM, watchdog);
 	alarm(120);
+	if (strcmp(kind, "tls") == 0) {
+		if (argc < 6)
+			return 2;
+		const char *mode = argv[3];
+		int r = tls_probe(url, mode, argv[4], (uint32_t)atol(argv[5]), argc > 6 ? argv[6] : NULL);
+		if (r < 0)
+			return 1;
+		return strcmp(mode, "genuine") == 0 ? r != 0 : r != 1;
+	}
 	if (strcmp(kind, "conns") == 0)
 		return conns(url, count, arg) != 0;
 	if (strcmp(kind, "oversized") == 0) {

@@ -719,6 +719,85 @@ test_crash_atomicity(void)
 	rm_tree(t.dir);
 }
 
+/*
+ * test_backup: a copy taken while the store is open and written to holds
+ * every record as of the copy, opens and verifies as a store of its own, and
+ * does not follow later commits; an existing destination is refused and left
+ * alone; a copy of the stopped store (and of a copy) is the same.
+ */
+static void
+test_backup(void)
+{
+	struct tmp t;
+	struct chain_store *s = NULL, *c = NULL;
+	struct ch_err err;
+	struct chain_tip tip, ctip;
+	char copy[96], again[96], nosrc[96], marker[128];
+	uint64_t keys = 0, copied = 0, ckeys = 0, height = 0;
+	struct stat st;
+
+	REQUIRE(tmp_make(&t) == 0);
+	snprintf(copy, sizeof(copy), "%s/copy", t.dir);
+	snprintf(again, sizeof(again), "%s/again", t.dir);
+	snprintf(nosrc, sizeof(nosrc), "%s/nothing", t.dir);
+	REQUIRE(chain_store_open(&s, t.db, &err) == 0);
+	REQUIRE(apply_genesis(s, 1000) == 0);
+	for (int h = 1; h <= 4; h++)
+		REQUIRE(commit_next(s, &err) == 0);
+	REQUIRE(chain_store_put_meta(s, "note", "kept", 4, &err) == 0);
+	REQUIRE(chain_store_verify(s, &keys, &err) == 0);
+	REQUIRE(chain_store_tip(s, &tip, &err) == 0);
+
+	/* online: the store stays open (locked) and goes on committing */
+	int rc = chain_store_backup(t.db, copy, &copied, &err);
+	if (rc != 0)
+		fprintf(stderr, "backup: %s\n", ch_err_msg(&err));
+	REQUIRE(rc == 0);
+	CHECK_EQ_INT(copied, keys);
+	CHECK(commit_next(s, &err) == 0);
+
+	REQUIRE(chain_store_open(&c, copy, &err) == 0);
+	CHECK(chain_store_verify(c, &ckeys, &err) == 0);
+	CHECK_EQ_INT(ckeys, keys);
+	REQUIRE(chain_store_tip(c, &ctip, &err) == 0);
+	CHECK(ctip.height == tip.height && memcmp(ctip.hash, tip.hash, CR_HASH_LEN) == 0);
+	check_consistent(c, &height); /* every record of the tip block and its state */
+	CHECK_EQ_INT(height, 4);
+	struct ch_buf v;
+	ch_buf_init(&v);
+	CHECK(chain_store_get_meta(c, "note", &v, &err) == 0 && v.len == 4 &&
+	      memcmp(v.data, "kept", 4) == 0);
+	ch_buf_close(&v);
+	chain_store_close(c);
+
+	/* an existing destination: refused, and what it holds is left as it was */
+	snprintf(marker, sizeof(marker), "%s/CURRENT", copy);
+	REQUIRE(stat(marker, &st) == 0);
+	copied = 99;
+	CHECK_EQ_INT(chain_store_backup(t.db, copy, &copied, &err), CH_E_EXISTS);
+	CHECK(strstr(err.msg, copy) != NULL);
+	CHECK_EQ_INT(copied, 0);
+	CHECK(stat(marker, &st) == 0);
+	REQUIRE(chain_store_open(&c, copy, &err) == 0);
+	CHECK(chain_store_tip(c, &ctip, &err) == 0 && ctip.height == 4);
+	chain_store_close(c);
+
+	/* no database to copy: an error that names it, and no destination left behind */
+	CHECK(chain_store_backup(nosrc, again, &copied, &err) != 0);
+	CHECK(strstr(err.msg, nosrc) != NULL);
+	CHECK(stat(again, &st) != 0);
+
+	/* stopped: the copy is taken the same way, here of the copy */
+	chain_store_close(s);
+	CHECK(chain_store_backup(copy, again, &copied, &err) == 0);
+	CHECK_EQ_INT(copied, keys);
+	REQUIRE(chain_store_open(&c, again, &err) == 0);
+	CHECK(chain_store_verify(c, &ckeys, &err) == 0 && ckeys == keys);
+	CHECK(chain_store_tip(c, &ctip, &err) == 0 && ctip.height == 4);
+	chain_store_close(c);
+	rm_tree(t.dir);
+}
+
 int
 main(void)
 {
@@ -738,6 +817,7 @@ main(void)
 	RUN(test_corrupt_records);
 	RUN(test_concurrent_reads);
 	RUN(test_crash_atomicity);
+	RUN(test_backup);
 	cr_key_free(alice);
 	return TEST_DONE();
 }
