@@ -22,12 +22,7 @@
 static int
 ssl_fail(struct ch_err *err, const char *what)
 {
-	unsigned long e = ERR_get_error();
-	char buf[160] = "unknown reason";
-	if (e != 0)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	ERR_clear_error();
-	return ch_errf(err, CH_E_CRYPTO, "%s: %s", what, buf);
+	return cr_ssl_err(err, CH_E_CRYPTO, what);
 }
 
 /* bio_string moves what b holds into a malloc'd NUL-terminated string. */

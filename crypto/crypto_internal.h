@@ -20,6 +20,9 @@
  */
 int cr_p256_decode(EVP_PKEY **out, const uint8_t pub[CR_PUBKEY_LEN], struct ch_err *err);
 
+/* cr_ssl_err records the newest OpenSSL error as "what: reason" with code, clears the queue. */
+int cr_ssl_err(struct ch_err *err, int code, const char *what);
+
 /* cr_key_evp returns k's OpenSSL key (borrowed: valid while k is). */
 EVP_PKEY *cr_key_evp(const struct cr_key *k);
 

@@ -37,9 +37,8 @@ static const uint8_t p256_half_order[32] = {
 	0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8};
 
-/* ssl_err records the newest OpenSSL error with context and clears the queue. */
-static int
-ssl_err(struct ch_err *err, int code, const char *what)
+int
+cr_ssl_err(struct ch_err *err, int code, const char *what)
 {
 	unsigned long e = ERR_get_error();
 	char buf[160] = "unknown reason";
@@ -94,7 +93,7 @@ key_wrap(struct cr_key **out, EVP_PKEY *pkey, struct ch_err *err)
 	k->pkey = pkey;
 	if (pubkey_of(pkey, k->pub) != 0) {
 		cr_key_free(k);
-		return ssl_err(err, CH_E_CRYPTO, "reading public key");
+		return cr_ssl_err(err, CH_E_CRYPTO, "reading public key");
 	}
 	*out = k;
 	return 0;
@@ -105,7 +104,7 @@ cr_key_generate(struct cr_key **out, struct ch_err *err)
 {
 	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	if (pkey == NULL)
-		return ssl_err(err, CH_E_CRYPTO, "generating P-256 key");
+		return cr_ssl_err(err, CH_E_CRYPTO, "generating P-256 key");
 	return key_wrap(out, pkey, err);
 }
 
@@ -124,7 +123,7 @@ cr_key_from_secret(struct cr_key **out, const uint8_t secret[32], struct ch_err 
 	EVP_PKEY *pkey = d2i_PrivateKey(EVP_PKEY_EC, NULL, &p, (long)sizeof(der));
 	OPENSSL_cleanse(der, sizeof(der));
 	if (pkey == NULL)
-		return ssl_err(err, CH_E_INVALID, "P-256 key from a secret");
+		return cr_ssl_err(err, CH_E_INVALID, "P-256 key from a secret");
 	return key_wrap(out, pkey, err);
 }
 
@@ -169,7 +168,7 @@ cr_key_save_pem(const struct cr_key *k, const char *path, struct ch_err *err)
 	ok = (fclose(f) == 0) && ok;
 	if (!ok) {
 		unlink(path);
-		return ssl_err(err, CH_E_IO, path);
+		return cr_ssl_err(err, CH_E_IO, path);
 	}
 	return 0;
 }
@@ -216,12 +215,12 @@ cr_sign(const struct cr_key *k, const uint8_t digest[CR_HASH_LEN], uint8_t sig[C
 
 	if (ctx == NULL || EVP_PKEY_sign_init(ctx) != 1 ||
 	    EVP_PKEY_sign(ctx, der, &derlen, digest, CR_HASH_LEN) != 1) {
-		rc = ssl_err(err, CH_E_CRYPTO, "ECDSA sign");
+		rc = cr_ssl_err(err, CH_E_CRYPTO, "ECDSA sign");
 		goto out;
 	}
 	const uint8_t *p = der;
 	if ((es = d2i_ECDSA_SIG(NULL, &p, (long)derlen)) == NULL) {
-		rc = ssl_err(err, CH_E_CRYPTO, "ECDSA signature decode");
+		rc = cr_ssl_err(err, CH_E_CRYPTO, "ECDSA signature decode");
 		goto out;
 	}
 	const BIGNUM *r = ECDSA_SIG_get0_r(es), *s = ECDSA_SIG_get0_s(es);
@@ -232,7 +231,7 @@ cr_sign(const struct cr_key *k, const uint8_t digest[CR_HASH_LEN], uint8_t sig[C
 		n = BN_bin2bn(p256_order, 32, NULL);
 		s2 = BN_new();
 		if (n == NULL || s2 == NULL || BN_sub(s2, n, s) != 1 || bn_be32(s2, sig + 32) != 0) {
-			rc = ssl_err(err, CH_E_CRYPTO, "ECDSA low-S");
+			rc = cr_ssl_err(err, CH_E_CRYPTO, "ECDSA low-S");
 			goto out;
 		}
 	}
@@ -262,7 +261,7 @@ cr_p256_decode(EVP_PKEY **out, const uint8_t pub[CR_PUBKEY_LEN], struct ch_err *
 	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
 	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
 	    EVP_PKEY_fromdata_init(ctx) != 1) {
-		rc = ssl_err(err, CH_E_CRYPTO, "public key setup");
+		rc = cr_ssl_err(err, CH_E_CRYPTO, "public key setup");
 		goto out;
 	}
 	if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {

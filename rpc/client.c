@@ -1,6 +1,16 @@
 /*
- * A synchronous JSON-RPC 2.0 client over nng's HTTP client: one connection
- * per call, closed afterwards.
+ * A synchronous JSON-RPC 2.0 client: one connection per call, on nng's
+ * streams (TCP, or TLS over TCP), closed by this side once the whole answer
+ * is in. It speaks the HTTP/1.1 that the node's server answers: a request
+ * written in one piece, an answer with a Content-Length.
+ *
+ * Why not nng's HTTP client (nng 1.5.2): it leaves TCP_NODELAY off and has
+ * no way to set it, and over TLS it writes a request's head and body as two
+ * records, the second of which Nagle's algorithm then holds back until the
+ * server acknowledges the first (a delayed acknowledgement: 40 ms and more
+ * per call, in the handshake too). Its transact also asks the server to
+ * close after answering ("Connection: close"), and nng's TLS can lose the
+ * tail of an answer written just before a close.
  */
 #include "rpc/client.h"
 #include "common/num.h"
@@ -10,16 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <nng/nng.h>
-#include <nng/supplemental/http/http.h>
 #include <nng/supplemental/util/platform.h>
 
-/*
- * Largest response accepted. nng reads the whole body before we see its
- * size, so this bounds what we keep, not what nng allocates.
- */
-#define MAX_RESPONSE_BYTES (64u << 20)
+#define MAX_RESPONSE_BYTES (64u << 20) /* largest answer body accepted */
+#define MAX_HEAD_BYTES 16384           /* largest answer head */
 
 /* errstr is nng's message for rv, starting in lower case ("connection refused"). */
 static const char *
@@ -30,20 +37,52 @@ errstr(int rv, char *buf, size_t size)
 	return buf;
 }
 
-/* wait_step runs the operation just started on aio, within what is left until deadline. */
+/* One call's connection and what it has read. */
+struct call {
+	nng_stream_dialer *d;
+	nng_stream *st;
+	nng_aio *aio;
+	nng_time deadline; /* 0: none */
+	char head[MAX_HEAD_BYTES + 1];
+	size_t have; /* bytes of head[] filled (the head, and what followed it) */
+};
+
+/* run waits for the operation just started on c->aio, within the deadline. */
 static int
-wait_step(nng_aio *aio, nng_time deadline)
+run(struct call *c)
 {
-	nng_aio_wait(aio);
-	int rv = nng_aio_result(aio);
-	if (rv == 0 && deadline != 0) {
+	nng_aio_wait(c->aio);
+	int rv = nng_aio_result(c->aio);
+	if (rv == 0 && c->deadline != 0) {
 		nng_time now = nng_clock();
-		nng_aio_set_timeout(aio, deadline > now ? (nng_duration)(deadline - now) : 1);
+		nng_aio_set_timeout(c->aio, c->deadline > now ? (nng_duration)(c->deadline - now) : 1);
 	}
 	return rv;
 }
 
-/* request_text writes the whole request, head and body, into b: it goes out as one write. */
+/* io moves len bytes at p over c->st, all of them (send) or what comes (recv, *got). */
+static int
+io(struct call *c, bool send, void *p, size_t len, size_t *got)
+{
+	size_t done = 0;
+	do {
+		nng_iov iov = {.iov_buf = (uint8_t *)p + done, .iov_len = len - done};
+		nng_aio_set_iov(c->aio, 1, &iov);
+		if (send)
+			nng_stream_send(c->st, c->aio);
+		else
+			nng_stream_recv(c->st, c->aio);
+		int rv = run(c);
+		if (rv != 0)
+			return rv;
+		done += nng_aio_count(c->aio);
+	} while (send && done < len);
+	if (got != NULL)
+		*got = done;
+	return 0;
+}
+
+/* request_text writes the whole request, head and body, into b. */
 static void
 request_text(struct ch_buf *b, const nng_url *u, const char *body, size_t len)
 {
@@ -65,37 +104,81 @@ request_text(struct ch_buf *b, const nng_url *u, const char *body, size_t len)
 }
 
 /*
- * transact sends one request (body NULL: a GET) and appends the response
- * body to resp. One connection per call, closed by this side once the whole
- * answer is in: nng_http_client_transact would ask the server to close
- * first ("Connection: close"), and nng 1.5's TLS can lose the tail of an
- * answer written just before a close. The request is written in one piece
- * (nng's own writer sends head and body apart, which over TLS makes two
- * records, the second held back by Nagle's algorithm until the first is
- * acknowledged); nng parses the response head.
+ * parse_head reads the status and Content-Length of the head in c->head
+ * (NUL-terminated at its blank line). -1 if it is not an HTTP/1.x answer
+ * with a length.
  */
+static int
+parse_head(char *head, int *status, uint64_t *clen)
+{
+	if (strncmp(head, "HTTP/1.", 7) != 0 || head[8] != ' ' || !isdigit((unsigned char)head[9]))
+		return -1;
+	*status = atoi(head + 9);
+	bool have_len = false;
+	for (char *line = strstr(head, "\r\n"); line != NULL && line[2] != '\0';) {
+		line += 2;
+		char *next = strstr(line, "\r\n");
+		if (next != NULL)
+			*next = '\0';
+		char *colon = strchr(line, ':');
+		if (colon != NULL) {
+			*colon = '\0';
+			char *v = colon + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			size_t vl = strcspn(v, " \t");
+			v[vl] = '\0';
+			if (strcasecmp(line, "Content-Length") == 0) {
+				if (!ch_parse_u64(v, clen))
+					return -1;
+				have_len = true;
+			} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
+				return -1; /* chunked: the node never sends it */
+			}
+		}
+		if (next == NULL)
+			break;
+		line = next;
+	}
+	return have_len || *status == 204 || *status == 304 ? 0 : -1;
+}
+
+/* hint says what a failed call over TLS most likely met. */
+static const char *
+hint(bool tls, int rv)
+{
+	if (tls && rpc_tls_failure(rv))
+		return " (TLS: the server's certificate is not one the CA issued for this host)";
+	if (tls && (rv == NNG_ECONNSHUT || rv == NNG_ECLOSED))
+		return " (the server closed the TLS connection: it may demand a client certificate)";
+	return "";
+}
+
+/* transact sends one request (body NULL: a GET) and appends the response body to resp. */
 static int
 transact(const char *url, const struct rpc_tls_files *tls, const char *body, size_t len,
 	 int timeout_ms, struct ch_buf *resp, int *status, struct ch_err *err)
 {
 	nng_url *u = NULL;
 	nng_tls_config *tc = NULL;
-	nng_http_client *cli = NULL;
-	nng_http_conn *conn = NULL;
-	nng_http_res *res = NULL;
-	nng_aio *aio = NULL;
+	struct call *c = calloc(1, sizeof(*c));
 	struct ch_buf req;
-	char buf[64];
+	char buf[64], surl[300];
 	int rv = 0, rc = 0;
 
 	*status = 0;
 	ch_buf_init(&req);
+	if (c == NULL) {
+		ch_buf_close(&req);
+		return ch_errf(err, CH_E_NOMEM, "out of memory");
+	}
 	if ((rv = nng_url_parse(&u, url)) != 0 ||
 	    (strcmp(u->u_scheme, "http") != 0 && strcmp(u->u_scheme, "https") != 0)) {
 		rc = ch_errf(err, CH_E_INVALID, "bad node URL %s: expected http(s)://host:port", url);
 		goto out;
 	}
-	if (strcmp(u->u_scheme, "https") == 0) {
+	bool https = strcmp(u->u_scheme, "https") == 0;
+	if (https) {
 		struct rpc_tls_files none = {0};
 		char what[300];
 		snprintf(what, sizeof(what), "%s", url);
@@ -103,45 +186,48 @@ transact(const char *url, const struct rpc_tls_files *tls, const char *body, siz
 					       what, err)) != 0)
 			goto out;
 	}
+	snprintf(surl, sizeof(surl), "%s://%s", https ? "tls+tcp" : "tcp", u->u_host);
 	request_text(&req, u, body, len);
-	if (!ch_buf_ok(&req) || (rv = nng_http_client_alloc(&cli, u)) != 0 ||
-	    (tc != NULL && (rv = nng_http_client_set_tls(cli, tc)) != 0) ||
-	    (rv = nng_http_res_alloc(&res)) != 0 || (rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
+	if (!ch_buf_ok(&req) || (rv = nng_stream_dialer_alloc(&c->d, surl)) != 0 ||
+	    (rv = nng_stream_dialer_set_bool(c->d, NNG_OPT_TCP_NODELAY, true)) != 0 ||
+	    (tc != NULL && (rv = nng_stream_dialer_set_ptr(c->d, NNG_OPT_TLS_CONFIG, tc)) != 0) ||
+	    (rv = nng_aio_alloc(&c->aio, NULL, NULL)) != 0) {
 		rc = ch_errf(err, rv == 0 || rv == NNG_ENOMEM ? CH_E_NOMEM : CH_E_IO,
 			     "http client for %s: %s", url,
 			     rv == 0 ? "out of memory" : errstr(rv, buf, sizeof(buf)));
 		goto out;
 	}
-	nng_time deadline = timeout_ms > 0 ? nng_clock() + (nng_time)timeout_ms : 0;
-	nng_aio_set_timeout(aio, timeout_ms > 0 ? timeout_ms : NNG_DURATION_INFINITE);
-	nng_http_client_connect(cli, aio);
-	if ((rv = wait_step(aio, deadline)) == 0) {
-		conn = nng_aio_get_output(aio, 0);
-		nng_iov iov = {.iov_buf = req.data, .iov_len = req.len};
-		nng_aio_set_iov(aio, 1, &iov);
-		nng_http_conn_write_all(conn, aio);
-		rv = wait_step(aio, deadline);
+	c->deadline = timeout_ms > 0 ? nng_clock() + (nng_time)timeout_ms : 0;
+	nng_aio_set_timeout(c->aio, timeout_ms > 0 ? timeout_ms : NNG_DURATION_INFINITE);
+	nng_stream_dialer_dial(c->d, c->aio);
+	if ((rv = run(c)) == 0) {
+		c->st = nng_aio_get_output(c->aio, 0);
+		rv = io(c, true, req.data, req.len, NULL);
 	}
-	if (rv == 0) {
-		nng_http_conn_read_res(conn, res, aio);
-		rv = wait_step(aio, deadline);
+	/* the head: read until its blank line */
+	char *end = NULL;
+	while (rv == 0 && end == NULL) {
+		size_t got = 0;
+		if (c->have == MAX_HEAD_BYTES) {
+			rc = ch_errf(err, CH_E_IO, "%s answered with a head over %d bytes", url,
+				     MAX_HEAD_BYTES);
+			goto out;
+		}
+		rv = io(c, false, c->head + c->have, MAX_HEAD_BYTES - c->have, &got);
+		c->have += got;
+		c->head[c->have] = '\0';
+		end = strstr(c->head, "\r\n\r\n");
 	}
 	if (rv != 0) {
-		const char *hint = "";
-		if (tc != NULL && rpc_tls_failure(rv))
-			hint = " (TLS: the server's certificate is not one the CA issued for this host)";
-		else if (tc != NULL && rv == NNG_ECONNSHUT)
-			hint = " (the server closed the TLS connection: it may demand a client "
-			       "certificate)";
 		rc = ch_errf(err, CH_E_IO, "cannot reach %s: %s%s", url, errstr(rv, buf, sizeof(buf)),
-			     hint);
+			     hint(https, rv));
 		goto out;
 	}
-	*status = nng_http_res_get_status(res);
-	const char *cl = nng_http_res_get_header(res, "Content-Length");
+	size_t head_len = (size_t)(end - c->head) + 4, extra = c->have - head_len;
 	uint64_t blen = 0;
-	if (cl == NULL || !ch_parse_u64(cl, &blen)) {
-		rc = ch_errf(err, CH_E_IO, "%s answered without a Content-Length", url);
+	end[2] = '\0'; /* the head ends with its last header's CRLF */
+	if (parse_head(c->head, status, &blen) != 0) {
+		rc = ch_errf(err, CH_E_IO, "%s did not answer HTTP/1.1 with a Content-Length", url);
 		goto out;
 	}
 	if (blen > MAX_RESPONSE_BYTES) {
@@ -149,31 +235,34 @@ transact(const char *url, const struct rpc_tls_files *tls, const char *body, siz
 			     MAX_RESPONSE_BYTES);
 		goto out;
 	}
+	if (extra > blen)
+		extra = (size_t)blen; /* nothing may follow the answer; it is ignored */
 	size_t at = resp->len;
 	if (blen > 0 && !ch_buf_reserve(resp, (size_t)blen)) {
 		rc = ch_errf(err, CH_E_NOMEM, "out of memory for the response from %s", url);
 		goto out;
 	}
-	if (blen > 0) {
-		nng_iov iov = {.iov_buf = resp->data + at, .iov_len = (size_t)blen};
-		nng_aio_set_iov(aio, 1, &iov);
-		nng_http_conn_read_all(conn, aio);
-		if ((rv = wait_step(aio, deadline)) != 0) {
+	memcpy(resp->data + at, c->head + head_len, extra);
+	for (size_t done = extra; done < blen;) {
+		size_t got = 0;
+		if ((rv = io(c, false, resp->data + at + done, (size_t)blen - done, &got)) != 0) {
 			rc = ch_errf(err, CH_E_IO, "the answer from %s broke off: %s", url,
 				     errstr(rv, buf, sizeof(buf)));
 			goto out;
 		}
-		resp->len = at + (size_t)blen;
+		done += got;
 	}
+	resp->len = at + (size_t)blen;
 out:
-	if (conn != NULL)
-		nng_http_conn_close(conn);
-	if (aio != NULL)
-		nng_aio_free(aio);
-	if (res != NULL)
-		nng_http_res_free(res);
-	if (cli != NULL)
-		nng_http_client_free(cli);
+	if (c->st != NULL) {
+		nng_stream_close(c->st);
+		nng_stream_free(c->st);
+	}
+	if (c->aio != NULL)
+		nng_aio_free(c->aio);
+	if (c->d != NULL)
+		nng_stream_dialer_free(c->d);
+	free(c);
 	if (tc != NULL)
 		nng_tls_config_free(tc);
 	if (u != NULL)

@@ -1,5 +1,5 @@
 /*
- * client.h - a small synchronous JSON-RPC 2.0 client over HTTP (and plain
+ * client.h - a small synchronous JSON-RPC 2.0 client over HTTP or HTTPS (and plain
  * GETs), for the wallet, the benchmark and tests.
  */
 #ifndef RPC_CLIENT_H

@@ -31,6 +31,7 @@ struct rpc_http_server {
 	void *arg;
 	size_t max_body;
 	size_t max_inflight;
+	bool tls;           /* HTTPS: replies are written here, in one piece (write_reply) */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	/* the rest under mu */

@@ -55,6 +55,7 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
+#include "common/buf.h"
 #include "common/num.h"
 #include "rpc/tls_internal.h"
 
@@ -524,15 +525,114 @@ on_request(nng_aio *aio)
 	start_read(r);
 }
 
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Status";
+	}
+}
+
+/* render_reply writes a whole response (head, then body unless head_only) into *out. */
+static int
+render_reply(struct ch_buf *out, int status, const char *content_type, const void *body,
+	     size_t len, bool head_only)
+{
+	char head[256];
+	int n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n%s%s%sContent-Length: %zu\r\n\r\n",
+			 status, reason(status), len > 0 ? "Content-Type: " : "",
+			 len > 0 ? (content_type ? content_type : "application/json") : "",
+			 len > 0 ? "\r\n" : "", len);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return CH_E_INVALID;
+	ch_buf_put(out, head, (size_t)n);
+	if (!head_only)
+		ch_buf_put(out, body, len);
+	return ch_buf_ok(out) ? 0 : CH_E_NOMEM;
+}
+
+/* One reply being written by write_reply; frees itself when the write ends. */
+struct reply_write {
+	nng_aio *wr;
+	nng_aio *cb; /* nng's callback aio, finished once the reply is written */
+	struct ch_buf text;
+};
+
+static void
+on_reply_written(void *arg)
+{
+	struct reply_write *w = arg;
+	int rv = nng_aio_result(w->wr);
+	nng_aio *cb = w->cb;
+	nng_aio_reap(w->wr); /* inside its own callback: freed later, by nng's reaper */
+	ch_buf_close(&w->text);
+	free(w);
+	if (rv != 0) {
+		nng_aio_finish(cb, rv); /* nng closes the connection */
+		return;
+	}
+	nng_aio_set_output(cb, 0, NULL); /* answered already: nng reads the next request */
+	nng_aio_finish(cb, 0);
+}
+
+/*
+ * write_reply answers cb's request itself, head and body in one write. Over
+ * TLS nng writes a response's head and body as two records, and with
+ * TCP_NODELAY off on its HTTP connections (nng 1.5.2 has no way to set it)
+ * the second waits until the client acknowledges the first: up to a delayed
+ * acknowledgement (40 ms) on every answer. One record goes at once. The
+ * connection stays nng's: it reads the next request, or closes if the client
+ * asked. text is transferred.
+ */
+static void
+write_reply(nng_aio *cb, nng_http_conn *conn, struct ch_buf *text)
+{
+	struct reply_write *w = malloc(sizeof(*w));
+	if (w == NULL || nng_aio_alloc(&w->wr, on_reply_written, w) != 0) {
+		free(w);
+		ch_buf_close(text);
+		nng_aio_finish(cb, NNG_ENOMEM);
+		return;
+	}
+	w->cb = cb;
+	w->text = *text;
+	nng_iov iov = {.iov_buf = w->text.data, .iov_len = w->text.len};
+	nng_aio_set_iov(w->wr, 1, &iov);
+	nng_aio_set_timeout(w->wr, BODY_TIMEOUT_MS);
+	nng_http_conn_write_all(conn, w->wr);
+}
+
 void
 rpc_http_reply(struct rpc_http_req *r, int status, const char *content_type, const void *body,
 	       size_t len)
 {
 	/* built before req_end: body may be the request's own buffer */
-	nng_http_res *res = make_res(status, content_type, body, len, false);
+	nng_http_res *res = NULL;
+	struct ch_buf text;
+	ch_buf_init(&text);
+	nng_http_conn *conn = r->conn;
+	bool own = r->s->tls;
+	int rc = own ? render_reply(&text, status, content_type, body, len,
+				    strcmp(r->method, "HEAD") == 0)
+		     : 0;
+	if (!own)
+		res = make_res(status, content_type, body, len, false);
 	nng_aio *aio = http_req_end(r);
+	if (aio != NULL && own && rc == 0) {
+		write_reply(aio, conn, &text);
+		return;
+	}
+	ch_buf_close(&text);
 	if (aio != NULL)
-		finish(aio, res);
+		finish(aio, res); /* NULL res (no memory) closes the connection */
 	else if (res != NULL)
 		nng_http_res_free(res); /* the connection is gone */
 }
@@ -569,6 +669,7 @@ rpc_http_start(struct rpc_http_server **out, const char *url, const struct rpc_t
 	s->arg = arg;
 	s->max_body = max_body;
 	s->max_inflight = max_inflight;
+	s->tls = tls != NULL;
 	if ((rv = nng_http_server_hold(&s->srv, u)) != 0 ||
 	    (tc != NULL && (rv = nng_http_server_set_tls(s->srv, tc)) != 0) ||
 	    (rv = nng_http_handler_alloc(&h, "/", on_request)) != 0 ||

@@ -75,22 +75,32 @@ E2E_PIDS+=($!)
 for i in 0 1 2 3; do start_node "$i"; done
 for i in 0 1 2 3; do wait_ready "$i"; done
 
-# ---- light load: one transfer at a time, each signed ahead (one call) ----
+# ---- light load: one transfer at a time, signed ahead, on one kept HTTPS connection ----
+# (curl reuses its connection across --next, so after the first request no
+# handshake is in the times: what is left is the node and consensus)
 KEY="$NET/accounts/account3.pem"
 TO=$("$WALLET" address --key "$NET/accounts/account2.pem")
-LAT=()
-for n in $(seq 0 19); do
-  tx_start=${EPOCHREALTIME/./}
-  out=$("${CLIENT_EXEC[@]}" "$WALLET" --node "$(rpc_url $((n % 4)))" "${WALLET_TLS[@]}" transfer \
-    --json --key "$KEY" --to "$TO" --amount 1 --nonce "$n" --chain-id chaind-testnet --wait \
-    --timeout-ms 10000 2>&1)
-  tx_end=${EPOCHREALTIME/./}
-  [ "$(jq -r .status <<<"$out" 2>/dev/null)" = committed ] && LAT+=($(( (tx_end - tx_start) / 1000 )))
+CURL_ARGS=()
+for n in $(seq 0 20); do
+  tx=$("$WALLET" transfer --key "$KEY" --to "$TO" --amount 1 --nonce "$n" --chain-id chaind-testnet \
+    --print-only)
+  [ "$n" -gt 0 ] && CURL_ARGS+=(--next)
+  CURL_ARGS+=(-s -o /dev/null -w '%{http_code} %{time_total}\n' "${CURL_TLS[@]}"
+    -H 'Content-Type: application/json' --max-time 15
+    -d "{\"jsonrpc\":\"2.0\",\"id\":$n,\"method\":\"broadcast_tx_commit\",\"params\":{\"tx\":\"$tx\"}}"
+    "$(rpc_url 1)")
 done
-check "light-load transfers commit over HTTPS (${#LAT[@]} of 20)" [ "${#LAT[@]}" -eq 20 ]
-p50=$(printf '%s\n' "${LAT[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}')
-echo "commit latency at light load, TLS on, RTT 20 ms: p50 ${p50} ms = $(awk -v l="$p50" \
-  'BEGIN {printf "%.1f", l / 20}') round trips (each sample one HTTPS call: handshake, broadcast_tx_commit)"
+"${CLIENT_EXEC[@]}" curl "${CURL_ARGS[@]}" >"$E2E_TMP/light.txt"
+ok=$(awk '$1 == 200' "$E2E_TMP/light.txt" | wc -l)
+check "light-load transfers commit over HTTPS ($ok of 21 answered)" [ "$ok" -eq 21 ]
+check "every one of them committed" [ "$(rpc account "{\"address\":\"$TO\"}" 1 | jq -r .result.balance)" -ge 21 ]
+# the first request also made the connection; the other 20 are the sample
+p50=$(tail -n +2 "$E2E_TMP/light.txt" | awk '{print $2 * 1000}' | sort -n |
+  awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}')
+first=$(head -n 1 "$E2E_TMP/light.txt" | awk '{printf "%.0f", $2 * 1000}')
+echo "commit latency at light load, TLS on, RTT $((2 * D)) ms: p50 ${p50} ms = $(awk -v l="$p50" \
+  -v r="$((2 * D))" 'BEGIN {if (r > 0) printf "%.1f", l / r; else print "-"}') round trips" \
+  "(broadcast_tx_commit on a kept HTTPS connection; the first, with the handshake: ${first} ms)"
 
 # ---- under load: kill the primary, then restart a validator ----
 start_load 3

@@ -63,6 +63,7 @@ check "the chain goes on after the hostile peers" wait_height 0 $((h0 + 2)) 30
 row "peer link without a TLS certificate" 1 "refused in the handshake; net_info peer_connections_tls_failed"
 row "self-made certificate in a genesis validator's name" 1 "refused in the handshake; counted"
 row "valid certificate of a validator not in genesis" 1 "refused in the handshake; counted"
+row "one genesis validator's key passing for another" 1 "refused in the handshake; counted"
 row "plaintext on a TLS peer port" 1 "closed before the hello; counted"
 
 # ---- bytes flipped inside the TLS streams into node 0 ----

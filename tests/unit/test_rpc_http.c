@@ -36,6 +36,7 @@ struct answerer {
 	struct pending *head, *tail;
 	int received; /* callbacks so far */
 	bool hold;    /* keep requests until hold is cleared */
+	bool wait_close; /* STREAM: a stream ends only once its client is gone (or after 5 s) */
 	bool quit;
 	enum mode mode;
 	pthread_t thr;
@@ -149,6 +150,16 @@ answer_stream(struct answerer *a, struct pending *p)
 	if (wait_written(a, 1) && rpc_http_stream_write(st, "one\n", 4) == 0 && wait_written(a, 2))
 		(void)rpc_http_stream_write(st, "two\n", 4);
 	wait_written(a, 3);
+	/* a client that leaves: keep the stream until its close is heard (the writes may all
+	   have been taken before it left) */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&a->mu);
+	while (a->wait_close && a->closed == 0 &&
+	       pthread_cond_timedwait(&a->cv, &a->mu, &until) == 0)
+		;
+	pthread_mutex_unlock(&a->mu);
 	rpc_http_stream_close(st);
 }
 
@@ -533,6 +544,7 @@ test_stream(void)
 	pthread_mutex_lock(&a.mu);
 	a.written = a.closed = 0;
 	a.hold = false;
+	a.wait_close = true;
 	pthread_mutex_unlock(&a.mu);
 	int fd = tcp_connect(port);
 	REQUIRE(fd >= 0);
