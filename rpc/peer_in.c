@@ -220,8 +220,9 @@ in_tls(struct rpc_peer_net *p, const struct rpc_peer_tls *tls, const char *what,
 {
 	struct ch_buf all;
 	ch_buf_init(&all);
-	for (size_t i = 0; i < p->npeers; i++)
-		ch_buf_put(&all, tls->anchors[i], strlen(tls->anchors[i]) + (i + 1 == p->npeers));
+	for (size_t i = 0; i < p->npeers; i++) /* one PEM string holding every anchor */
+		ch_buf_put(&all, tls->anchors[i], strlen(tls->anchors[i]));
+	ch_buf_u8(&all, 0);
 	if (!ch_buf_ok(&all)) {
 		ch_buf_close(&all);
 		return ch_errf(err, CH_E_NOMEM, "%s: out of memory", what);

@@ -54,15 +54,22 @@ ours() {
 # proxy_links NET PBASE: every validator of the 4 in NET reaches every other
 # through a netproxy link of its own (config.json's peer_addresses): link i-j
 # listens on PBASE + 4 i + j. Sets PROXY_LINKS, netproxy's link arguments.
+# With PROXY_HUB (an address) the links listen there, and with RPC_HOSTS
+# (validators on hosts of their own) they lead to host j's BASE_PORT.
+PROXY_HUB=""
 proxy_links() {
-  local net=$1 pbase=$2 i j pa
+  local net=$1 pbase=$2 i j pa port listen target
   PROXY_LINKS=()
   for i in 0 1 2 3; do
     pa="{}"
     for j in 0 1 2 3; do
       [ "$i" = "$j" ] && continue
-      pa=$(jq -c --arg id "node$j" --arg a "tcp://127.0.0.1:$((pbase + 4 * i + j))" '.[$id] = $a' <<<"$pa")
-      PROXY_LINKS+=("$i-$j=$((pbase + 4 * i + j)):$((BASE_PORT + 2 * j))")
+      port=$((pbase + 4 * i + j))
+      listen=${PROXY_HUB:+$PROXY_HUB:}$port
+      if [ ${#RPC_HOSTS[@]} -gt 0 ]; then target="${RPC_HOSTS[$j]}:$BASE_PORT"
+      else target=$((BASE_PORT + 2 * j)); fi
+      pa=$(jq -c --arg id "node$j" --arg a "tcp://${PROXY_HUB:-127.0.0.1}:$port" '.[$id] = $a' <<<"$pa")
+      PROXY_LINKS+=("$i-$j=$listen:$target")
     done
     jq --argjson pa "$pa" '.peer_addresses = $pa' "$net/node$i/config.json" >"$net/node$i/c.json" &&
       mv "$net/node$i/c.json" "$net/node$i/config.json"

@@ -7,7 +7,7 @@
 # blocks at every height, valid certificates, every block re-executes to the
 # state digests it names, nonces gap-free per account, total supply equal to
 # genesis, and every transfer the RPC reported committed in every chain.
-# SOAK_SECONDS sets the length of the crash loop (default 120, 60 under
+# SOAK_SECONDS sets the length of the crash loop (default 70, 60 under
 # the sanitizers).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -18,7 +18,7 @@ CLIENTS=6
 if sanitized; then
   SOAK=${SOAK_SECONDS:-60}
 else
-  SOAK=${SOAK_SECONDS:-120}
+  SOAK=${SOAK_SECONDS:-70}
 fi
 start_testnet "$CLIENTS"
 

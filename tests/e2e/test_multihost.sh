@@ -54,22 +54,12 @@ check "testnet --hosts gives each validator its host's address" \
 use_tls
 RPC_HOSTS=("${HOSTS[@]}")
 # link i-j: validator i dials validator j at the hub, port 27000 + 4 i + j
-LINKS=()
-for i in 0 1 2 3; do
-  pa="{}"
-  for j in 0 1 2 3; do
-    [ "$i" = "$j" ] && continue
-    port=$((27000 + 4 * i + j))
-    pa=$(jq -c --arg id "node$j" --arg a "tcp://$HUB:$port" '.[$id] = $a' <<<"$pa")
-    LINKS+=("$i-$j=$HUB:$port:${HOSTS[$j]}:$BASE_PORT")
-  done
-  jq --argjson pa "$pa" '.peer_addresses = $pa' "$NET/node$i/config.json" >"$NET/node$i/c.json" &&
-    mv "$NET/node$i/c.json" "$NET/node$i/config.json"
-done
+PROXY_HUB=$HUB
+proxy_links "$NET" 27000
 RULES="$E2E_TMP/rules"
 D=${MULTIHOST_DELAY_MS:-10} # one way, per link
 echo "* drop 0 delay $D $D" >"$RULES"
-ip netns exec "$NSNET" "$BUILD/netproxy" --raw "$RULES" "$E2E_TMP/stats" "${LINKS[@]}" \
+ip netns exec "$NSNET" "$BUILD/netproxy" --raw "$RULES" "$E2E_TMP/stats" "${PROXY_LINKS[@]}" \
   2>"$E2E_TMP/netproxy.log" &
 E2E_PIDS+=($!)
 for i in 0 1 2 3; do start_node "$i"; done

@@ -7,7 +7,7 @@
 # Every stop must exit 0 within 5 s (chaind's own limit, status 3, is 20 s).
 # Afterwards the validators converge, a transfer commits, and chain-audit
 # checks their data directories. STOP_START_CYCLES sets the number of
-# cycles (default 200, 50 under the sanitizers).
+# cycles (default 100, 50 under the sanitizers).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 e2e_init "${1:-build}"
@@ -17,7 +17,7 @@ PAUSE=${STOP_START_PAUSE:-0.5}
 if sanitized; then
   CYCLES=${STOP_START_CYCLES:-50}
 else
-  CYCLES=${STOP_START_CYCLES:-200}
+  CYCLES=${STOP_START_CYCLES:-100}
 fi
 start_testnet "$CLIENTS"
 start_load "$CLIENTS"
