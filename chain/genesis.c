@@ -16,6 +16,28 @@ chain_params_default(struct chain_params *p)
 	p->block_interval_ms = 0;
 	p->checkpoint_interval = 100;
 	p->view_timeout_ms = 1000;
+	strcpy(p->engine, "pbft");
+}
+
+static const char *const engines[] = {"pbft", "raft", "multipaxos"};
+
+static int
+parse_engine(const cJSON *p, char *out, struct ch_err *err)
+{
+	if (cJSON_GetObjectItemCaseSensitive(p, "engine") == NULL)
+		return 0;
+	char name[CHAIN_MAX_ENGINE + 1];
+	int rc = ch_json_string(p, "genesis params", "engine", true, name, sizeof(name), err);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
+		if (strcmp(name, engines[i]) == 0) {
+			strcpy(out, name);
+			return 0;
+		}
+	return ch_errf(err, CH_E_CONFIG,
+		       "genesis params: \"engine\" must be \"pbft\", \"raft\" or \"multipaxos\", not \"%s\"",
+		       name);
 }
 
 static int
@@ -48,7 +70,8 @@ parse_params(const cJSON *p, struct chain_params *out, struct ch_err *err)
 	    (rc = ch_json_u32(p, w, "checkpoint_interval", 1, 1000000, &out->checkpoint_interval,
 			      err)) != 0 ||
 	    (rc = ch_json_u32(p, w, "view_timeout_ms", 10, 600000, &out->view_timeout_ms, err)) !=
-		    0)
+		    0 ||
+	    (rc = parse_engine(p, out->engine, err)) != 0)
 		return rc;
 	return 0;
 }
@@ -211,6 +234,7 @@ chain_genesis_save(const struct chain_genesis *g, const char *path, struct ch_er
 	cJSON_AddNumberToObject(p, "block_interval_ms", g->params.block_interval_ms);
 	cJSON_AddNumberToObject(p, "checkpoint_interval", g->params.checkpoint_interval);
 	cJSON_AddNumberToObject(p, "view_timeout_ms", g->params.view_timeout_ms);
+	cJSON_AddStringToObject(p, "engine", g->params.engine);
 	return ch_json_save(root, path, err);
 }
 

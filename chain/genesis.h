@@ -8,7 +8,11 @@
  *    "accounts": [{"address": HEX20, "balance": "1000000"}],
  *    "params": {"block_max_txs": 5000, "block_max_bytes": 4194304,
  *               "block_interval_ms": 0, "checkpoint_interval": 100,
- *               "view_timeout_ms": 1000}}
+ *               "view_timeout_ms": 1000, "engine": "pbft"}}
+ *
+ * "engine" names the protocol that orders the chain's blocks, fixed for its
+ * life: "pbft" (Byzantine faults, the default), "raft" or "multipaxos"
+ * (crash faults only; docs/CONSENSUS.md).
  *
  * The genesis hash is SHA-256 of the file's canonical (unformatted) JSON: a
  * store remembers the genesis it was started from and refuses another.
@@ -25,6 +29,7 @@
 #include "crypto/crypto.h"
 
 #define CHAIN_MAX_ADDR 128
+#define CHAIN_MAX_ENGINE 15
 
 struct chain_validator {
 	char id[64];
@@ -43,6 +48,7 @@ struct chain_params {
 	uint32_t block_interval_ms; /* 0: propose as soon as the last block commits */
 	uint32_t checkpoint_interval;
 	uint32_t view_timeout_ms;
+	char engine[CHAIN_MAX_ENGINE + 1]; /* "pbft", "raft" or "multipaxos" */
 };
 
 struct chain_genesis {

@@ -25,7 +25,7 @@ struct chain_sigcache {
 	size_t mask;
 	struct cr_pubkey_cache *keys;
 	pthread_mutex_t locks[STRIPES];
-	uint64_t hits, verified; /* atomic */
+	uint64_t hits, verified, vouched; /* atomic */
 };
 
 int
@@ -117,6 +117,21 @@ chain_sigcache_verify(struct chain_sigcache *c, const struct chain_tx *tx, struc
 							"transaction and public key");
 	insert(c, tx->hash);
 	return 0;
+}
+
+void
+chain_sigcache_vouch(struct chain_sigcache *c, const struct chain_tx *tx)
+{
+	if (c == NULL || lookup(c, tx->hash))
+		return;
+	__atomic_fetch_add(&c->vouched, 1, __ATOMIC_RELAXED);
+	insert(c, tx->hash);
+}
+
+uint64_t
+chain_sigcache_vouched(struct chain_sigcache *c)
+{
+	return c ? __atomic_load_n(&c->vouched, __ATOMIC_RELAXED) : 0;
 }
 
 void

@@ -107,11 +107,19 @@ commit(struct node_core *c, const struct node_engine_action *a)
 static void
 on_view(struct node_core *c, const struct node_engine_action *a)
 {
-	if (a->view != c->cons.view || a->in_view_change)
-		node_core_log(c, NODE_LOG_INFO, "%s view %" PRIu64 " (primary %u)",
-			      a->in_view_change ? "changing to" : "entered", a->view,
-			      node_engine_proposer(c->cons.engine, a->view));
+	struct node_engine_status st;
+	node_engine_status(c->cons.engine, &st);
+	if (a->view != c->cons.view || a->in_view_change || st.leader != c->cons.leader) {
+		if (st.leader == NODE_ENGINE_NO_LEADER)
+			node_core_log(c, NODE_LOG_INFO, "%s view %" PRIu64 " (%s, no leader yet)",
+				      a->in_view_change ? "changing to" : "entered", a->view, st.role);
+		else
+			node_core_log(c, NODE_LOG_INFO, "%s view %" PRIu64 " (%s, leader %u)",
+				      a->in_view_change ? "changing to" : "entered", a->view, st.role,
+				      st.leader);
+	}
 	c->cons.view = a->view;
+	c->cons.leader = st.leader;
 }
 
 /* drain carries out the engine's actions, in order. */
@@ -136,6 +144,7 @@ drain(struct node_core *c)
 			struct peer_msg m = {.type = PEER_CONSENSUS, .engine = a.bytes.data,
 					     .engine_len = a.bytes.len};
 			node_core_send(c, a.type == NODE_ENGINE_SEND ? (int)a.to : -1, &m);
+			c->counts.consensus_sent += a.type == NODE_ENGINE_SEND ? 1 : c->n - 1;
 			break;
 		}
 		case NODE_ENGINE_COMMIT:
@@ -314,7 +323,8 @@ node_consensus_open(struct node_core *c, const uint8_t *record, size_t len, stru
 		.block_hash = host_block_hash,
 	};
 	if (rc == 0)
-		rc = node_engine_open(&cs->engine, "pbft", &cfg, &host, c->now.mono_ms, err);
+		rc = node_engine_open(&cs->engine, c->genesis->params.engine, &cfg, &host,
+				      c->now.mono_ms, err);
 	free(tip_cert);
 	ch_buf_close(&blk);
 	ch_buf_close(&cb);
@@ -323,6 +333,7 @@ node_consensus_open(struct node_core *c, const uint8_t *record, size_t len, stru
 	struct node_engine_status st;
 	node_engine_status(cs->engine, &st);
 	cs->view = st.view;
+	cs->leader = st.leader;
 	cs->last_block_ms = c->now.mono_ms;
 	if (record != NULL)
 		node_core_log(c, NODE_LOG_INFO, "resumed consensus in view %" PRIu64 "%s", st.view,

@@ -29,6 +29,7 @@ struct node_consensus {
 	struct chain_exec *accepted;
 	uint64_t last_block_ms; /* monotonic: when the tip last moved */
 	uint64_t view;          /* the last view the engine reported, for the log */
+	uint32_t leader;        /* and its leader then */
 };
 
 /* node_consensus_open starts the engine from the committed tip and the vote record (may be NULL). */

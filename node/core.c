@@ -275,7 +275,9 @@ node_core_open(struct node_core **out, const struct node_core_config *cfg, struc
 	c->now = now;
 	c->next_status_ms = now.mono_ms; /* at the first tick: peers learn where a restart left it */
 	node_core_limits_for(g, &c->limits);
-	int rc = 0;
+	struct node_engine_rules er;
+	int rc = node_engine_rules_of(g->params.engine, c->n, &er, err);
+	c->trust_peers = rc == 0 && !er.byzantine;
 	for (uint32_t i = 0; i < c->n && rc == 0; i++) {
 		memcpy(c->pubs[i], g->validators[i].pub_key, CR_PUBKEY_LEN);
 		rc = cr_pubkey_parse(&c->keys[i], c->pubs[i], err);

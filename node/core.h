@@ -94,6 +94,7 @@ struct node_core_counts {
 	uint64_t rejected;      /* peer messages that did not decode */
 	uint64_t bad_signature; /* consensus messages from unknown keys or with bad signatures */
 	uint64_t sync_refused;  /* block requests over the rate */
+	uint64_t consensus_sent; /* engine messages sent (a broadcast: one per other validator) */
 };
 void node_core_counts(const struct node_core *c, struct node_core_counts *out);
 /* node_core_syncing: blocks were asked of a peer (state transfer) and have not come yet. */

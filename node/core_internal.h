@@ -25,6 +25,7 @@ struct node_core {
 	struct cr_pubkey *keys[CHAIN_MAX_VALIDATORS];      /* ... decoded */
 
 	struct chain_tip tip;
+	bool trust_peers; /* crash-fault engine: peers' gossip is taken as verified */
 	bool failed;
 	struct node_time now; /* of the call under way */
 	uint64_t next_status_ms;

@@ -1,16 +1,21 @@
 /* The engine seam (engine.h): a table of engines and calls that go through it. */
 #include "node/engine.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/rules.h"
+#include "crypto/crypto.h"
 #include "node/engine_impl.h"
 
-static const struct node_engine_ops *const engines[] = {&node_engine_pbft};
+static const struct node_engine_ops *const engines[] = {&node_engine_pbft, &node_engine_raft,
+							 &node_engine_multipaxos};
 
 struct node_engine {
 	const struct node_engine_ops *ops;
 	void *impl;
+	uint32_t n;
 };
 
 /* find returns the engine called name, or NULL. */
@@ -23,17 +28,66 @@ find(const char *name)
 	return NULL;
 }
 
+void
+node_engine_sign_bytes(const struct node_engine_host *h, const uint8_t *bytes, size_t len,
+		       uint8_t sig[CR_SIG_LEN])
+{
+	uint8_t d[CR_HASH_LEN];
+	cr_sha256(bytes, len, d);
+	h->sign(h->arg, d, sig);
+}
+
+bool
+node_engine_verify_bytes(const struct node_engine_host *h, uint32_t v, const uint8_t *bytes,
+			 size_t len, const uint8_t sig[CR_SIG_LEN])
+{
+	uint8_t d[CR_HASH_LEN];
+	cr_sha256(bytes, len, d);
+	return h->verify(h->arg, v, d, sig);
+}
+
+struct chain_cert *
+node_engine_cert_new(uint64_t height, uint64_t view, const uint8_t digest[CR_HASH_LEN])
+{
+	struct chain_cert *c = malloc(sizeof(*c));
+	if (c == NULL)
+		abort(); /* a commit must not be lost */
+	memset(c, 0, offsetof(struct chain_cert, votes));
+	c->height = height;
+	c->view = view;
+	memcpy(c->block_hash, digest, CR_HASH_LEN);
+	return c;
+}
+
+void
+node_engine_cert_add(struct chain_cert *c, uint32_t from, const uint8_t sig[CR_SIG_LEN])
+{
+	if (c->count >= CHAIN_MAX_VALIDATORS)
+		return;
+	c->votes[c->count].validator = (uint16_t)from;
+	memcpy(c->votes[c->count].sig, sig, CR_SIG_LEN);
+	c->count++;
+}
+
+static int
+unknown(const char *name, struct ch_err *err)
+{
+	return ch_errf(err, CH_E_CONFIG, "no ordering engine called \"%s\" (pbft, raft, multipaxos)",
+		       name);
+}
+
 int
 node_engine_open(struct node_engine **out, const char *name, const struct node_engine_config *cfg,
 		 const struct node_engine_host *host, uint64_t now_ms, struct ch_err *err)
 {
 	const struct node_engine_ops *ops = find(name);
 	if (ops == NULL)
-		return ch_errf(err, CH_E_CONFIG, "no ordering engine called \"%s\" (pbft)", name);
+		return unknown(name, err);
 	struct node_engine *e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return ch_errf(err, CH_E_NOMEM, "out of memory");
 	e->ops = ops;
+	e->n = cfg->n;
 	int rc = ops->open(&e->impl, cfg, host, now_ms, err);
 	if (rc != 0) {
 		free(e);
@@ -119,20 +173,45 @@ node_engine_action_close(struct node_engine_action *a)
 uint32_t
 node_engine_proposer(const struct node_engine *e, uint64_t view)
 {
-	return e->ops->proposer(e->impl, view);
+	return e->ops->proposer(view, e->n);
 }
 
 uint32_t
 node_engine_cert_quorum(const struct node_engine *e)
 {
-	return e->ops->cert_quorum(e->impl);
+	struct node_engine_rules r;
+	e->ops->rules(e->n, &r);
+	return r.quorum;
+}
+
+int
+node_engine_rules_of(const char *name, uint32_t n, struct node_engine_rules *out,
+		     struct ch_err *err)
+{
+	const struct node_engine_ops *ops = find(name);
+	memset(out, 0, sizeof(*out));
+	if (ops == NULL)
+		return unknown(name, err);
+	ops->rules(n, out);
+	return 0;
+}
+
+uint32_t
+node_engine_proposer_of(const char *name, uint64_t view, uint32_t n)
+{
+	const struct node_engine_ops *ops = find(name);
+	return ops != NULL ? ops->proposer(view, n) : CHAIN_ANY_PROPOSER;
 }
 
 void
 node_engine_status(const struct node_engine *e, struct node_engine_status *out)
 {
+	struct node_engine_rules r;
 	memset(out, 0, sizeof(*out));
 	e->ops->status(e->impl, out);
+	e->ops->rules(e->n, &r);
+	out->faults = r.faults;
+	out->quorum = r.quorum;
 }
 
 int
@@ -142,6 +221,6 @@ node_engine_record_mark(const char *name, const uint8_t *rec, size_t len,
 	const struct node_engine_ops *ops = find(name);
 	memset(out, 0, sizeof(*out));
 	if (ops == NULL)
-		return ch_errf(err, CH_E_CONFIG, "no ordering engine called \"%s\" (pbft)", name);
+		return unknown(name, err);
 	return ops->record_mark(rec, len, out, err);
 }

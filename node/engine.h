@@ -2,8 +2,10 @@
  * engine.h - the seam between the node and the protocol that orders its
  * blocks. The node feeds an engine messages, clock readings, proposals and
  * commit notices, and carries out the actions it returns, in order; the
- * engine never touches a socket, a clock or the disk. PBFT
- * (node/engine_pbft.c, over pbft/) is the first engine.
+ * engine never touches a socket, a clock or the disk. The genesis names the
+ * engine ("engine" in its params): PBFT (node/engine_pbft.c over pbft/,
+ * Byzantine faults), Raft (node/engine_raft.c over raft/) or Multi-Paxos
+ * (node/engine_paxos.c over paxos/), the last two for crash faults only.
  *
  * The contract, for every engine:
  *   - Calls are made from one thread. After each call the host takes every
@@ -92,18 +94,44 @@ struct node_engine_action {
 
 /* The engine's state, for status and metrics. */
 struct node_engine_status {
-	const char *name;    /* "pbft" */
+	const char *name;    /* "pbft", "raft", "multipaxos" */
+	const char *role;    /* this validator's: "primary", "backup", "leader", "follower", ... */
 	uint64_t height;     /* committed, as the engine knows it */
-	uint64_t view;
-	uint32_t leader;     /* the validator that proposes in view */
-	bool in_view_change;
+	uint64_t view;       /* PBFT's view, Raft's term, Multi-Paxos's ballot */
+	uint32_t leader;     /* the validator that proposes in view; NODE_ENGINE_NO_LEADER if unknown */
+	bool in_view_change; /* a view change or an election is under way */
 	uint64_t stable_checkpoint;
-	uint32_t faults; /* how many faulty validators the engine tolerates */
-	uint32_t quorum; /* votes a decision needs */
+	uint32_t faults; /* how many faulty validators the engine tolerates (its rules) */
+	uint32_t quorum; /* votes a commit certificate needs (its rules) */
+};
+
+#define NODE_ENGINE_NO_LEADER UINT32_MAX
+
+/* What an engine asks of a chain's certificates and proposers. */
+struct node_engine_rules {
+	uint32_t faults;     /* faulty validators tolerated */
+	uint32_t quorum;     /* votes a commit certificate needs */
+	bool byzantine;      /* tolerates lying validators (pbft), or crashes only */
+	bool fixed_proposer; /* the proposer of a view follows from the view */
 };
 
 /*
- * node_engine_open starts the engine called name ("pbft") from cfg (copied;
+ * node_engine_rules_of fills out for the engine called name and n
+ * validators, without starting it (chain-audit, tools). CH_E_CONFIG for an
+ * unknown name.
+ */
+int node_engine_rules_of(const char *name, uint32_t n, struct node_engine_rules *out,
+			 struct ch_err *err);
+
+/*
+ * node_engine_proposer_of: the validator whose blocks engine name accepts in
+ * view, or CHAIN_ANY_PROPOSER where any leader may propose (or for an
+ * unknown name).
+ */
+uint32_t node_engine_proposer_of(const char *name, uint64_t view, uint32_t n);
+
+/*
+ * node_engine_open starts the engine called name from cfg (copied;
  * cfg->record and tip_cert are read during the call). CH_E_CONFIG for an
  * unknown name, CH_E_BAD_ENCODING for a damaged record, CH_E_NOMEM.
  */
@@ -148,7 +176,7 @@ void node_engine_synced(struct node_engine *e, uint64_t height, const uint8_t ha
 bool node_engine_next_action(struct node_engine *e, struct node_engine_action *a);
 void node_engine_action_close(struct node_engine_action *a);
 
-/* node_engine_proposer: the validator whose blocks are accepted in view. */
+/* node_engine_proposer: the validator whose blocks are accepted in view, or CHAIN_ANY_PROPOSER. */
 uint32_t node_engine_proposer(const struct node_engine *e, uint64_t view);
 
 /* node_engine_cert_quorum: the votes a commit certificate needs. */

@@ -18,6 +18,7 @@ struct engine_pbft {
 	struct pbft *core;
 	struct node_engine_host host;
 	uint32_t n;
+	uint32_t self;
 	size_t max_block;
 };
 
@@ -27,9 +28,7 @@ static void
 core_sign(void *arg, const uint8_t *bytes, size_t len, uint8_t sig[PBFT_SIG_LEN])
 {
 	struct engine_pbft *e = arg;
-	uint8_t d[CR_HASH_LEN];
-	cr_sha256(bytes, len, d);
-	e->host.sign(e->host.arg, d, sig);
+	node_engine_sign_bytes(&e->host, bytes, len, sig);
 }
 
 static bool
@@ -37,9 +36,7 @@ core_verify(void *arg, uint32_t v, const uint8_t *bytes, size_t len,
 	    const uint8_t sig[PBFT_SIG_LEN])
 {
 	struct engine_pbft *e = arg;
-	uint8_t d[CR_HASH_LEN];
-	cr_sha256(bytes, len, d);
-	return e->host.verify(e->host.arg, v, d, sig);
+	return node_engine_verify_bytes(&e->host, v, bytes, len, sig);
 }
 
 static bool
@@ -72,18 +69,9 @@ static struct chain_cert *
 cert_of(uint64_t height, uint64_t view, const uint8_t digest[CR_HASH_LEN],
 	const struct pbft_vote *v, uint32_t nv)
 {
-	struct chain_cert *c = malloc(sizeof(*c));
-	if (c == NULL)
-		abort(); /* a commit must not be lost */
-	memset(c, 0, offsetof(struct chain_cert, votes));
-	c->height = height;
-	c->view = view;
-	memcpy(c->block_hash, digest, CR_HASH_LEN);
-	c->count = (uint16_t)nv;
-	for (uint32_t i = 0; i < nv; i++) {
-		c->votes[i].validator = (uint16_t)v[i].from;
-		memcpy(c->votes[i].sig, v[i].sig, CR_SIG_LEN);
-	}
+	struct chain_cert *c = node_engine_cert_new(height, view, digest);
+	for (uint32_t i = 0; i < nv; i++)
+		node_engine_cert_add(c, v[i].from, v[i].sig);
 	return c;
 }
 
@@ -102,6 +90,7 @@ open_pbft(void **out, const struct node_engine_config *cfg, const struct node_en
 	}
 	e->host = *host;
 	e->n = cfg->n;
+	e->self = cfg->self;
 	e->max_block = cfg->max_block;
 	struct pbft_config pc = {
 		.n = cfg->n,
@@ -249,17 +238,18 @@ next_action(void *impl, struct node_engine_action *a)
 }
 
 static uint32_t
-proposer(const void *impl, uint64_t view)
+proposer(uint64_t view, uint32_t n)
 {
-	const struct engine_pbft *e = impl;
-	return pbft_primary(view, e->n);
+	return pbft_primary(view, n);
 }
 
-static uint32_t
-cert_quorum(const void *impl)
+static void
+rules(uint32_t n, struct node_engine_rules *out)
 {
-	const struct engine_pbft *e = impl;
-	return pbft_quorum(e->n);
+	out->faults = pbft_faults(n);
+	out->quorum = pbft_quorum(n);
+	out->byzantine = true;
+	out->fixed_proposer = true;
 }
 
 static void
@@ -267,13 +257,12 @@ status(const void *impl, struct node_engine_status *out)
 {
 	const struct engine_pbft *e = impl;
 	out->name = "pbft";
+	out->role = pbft_primary(pbft_view(e->core), e->n) == e->self ? "primary" : "backup";
 	out->height = pbft_height(e->core);
 	out->view = pbft_view(e->core);
 	out->leader = pbft_primary(out->view, e->n);
 	out->in_view_change = pbft_in_view_change(e->core);
 	out->stable_checkpoint = pbft_stable_checkpoint(e->core);
-	out->faults = pbft_faults(e->n);
-	out->quorum = pbft_quorum(e->n);
 }
 
 static int
@@ -301,8 +290,8 @@ const struct node_engine_ops node_engine_pbft = {
 	.committed = committed,
 	.synced = synced,
 	.next_action = next_action,
-	.proposer = proposer,
-	.cert_quorum = cert_quorum,
 	.status = status,
 	.record_mark = record_mark,
+	.rules = rules,
+	.proposer = proposer,
 };

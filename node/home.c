@@ -119,7 +119,7 @@ open_core(struct node *n, struct ch_err *err)
 	bool found = false;
 	ch_buf_init(&rec);
 	int rc = vote_file_open(&n->votes, n->cfg.home, &rec, &found, err);
-	if (rc == 0 && !found) {
+	if (rc == 0 && !found && strcmp(n->genesis.params.engine, "pbft") == 0) {
 		/* a data directory from before the vote files kept the record in the store */
 		rc = chain_store_get_meta(n->store, "pbft", &rec, err);
 		found = rc == 0;

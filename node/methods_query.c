@@ -404,8 +404,18 @@ node_m_status(const struct node_rpc_env *env, struct rpc_call *c)
 	node_json_add_hex(r, "latest_block_hash", tip->hash, CR_HASH_LEN);
 	cJSON_AddNumberToObject(r, "latest_block_time_ms", (double)tip->time_ms);
 	node_json_add_hex(r, "state_digest", tip->state_digest, CR_HASH_LEN);
+	cJSON_AddStringToObject(r, "engine", st.name);
+	cJSON_AddStringToObject(r, "role", st.role);
 	cJSON_AddNumberToObject(r, "view", (double)st.view);
-	cJSON_AddNumberToObject(r, "primary", st.leader);
+	/* the view by the engine's own name: Raft's term, Multi-Paxos's ballot */
+	if (strcmp(st.name, "raft") == 0)
+		cJSON_AddNumberToObject(r, "term", (double)st.view);
+	else if (strcmp(st.name, "multipaxos") == 0)
+		cJSON_AddNumberToObject(r, "ballot", (double)st.view);
+	if (st.leader == NODE_ENGINE_NO_LEADER)
+		cJSON_AddNullToObject(r, "primary");
+	else
+		cJSON_AddNumberToObject(r, "primary", st.leader);
 	cJSON_AddNumberToObject(r, "validators", (double)env->genesis->nvalidators);
 	cJSON_AddBoolToObject(r, "view_change", st.in_view_change);
 	cJSON_AddNumberToObject(r, "stable_checkpoint", (double)st.stable_checkpoint);
@@ -414,6 +424,7 @@ node_m_status(const struct node_rpc_env *env, struct rpc_call *c)
 	chain_sigcache_stats(env->sigcache, &hits, &verified);
 	cJSON_AddNumberToObject(r, "tx_signatures_verified", (double)verified);
 	cJSON_AddNumberToObject(r, "tx_signature_cache_hits", (double)hits);
+	cJSON_AddNumberToObject(r, "tx_signatures_vouched", (double)chain_sigcache_vouched(env->sigcache));
 	cJSON_AddItemToObject(r, "peers", peers_json(env));
 	cJSON_AddNumberToObject(r, "uptime_ms", (double)(env->now_ms(env->arg) - env->started_ms));
 	rpc_call_result(c, r);
@@ -478,5 +489,6 @@ node_m_net_info(const struct node_rpc_env *env, struct rpc_call *c)
 	cJSON_AddNumberToObject(r, "peer_connections_refused", (double)nv.refused_connections);
 	cJSON_AddNumberToObject(r, "peer_connections_tls_failed", (double)nv.tls_failures);
 	cJSON_AddNumberToObject(r, "peer_sync_requests_refused", (double)nv.sync_refused);
+	cJSON_AddNumberToObject(r, "consensus_messages_sent", (double)nv.consensus_sent);
 	rpc_call_result(c, r);
 }

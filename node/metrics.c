@@ -317,6 +317,9 @@ node_metrics_render(const struct node_metrics *m, const struct node_metrics_now 
 		now->peer_refused);
 	counter(b, "chaind_peer_connections_refused_total",
 		"Inbound peer connections refused at accept.", now->peer_connections_refused);
+	counter(b, "chaind_consensus_messages_sent_total",
+		"Consensus engine messages sent to other validators (a broadcast counts once per recipient).",
+		now->consensus_sent);
 	counter(b, "chaind_peer_tls_failures_total",
 		"Inbound peer connections ended by a failed TLS handshake or a broken record.",
 		now->peer_tls_failures);

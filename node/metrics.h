@@ -74,6 +74,7 @@ struct node_metrics_now {
 	uint64_t peer_sent, peer_received, peer_dropped, peer_rate_limited, peer_refused;
 	uint64_t peer_connections_refused;
 	uint64_t peer_tls_failures; /* inbound connections that failed in TLS */
+	uint64_t consensus_sent;    /* engine messages sent, one per recipient */
 	uint64_t store_bytes;
 	int64_t disk_free_bytes; /* -1: unknown */
 	uint64_t started_wall_ms;

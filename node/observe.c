@@ -184,6 +184,7 @@ metrics(struct node *n, struct rpc_http_req *req)
 		.peer_refused = net.rejected + net.bad_signature + net.oversized,
 		.peer_connections_refused = net.refused_connections,
 		.peer_tls_failures = net.tls_failures,
+		.consensus_sent = net.consensus_sent,
 		.store_bytes = node_dir_bytes(n->cfg.data_dir),
 		.disk_free_bytes = n->disk_free,
 		.started_wall_ms = n->started_wall_ms,

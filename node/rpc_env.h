@@ -50,6 +50,7 @@ struct node_net_view {
 	uint64_t rejected, bad_signature, queue_dropped;
 	uint64_t received, rate_limited, oversized, refused_connections, sync_refused;
 	uint64_t tls_failures; /* inbound connections that failed in TLS */
+	uint64_t consensus_sent; /* engine messages sent (node_core_counts) */
 	uint32_t connections;
 };
 

@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "node/engine.h"
 #include "node/log.h"
 #include "node/observe.h"
 #include "node/peer_tls.h"
@@ -158,6 +159,7 @@ env_net(void *arg, struct node_net_view *out)
 	pthread_mutex_unlock(&n->mu);
 	out->bad_signature = cc.bad_signature;
 	out->sync_refused = cc.sync_refused;
+	out->consensus_sent = cc.consensus_sent;
 	out->received = in.received;
 	out->rate_limited = in.rate_limited;
 	out->oversized = in.oversized;
@@ -341,8 +343,8 @@ on_http(void *arg, struct rpc_http_req *req, const struct rpc_http_in *in)
 
 /*
  * on_peer (an nng thread) decodes a peer message once, here: its
- * transactions go to the signature workers, everything else straight to
- * the loop, in the order it came.
+ * transactions go to the signature workers (unless the chain trusts its
+ * validators), everything else straight to the loop, in the order it came.
  */
 static void
 on_peer(void *arg, uint8_t *raw, size_t len)
@@ -358,7 +360,8 @@ on_peer(void *arg, uint8_t *raw, size_t len)
 		pthread_mutex_unlock(&n->mu);
 		return;
 	}
-	if (ev->msg.type != PEER_TXS || !node_verify_pool_submit(n->pool, ev))
+	/* with a crash-fault engine the loop vouches for a peer's transactions (node/gossip.c) */
+	if (ev->msg.type != PEER_TXS || n->trust_peers || !node_verify_pool_submit(n->pool, ev))
 		push(n, ev);
 }
 
@@ -562,6 +565,10 @@ node_run(struct node *n, struct ch_err *err)
 	n->last_disk_check_ms = n->started_ms;
 	init_env(n);
 	node_observe_init(n);
+	struct node_engine_rules er;
+	n->trust_peers = node_engine_rules_of(n->genesis.params.engine,
+					      (uint32_t)n->genesis.nvalidators, &er, NULL) == 0 &&
+			 !er.byzantine;
 	int rc = node_verify_pool_start(&n->pool, n->cfg.verify_threads, n->sigcache, push, n, err);
 	if (rc == 0) {
 		log_info("checking signatures on %u threads", node_verify_pool_threads(n->pool));

@@ -46,6 +46,7 @@ struct node {
 	struct rpc_peer_net *peers;
 	struct rpc_http_server *http;
 	struct node_verify_pool *pool;
+	bool trust_peers; /* a crash-fault engine: peers' transactions skip the signature workers */
 	struct node_waiters waiters;
 	struct node_rpc_env env;
 	uint64_t started_ms;

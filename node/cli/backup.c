@@ -39,8 +39,6 @@
 #define BACKUP_FORMAT 1
 #define MAX_FILE_BYTES (16u << 20)
 #define PATH_CAP (NODE_MAX_PATH + 64)
-/* the ordering engine chaind runs (node/consensus.c), whose record the vote files hold */
-#define ENGINE "pbft"
 /* a save of the running validator may tear the file being read; the other one then holds */
 #define VOTE_READ_TRIES 3
 
@@ -179,11 +177,12 @@ struct votes {
 };
 
 /*
- * read_votes loads the vote record of dir (votes-a, votes-b) without
- * creating anything there: CH_E_NOT_FOUND when dir has neither file.
+ * read_votes loads the vote record of dir (votes-a, votes-b), written by
+ * the ordering engine called engine, without creating anything there:
+ * CH_E_NOT_FOUND when dir has neither file.
  */
 static int
-read_votes(const char *dir, struct votes *v, struct ch_err *err)
+read_votes(const char *dir, const char *engine, struct votes *v, struct ch_err *err)
 {
 	char a[PATH_CAP], b[PATH_CAP];
 	struct vote_file *f = NULL;
@@ -209,7 +208,7 @@ read_votes(const char *dir, struct votes *v, struct ch_err *err)
 			break;
 	}
 	if (rc == 0 && v->found)
-		rc = node_engine_record_mark(ENGINE, v->rec.data, v->rec.len, &v->mark, err);
+		rc = node_engine_record_mark(engine, v->rec.data, v->rec.len, &v->mark, err);
 	if (rc == CH_E_BAD_ENCODING)
 		rc = ch_err_wrap(err, rc, "vote record in %s", dir);
 	return rc;
@@ -411,7 +410,7 @@ backup(const struct backup_opts *o, struct ch_err *err)
 		log_warn("backup: the backup does not say whose it is: %s", ch_err_msg(&kerr));
 	if (o->with_key) {
 		/* read after the data: the record is then at least as new as the copy */
-		rc = read_votes(cfg.home, &votes, err);
+		rc = read_votes(cfg.home, g.params.engine, &votes, err);
 		if (rc == CH_E_NOT_FOUND) /* a validator that never ran: nothing signed */
 			rc = 0;
 		if (rc != 0 || (rc = join(path, o->out, "validator.pem", err)) != 0 ||
@@ -607,7 +606,8 @@ struct restore_key {
  */
 static int
 check_outside_votes(const struct restore_opts *o, const struct backup_info *b,
-		    const uint8_t pub[CR_PUBKEY_LEN], struct restore_key *k, struct ch_err *err)
+		    const char *engine, const uint8_t pub[CR_PUBKEY_LEN], struct restore_key *k,
+		    struct ch_err *err)
 {
 	struct node_config vc;
 	struct ch_err probe;
@@ -632,10 +632,10 @@ check_outside_votes(const struct restore_opts *o, const struct backup_info *b,
 			     o->votes, vc.key_file, o->key);
 		goto out;
 	}
-	if ((rc = read_votes(o->votes, &k->rec, err)) != 0)
+	if ((rc = read_votes(o->votes, engine, &k->rec, err)) != 0)
 		goto out;
 	if (b->with_key) {
-		if ((rc = read_votes(o->from, &bv, err)) != 0)
+		if ((rc = read_votes(o->from, engine, &bv, err)) != 0)
 			goto out;
 		if (behind(&k->rec, &bv)) {
 			char mine[80], theirs[80];
@@ -695,8 +695,8 @@ choose_key(const struct restore_opts *o, const struct backup_info *b, const stru
 			       "backup was taken from",
 			       k->key, v->id);
 	if (o->key != NULL)
-		return check_outside_votes(o, b, pub, k, err);
-	if ((rc = read_votes(o->from, &k->rec, err)) != 0)
+		return check_outside_votes(o, b, g->params.engine, pub, k, err);
+	if ((rc = read_votes(o->from, g->params.engine, &k->rec, err)) != 0)
 		return ch_err_wrap(err, CH_E_INVALID,
 				   "backup taken --with-key without its vote record");
 	char vd[80];

@@ -49,6 +49,8 @@ struct node_testnet_opts {
 	uint64_t balance;
 	const char *chain_id;
 	int64_t block_interval_ms; /* -1: the default */
+	int64_t view_timeout_ms;   /* -1: the default */
+	const char *engine;        /* NULL: the default (pbft) */
 	bool tls;                  /* mutual TLS between validators, HTTPS for clients */
 	const char *hosts;         /* "A,B,C": one host per validator; NULL: all on 127.0.0.1 */
 };

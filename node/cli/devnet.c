@@ -36,6 +36,7 @@ devnet_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: chaind devnet [--validators N] [--dir DIR] [--base-port B] [--reset] [--tls]\n"
+		"                     [--engine E]\n"
 		"Creates a local network in DIR if it holds none (else restarts it), runs\n"
 		"every validator as a child process and stops them all on Ctrl-C or SIGTERM.\n"
 		"A validator that exits is reported and the others keep running.\n"
@@ -44,7 +45,9 @@ devnet_usage(FILE *f)
 		"  --base-port B    first port of a new network (default 26600)\n"
 		"  --reset          delete DIR's network and start afresh\n"
 		"  --tls            a new network with mutual TLS between validators and HTTPS\n"
-		"                   for clients, who trust DIR/tls/ca.crt (chaind testnet --help)\n",
+		"                   for clients, who trust DIR/tls/ca.crt (chaind testnet --help)\n"
+		"  --engine E       the ordering protocol of a new network: pbft (default), raft\n"
+		"                   or multipaxos (crash faults only; chaind testnet --help)\n",
 		DEVNET_DEFAULT_VALIDATORS);
 }
 
@@ -126,6 +129,7 @@ node_cmd_devnet(int argc, char **argv, const char *self_exe)
 		{"--base-port", NODE_OPT_UINT, 1024, 65000, &base, NULL},
 		{"--reset", NODE_OPT_FLAG, 0, 0, &reset, NULL},
 		{"--tls", NODE_OPT_FLAG, 0, 0, &o.tls, NULL},
+		{"--engine", NODE_OPT_STRING, 0, 0, &o.engine, NULL},
 	};
 	int prc = node_parse_opts("devnet", argc, argv, opts, sizeof(opts) / sizeof(opts[0]),
 				  devnet_usage);

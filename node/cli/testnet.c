@@ -10,6 +10,7 @@
 #include "common/file.h"
 #include "node/cli/cli.h"
 #include "node/config.h"
+#include "node/engine.h"
 #include "node/log.h"
 
 void
@@ -22,6 +23,7 @@ node_testnet_defaults(struct node_testnet_opts *o)
 	o->balance = 1000000000;
 	o->chain_id = "chaind-testnet";
 	o->block_interval_ms = -1;
+	o->view_timeout_ms = -1;
 	o->tls = false;
 	o->hosts = NULL;
 }
@@ -176,6 +178,14 @@ node_testnet(const struct node_testnet_opts *o, bool quiet, struct ch_err *err)
 		snprintf(hosts[i], MAX_HOST, "127.0.0.1");
 	if (o->hosts != NULL && (rc = split_hosts(o->hosts, o->validators, hosts, &distinct, err)) != 0)
 		goto out;
+	struct node_engine_rules rules;
+	if (o->engine != NULL &&
+	    ((rc = node_engine_rules_of(o->engine, 1, &rules, err)) != 0 ||
+	     strlen(o->engine) > CHAIN_MAX_ENGINE)) {
+		rc = ch_errf(err, CH_E_INVALID, "--engine must be pbft, raft or multipaxos, not \"%s\"",
+			     o->engine);
+		goto out;
+	}
 	if (o->hosts != NULL && !o->tls) {
 		rc = ch_errf(err, CH_E_INVALID,
 			     "--hosts puts validators on a network: add --tls (links between hosts "
@@ -189,6 +199,10 @@ node_testnet(const struct node_testnet_opts *o, bool quiet, struct ch_err *err)
 	chain_params_default(&g.params);
 	if (o->block_interval_ms >= 0)
 		g.params.block_interval_ms = (uint32_t)o->block_interval_ms;
+	if (o->view_timeout_ms >= 0)
+		g.params.view_timeout_ms = (uint32_t)o->view_timeout_ms;
+	if (o->engine != NULL)
+		snprintf(g.params.engine, sizeof(g.params.engine), "%s", o->engine);
 	g.nvalidators = o->validators;
 	for (unsigned i = 0; i < o->validators; i++) {
 		struct node_config c;
@@ -268,7 +282,7 @@ testnet_usage(FILE *f)
 	fprintf(f,
 		"usage: chaind testnet --validators N --dir DIR [--base-port B] [--accounts M]\n"
 		"                      [--balance X] [--chain-id ID] [--block-interval-ms T]\n"
-		"                      [--tls] [--hosts A,B,...]\n"
+		"                      [--view-timeout-ms T] [--engine E] [--tls] [--hosts A,B,...]\n"
 		"Writes DIR/genesis.json, DIR/nodeI/ (config.json, validator.pem) and\n"
 		"DIR/accounts/accountJ.pem (funded). Node i listens for peers on\n"
 		"tcp://127.0.0.1:(B+2i) and serves JSON-RPC on http://127.0.0.1:(B+2i+1).\n"
@@ -286,7 +300,13 @@ testnet_usage(FILE *f)
 		"  --balance X      balance of each funded account (default 1000000000)\n"
 		"  --chain-id ID    chain id (default chaind-testnet)\n"
 		"  --block-interval-ms T  least time between two blocks' proposals (genesis\n"
-		"                   parameter block_interval_ms; default %u)\n", def.block_interval_ms);
+		"                   parameter block_interval_ms; default %u)\n"
+		"  --view-timeout-ms T  how long validators wait for a primary or leader before\n"
+		"                   they replace it (genesis parameter view_timeout_ms; default %u)\n"
+		"  --engine E       the ordering protocol, fixed for the chain's life: pbft\n"
+		"                   (Byzantine faults, default), raft or multipaxos (crash faults\n"
+		"                   only: every validator is trusted not to lie; docs/CONSENSUS.md)\n",
+		def.block_interval_ms, def.view_timeout_ms);
 }
 
 int
@@ -295,8 +315,8 @@ node_cmd_testnet(int argc, char **argv)
 	struct node_testnet_opts o;
 	node_testnet_defaults(&o);
 	uint64_t validators = o.validators, base = o.base_port, accounts = o.accounts;
-	uint64_t balance = o.balance, interval = 0;
-	bool interval_given = false, validators_given = false;
+	uint64_t balance = o.balance, interval = 0, vtimeout = 0;
+	bool interval_given = false, vtimeout_given = false, validators_given = false;
 	const struct node_opt opts[] = {
 		{"--dir", NODE_OPT_STRING, 0, 0, &o.dir, NULL},
 		{"--base-port", NODE_OPT_UINT, 1024, 65000, &base, NULL},
@@ -304,6 +324,8 @@ node_cmd_testnet(int argc, char **argv)
 		{"--balance", NODE_OPT_UINT, 0, UINT64_MAX, &balance, NULL},
 		{"--chain-id", NODE_OPT_STRING, 0, 0, &o.chain_id, NULL},
 		{"--block-interval-ms", NODE_OPT_UINT, 0, 60000, &interval, &interval_given},
+		{"--view-timeout-ms", NODE_OPT_UINT, 10, 600000, &vtimeout, &vtimeout_given},
+		{"--engine", NODE_OPT_STRING, 0, 0, &o.engine, NULL},
 		{"--tls", NODE_OPT_FLAG, 0, 0, &o.tls, NULL},
 		{"--hosts", NODE_OPT_STRING, 0, 0, &o.hosts, NULL},
 		{"--validators", NODE_OPT_UINT, 1, 256, &validators, &validators_given},
@@ -323,6 +345,8 @@ node_cmd_testnet(int argc, char **argv)
 	o.balance = balance;
 	if (interval_given)
 		o.block_interval_ms = (int64_t)interval;
+	if (vtimeout_given)
+		o.view_timeout_ms = (int64_t)vtimeout;
 	if (o.dir == NULL) {
 		fprintf(stderr, "chaind testnet: --dir is required (see --help)\n");
 		return 2;

@@ -6,8 +6,8 @@
  *   - every transaction signature, and execution in order: each sender's
  *     nonces run 0, 1, 2, ... with no gap, no overspending;
  *   - the state digest in each header against the replayed state;
- *   - the commit certificate of every directory: a quorum of valid votes for
- *     exactly this block;
+ *   - the commit certificate of every directory: a quorum (of the genesis's
+ *     engine) of valid votes for exactly this block;
  *   - safety: every other directory holds the same block at each height it
  *     has;
  * and at the end: each directory's tip and state against the replay, total
@@ -30,7 +30,7 @@
 #include "chain/state.h"
 #include "chain/store.h"
 #include "chain/tx.h"
-#include "pbft/pbft.h"
+#include "node/engine.h"
 
 #define MAX_DIRS 16
 #define BUCKETS 4096
@@ -59,6 +59,7 @@ struct audit {
 	long violations;
 	long safety; /* heights at which two directories hold different blocks */
 	long missing; /* acknowledged transactions absent from some directory */
+	struct node_engine_rules rules; /* of the genesis's engine: the certificates' quorum */
 };
 
 static unsigned
@@ -216,7 +217,7 @@ check_cert(struct audit *a, const struct chain_genesis *g, const struct dir *d,
 		violation(a, "%s: height %" PRIu64 ": certificate is for another block", d->path,
 			  b->header.height);
 	else if (chain_cert_verify(&c, (const uint8_t(*)[CR_PUBKEY_LEN])pubs, g->nvalidators,
-				   pbft_quorum((uint32_t)g->nvalidators), &e) != 0)
+				   a->rules.quorum, &e) != 0)
 		violation(a, "%s: height %" PRIu64 ": certificate: %s", d->path, b->header.height,
 			  ch_err_msg(&e));
 }
@@ -236,7 +237,8 @@ replay_block(struct audit *a, const struct chain_genesis *g, const struct chain_
 	struct ch_err e;
 	ch_err_clear(&e);
 	chain_rules_init(&rules, g);
-	uint32_t proposer = pbft_primary(b->header.view, (uint32_t)g->nvalidators);
+	uint32_t proposer = node_engine_proposer_of(g->params.engine, b->header.view,
+						    (uint32_t)g->nvalidators);
 	if (chain_block_check(&rules, &base, b, proposer, UINT64_MAX, &x, &e) != 0) {
 		violation(a, "height %" PRIu64 ": %s", tip->height + 1, ch_err_msg(&e));
 		return false;
@@ -387,7 +389,8 @@ main(int argc, char **argv)
 	if (ndirs == 0)
 		return usage();
 	ch_err_clear(&e);
-	if (chain_genesis_load(&g, argv[1], &e) != 0) {
+	if (chain_genesis_load(&g, argv[1], &e) != 0 ||
+	    node_engine_rules_of(g.params.engine, (uint32_t)g.nvalidators, &a.rules, &e) != 0) {
 		fprintf(stderr, "chain-audit: %s\n", ch_err_msg(&e));
 		return 2;
 	}

@@ -5,6 +5,13 @@
 E2E_PIDS=()
 E2E_PASS=0
 E2E_FAIL=0
+# The network start_testnet makes: NVAL validators ordered by E2E_ENGINE
+# (empty: the default, pbft), E2E_VIEW_TIMEOUT ms before a primary or leader
+# is replaced (empty: the default).
+NVAL=4
+E2E_ENGINE=""
+E2E_VIEW_TIMEOUT=""
+vals() { seq 0 $((NVAL - 1)); }
 
 e2e_init() {
   BUILD=$(cd "$1" && pwd)
@@ -39,11 +46,11 @@ pick_ports() {
   return 1
 }
 
-# ours: each of the 4 validators of $E2E_TMP/net started here runs and serves
+# ours: each of the validators of $E2E_TMP/net started here runs and serves
 # its own RPC port (so no other test's validator answers in its place).
 ours() {
   local i v
-  for i in 0 1 2 3; do
+  for i in $(vals); do
     v="NODE_PID_$i"
     kill -0 "${!v}" 2>/dev/null &&
       grep -q "serving JSON-RPC on $(rpc_url "$i" | sed 's,/$,,')\$" "$E2E_TMP/net/node$i/node.log" ||
@@ -51,20 +58,20 @@ ours() {
   done
 }
 
-# proxy_links NET PBASE: every validator of the 4 in NET reaches every other
+# proxy_links NET PBASE: every validator of the NVAL in NET reaches every other
 # through a netproxy link of its own (config.json's peer_addresses): link i-j
-# listens on PBASE + 4 i + j. Sets PROXY_LINKS, netproxy's link arguments.
+# listens on PBASE + NVAL i + j. Sets PROXY_LINKS, netproxy's link arguments.
 # With PROXY_HUB (an address) the links listen there, and with RPC_HOSTS
 # (validators on hosts of their own) they lead to host j's BASE_PORT.
 PROXY_HUB=""
 proxy_links() {
   local net=$1 pbase=$2 i j pa port listen target
   PROXY_LINKS=()
-  for i in 0 1 2 3; do
+  for i in $(vals); do
     pa="{}"
-    for j in 0 1 2 3; do
+    for j in $(vals); do
       [ "$i" = "$j" ] && continue
-      port=$((pbase + 4 * i + j))
+      port=$((pbase + NVAL * i + j))
       listen=${PROXY_HUB:+$PROXY_HUB:}$port
       if [ ${#RPC_HOSTS[@]} -gt 0 ]; then target="${RPC_HOSTS[$j]}:$BASE_PORT"
       else target=$((BASE_PORT + 2 * j)); fi
@@ -93,14 +100,20 @@ use_tls() {
   WALLET_TLS=(--ca "$t/ca.crt" --tls-cert "$t/client.crt" --tls-key "$t/client.key")
 }
 
-# start_testnet ACCOUNTS: a 4-validator testnet in $E2E_TMP/net with ACCOUNTS
-# funded accounts, all four started and answering.
+# make_testnet ACCOUNTS: write an NVAL-validator testnet in $E2E_TMP/net
+# with ACCOUNTS funded accounts (E2E_ENGINE, E2E_VIEW_TIMEOUT, use_tls).
+make_testnet() {
+  "$CHAIND" testnet --validators "$NVAL" --dir "$E2E_TMP/net" --base-port "$BASE_PORT" \
+    --accounts "$1" ${E2E_TLS:+--tls} ${E2E_ENGINE:+--engine "$E2E_ENGINE"} \
+    ${E2E_VIEW_TIMEOUT:+--view-timeout-ms "$E2E_VIEW_TIMEOUT"} >/dev/null
+}
+
+# start_testnet ACCOUNTS: make_testnet, every validator started and answering.
 start_testnet() {
   local i
-  "$CHAIND" testnet --validators 4 --dir "$E2E_TMP/net" --base-port "$BASE_PORT" \
-    --accounts "$1" ${E2E_TLS:+--tls} >/dev/null
-  for i in 0 1 2 3; do start_node "$i"; done
-  for i in 0 1 2 3; do wait_ready "$i"; done
+  make_testnet "$1"
+  for i in $(vals); do start_node "$i"; done
+  for i in $(vals); do wait_ready "$i"; done
 }
 
 # fault_record FAULT TIMES SAFETY_VIOLATIONS ACKED_LOST OUTCOME: one row of
@@ -138,7 +151,7 @@ audit() {
   AUDIT_LOOKED_UP=$(sed -n 's/.* \([0-9]*\) acknowledged transactions looked up.*/\1/p' <<<"$out")
 }
 
-# end_soak WHAT: after a loop of faults under load on the four validators
+# end_soak WHAT: after a loop of faults under load on the validators
 # of $E2E_TMP/net, they converge, a transfer commits, they stop cleanly and
 # chain-audit checks every transfer acknowledged ($E2E_TMP/acked.*).
 end_soak() {
@@ -146,9 +159,9 @@ end_soak() {
   check "the validators converge after $what" converge
   check "a transfer commits after $what" final_transfer
   check "the validators converge again" converge
-  for i in 0 1 2 3; do check "node $i stops cleanly on SIGTERM (exit 0, no leak)" stop_node "$i"; done
+  for i in $(vals); do check "node $i stops cleanly on SIGTERM (exit 0, no leak)" stop_node "$i"; done
   cat "$E2E_TMP"/acked.* >"$E2E_TMP/acked"
-  audit "$net/genesis.json" "$E2E_TMP/acked" "$net"/node{0,1,2,3}/data
+  audit "$net/genesis.json" "$E2E_TMP/acked" $(for i in $(vals); do echo "$net/node$i/data"; done)
 }
 
 e2e_cleanup() {
@@ -279,7 +292,7 @@ load_client() {
   local k=$1 n=$2 end=$3 to out net="$E2E_TMP/net"
   to=$("$WALLET" address --key "$net/accounts/account$(( (k + 1) % n )).pem")
   while [ "$SECONDS" -lt "$end" ] && [ ! -e "$E2E_TMP/stop-load" ]; do
-    if out=$("${CLIENT_EXEC[@]}" "$WALLET" --node "$(rpc_url $((RANDOM % 4)))" "${WALLET_TLS[@]}" transfer --json \
+    if out=$("${CLIENT_EXEC[@]}" "$WALLET" --node "$(rpc_url $((RANDOM % NVAL)))" "${WALLET_TLS[@]}" transfer --json \
         --key "$net/accounts/account$k.pem" --to "$to" --amount 1 --wait --timeout-ms 5000 2>/dev/null) &&
        [ "$(jq -r .status <<<"$out")" = committed ]; then
       jq -r .hash <<<"$out" >>"$E2E_TMP/acked.$k"
@@ -324,7 +337,7 @@ final_transfer() {
 # heights_equal: every validator answers and all are at one height.
 heights_equal() {
   local i h first=""
-  for i in 0 1 2 3; do
+  for i in $(vals); do
     h=$(rpc status null "$i" | jq -r .result.height) || return 1
     [ -n "$h" ] && [ "$h" != null ] || return 1
     [ -z "$first" ] && first=$h

@@ -370,7 +370,10 @@ io_send(void *arg, int to, const uint8_t *msg, size_t len)
 		return;
 	}
 	uint64_t extra = 0;
-	if (m.type == PEER_CONSENSUS) {
+	if (m.type == PEER_CONSENSUS && !s->pbft) {
+		TRACE(s, "  n%u %s %zu bytes of %s", nd->id, to < 0 ? "broadcasts" : "sends",
+		      m.engine_len, s->o.engine);
+	} else if (m.type == PEER_CONSENSUS) {
 		struct pbft_msg pm;
 		if (pbft_msg_decode(m.engine, m.engine_len, s->n, s->limits.max_block, &pm,
 				    &e) != 0) {
@@ -419,6 +422,10 @@ static bool
 io_sign(void *arg, const uint8_t digest[CR_HASH_LEN], uint8_t sig[CR_SIG_LEN])
 {
 	struct sim_node *nd = arg;
+	if (nd->s->keyed_sigs) {
+		sim_keyed_sig(nd->s->genesis.validators[nd->id].pub_key, digest, sig);
+		return true;
+	}
 	return cr_sign(nd->key, digest, sig, NULL) == 0;
 }
 
@@ -968,10 +975,17 @@ sim_new(const struct sim_opts *opts, uint64_t seed, FILE *tr)
 	s->trace = tr;
 	rng_seed(&s->rng, seed);
 	s->n = opts->n;
-	s->f = pbft_faults(s->n);
-	s->quorum = pbft_quorum(s->n);
-	if (s->o.nbyz > s->f)
-		s->o.nbyz = s->f;
+	if (s->o.engine == NULL)
+		s->o.engine = "pbft";
+	s->pbft = strcmp(s->o.engine, "pbft") == 0;
+	s->keyed_sigs = !s->pbft;
+	struct node_engine_rules rules;
+	if (node_engine_rules_of(s->o.engine, s->n, &rules, NULL) != 0)
+		abort();
+	s->f = rules.faults;
+	s->quorum = rules.quorum;
+	if (s->o.nbyz > s->f || !rules.byzantine)
+		s->o.nbyz = rules.byzantine ? s->f : 0;
 	if (s->o.delay_max < s->o.delay_min)
 		s->o.delay_max = s->o.delay_min;
 	if (s->o.fault_ms == 0)
@@ -986,6 +1000,7 @@ sim_new(const struct sim_opts *opts, uint64_t seed, FILE *tr)
 	s->chain = sim_chain_get(s->n);
 	s->genesis = s->chain->genesis; /* shares the accounts array: never closed here */
 	s->genesis.params.block_max_txs = s->block_max;
+	snprintf(s->genesis.params.engine, sizeof(s->genesis.params.engine), "%s", s->o.engine);
 	s->genesis.params.view_timeout_ms =
 		(uint32_t)(opts->view_timeout_ms ? opts->view_timeout_ms : 200);
 	s->genesis.params.checkpoint_interval =

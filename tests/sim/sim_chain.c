@@ -76,7 +76,8 @@ sim_reference_commit(struct sim *s, const uint8_t *block, size_t len, const stru
 		sim_fail(s, "reference replay of h%" PRIu64 ": %s", height, ch_err_msg(&e));
 		return -1;
 	}
-	int rc = chain_block_check(&s->rules, &base, &b, pbft_primary(b.header.view, s->n),
+	int rc = chain_block_check(&s->rules, &base, &b,
+				   node_engine_proposer_of(s->o.engine, b.header.view, s->n),
 				   UINT64_MAX, &x, &e);
 	if (rc == 0) {
 		uint8_t digest[CR_HASH_LEN];
@@ -102,10 +103,27 @@ verdict_key(const uint8_t pub[CR_PUBKEY_LEN], const uint8_t digest[CR_HASH_LEN],
 	return sim_mix64(k ^ ch_get_be64(pub + 1));
 }
 
+void
+sim_keyed_sig(const uint8_t pub[CR_PUBKEY_LEN], const uint8_t digest[CR_HASH_LEN],
+	      uint8_t sig[CR_SIG_LEN])
+{
+	uint8_t in[CR_PUBKEY_LEN + CR_HASH_LEN];
+	memcpy(in, pub, CR_PUBKEY_LEN);
+	memcpy(in + CR_PUBKEY_LEN, digest, CR_HASH_LEN);
+	cr_sha256(in, sizeof(in), sig);
+	in[0] ^= 0xff;
+	cr_sha256(in, sizeof(in), sig + CR_HASH_LEN);
+}
+
 bool
 sim_verify(struct sim *s, const uint8_t pub[CR_PUBKEY_LEN], const struct cr_pubkey *pk,
 	   const uint8_t digest[CR_HASH_LEN], const uint8_t sig[CR_SIG_LEN])
 {
+	if (s->keyed_sigs) {
+		uint8_t want[CR_SIG_LEN];
+		sim_keyed_sig(pub, digest, want);
+		return memcmp(want, sig, CR_SIG_LEN) == 0;
+	}
 	uint64_t k = verdict_key(pub, digest, sig);
 	struct sim_verdict *v = &s->verdicts[k & (SIM_VERDICTS - 1)];
 	if (v->used && v->key == k && memcmp(v->pub, pub, CR_PUBKEY_LEN) == 0 &&

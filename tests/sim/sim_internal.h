@@ -14,6 +14,7 @@
 #include "chain/sigcache.h"
 #include "chain/store.h"
 #include "node/core.h"
+#include "node/engine.h"
 #include "node/peer_msg.h"
 #include "pbft/pbft.h"
 
@@ -108,6 +109,8 @@ struct sim {
 	uint64_t now;
 	FILE *trace;
 	uint32_t n, f, quorum;
+	bool pbft; /* the engine is PBFT: its messages are checked for equivocation */
+	bool keyed_sigs; /* validators sign with sim_keyed_sig, not P-256 (crash-fault engines) */
 	uint32_t ntx, block_max;
 	const struct sim_chain *chain;
 	struct chain_genesis genesis; /* the chain's, with this run's parameters */
@@ -156,6 +159,13 @@ bool sim_linked(const struct sim *s, uint32_t a, uint32_t b);
 const struct sim_chain *sim_chain_get(uint32_t n); /* made once per n, kept for the process */
 int sim_reference_commit(struct sim *s, const uint8_t *block, size_t len,
 			 const struct chain_cert *cert, uint64_t height);
+/*
+ * sim_keyed_sig: the signature of digest by the validator with key pub in
+ * runs with keyed_sigs, a keyed SHA-256 (cheap, deterministic, and forgeable
+ * by anyone who knows pub: enough where no validator lies).
+ */
+void sim_keyed_sig(const uint8_t pub[CR_PUBKEY_LEN], const uint8_t digest[CR_HASH_LEN],
+		   uint8_t sig[CR_SIG_LEN]);
 bool sim_verify(struct sim *s, const uint8_t pub[CR_PUBKEY_LEN], const struct cr_pubkey *pk,
 		const uint8_t digest[CR_HASH_LEN], const uint8_t sig[CR_SIG_LEN]);
 /* sim_check_vote checks validator v's signature (chain_vote_check_fn, arg the sim). */

@@ -74,6 +74,18 @@ test_genesis_errors(void)
 		 "\"params\":{\"block_max_txs\":0}}",
 		 key);
 	CHECK(strstr(genesis_error(par), "block_max_txs") != NULL);
+	char eng[768];
+	snprintf(eng, sizeof(eng),
+		 "{\"chain_id\":\"c\",\"genesis_time_ms\":1,\"validators\":[{\"id\":\"v\",%s}],"
+		 "\"params\":{\"engine\":\"hotstuff\"}}",
+		 key);
+	CHECK(strstr(genesis_error(eng), "\"engine\" must be \"pbft\", \"raft\" or \"multipaxos\"") !=
+	      NULL);
+	snprintf(eng, sizeof(eng),
+		 "{\"chain_id\":\"c\",\"genesis_time_ms\":1,\"validators\":[{\"id\":\"v\",%s}],"
+		 "\"params\":{\"engine\":7}}",
+		 key);
+	CHECK(strstr(genesis_error(eng), "engine") != NULL);
 }
 
 /* A genesis saved and loaded again is the same, with the same hash; its state credits each account. */
@@ -103,10 +115,19 @@ test_save_load_state(void)
 	REQUIRE(chain_genesis_load(&h, path, &e) == 0);
 	CHECK(strcmp(h.chain_id, "round-trip") == 0 && h.genesis_time_ms == g.genesis_time_ms);
 	CHECK(h.params.view_timeout_ms == 700 && h.naccounts == 2);
+	CHECK(strcmp(h.params.engine, "pbft") == 0); /* the default, written out */
 	CHECK(h.accounts[1].balance == 18446744073709551615ull);
 	struct chain_genesis again;
 	REQUIRE(chain_genesis_load(&again, path, &e) == 0);
 	CHECK(memcmp(again.hash, h.hash, CR_HASH_LEN) == 0);
+	chain_genesis_close(&again);
+	/* the engine is part of the genesis, so of its hash */
+	snprintf(g.params.engine, sizeof(g.params.engine), "multipaxos");
+	snprintf(path, sizeof(path), "%s/saved-paxos.json", dir);
+	REQUIRE(chain_genesis_save(&g, path, &e) == 0);
+	REQUIRE(chain_genesis_load(&again, path, &e) == 0);
+	CHECK(strcmp(again.params.engine, "multipaxos") == 0);
+	CHECK(memcmp(again.hash, h.hash, CR_HASH_LEN) != 0);
 	chain_genesis_close(&again);
 
 	struct chain_store *s = NULL;
