@@ -57,8 +57,8 @@ for engine in $ENGINES; do
     "$BENCH" --validators "$n" --duration "$MAX_S" --rate max --clients 8 --batch 250 \
       --base-port $((BASE_PORT + 200)) --testnet-args "--engine $engine" --out "$OUT/$tag-max" \
       >"$OUT/$tag-max.out" 2>"$OUT/$tag-max.err" || echo "consensus: $tag max run failed" >&2
-    max_tps=$(jq -r '.committed_tps // 0' "$OUT/$tag-max/report.json" 2>/dev/null || echo 0)
-    limit=$(jq -r '.verify_limit_tps // 0' "$OUT/$tag-max/report.json" 2>/dev/null || echo 0)
+    max_tps=$(jq -r '.committed_tps // 0 | floor' "$OUT/$tag-max/report.json" 2>/dev/null || echo 0)
+    limit=$(jq -r '.verify_limit_tps // 0 | floor' "$OUT/$tag-max/report.json" 2>/dev/null || echo 0)
 
     echo "consensus: $tag: light load over ${DELAY_MS} ms links" >&2
     rm -rf "$NET"
@@ -80,8 +80,9 @@ for engine in $ENGINES; do
     p50=$(jq -r '.latency_ms.p50 // 0' "$OUT/$tag-closed/report.json" 2>/dev/null || echo 0)
     at=$(leader 0)
     where=$([ "$at" = 0 ] && echo "at the leader" || echo "at a follower")
-    per_block=$(awk -v s=$((s1 - s0)) -v h=$((h1 - h0)) 'BEGIN { printf "%.1f", h > 0 ? s / h : 0 }')
+    per_block=$(awk -v s=$((s1 - s0)) -v h=$((h1 - h0)) 'BEGIN { printf "%.1f", (h > 0 ? s / h : 0) }')
     rtts=$(awk -v p="$p50" -v d="$DELAY_MS" 'BEGIN { printf "%.1f", p / (2 * d) }')
+    p50=$(awk -v p="$p50" 'BEGIN { printf "%.1f", p }')
 
     echo "consensus: $tag: kill the leader $KILLS times" >&2
     printf '' >"$RULES"

@@ -408,9 +408,9 @@ node_m_status(const struct node_rpc_env *env, struct rpc_call *c)
 	cJSON_AddStringToObject(r, "role", st.role);
 	cJSON_AddNumberToObject(r, "view", (double)st.view);
 	/* the view by the engine's own name: Raft's term, Multi-Paxos's ballot */
-	if (strcmp(st.name, "raft") == 0)
+	if (st.name != NULL && strcmp(st.name, "raft") == 0)
 		cJSON_AddNumberToObject(r, "term", (double)st.view);
-	else if (strcmp(st.name, "multipaxos") == 0)
+	else if (st.name != NULL && strcmp(st.name, "multipaxos") == 0)
 		cJSON_AddNumberToObject(r, "ballot", (double)st.view);
 	if (st.leader == NODE_ENGINE_NO_LEADER)
 		cJSON_AddNullToObject(r, "primary");

@@ -154,8 +154,8 @@ verify_msg(struct raft *r, uint32_t from, const uint8_t *msg, size_t len)
 	size_t body = len - RAFT_SIG_LEN;
 	uint8_t small[512];
 	uint8_t *pre = body + sizeof(sign_prefix) <= sizeof(small)
-			       ? small
-			       : malloc(body + sizeof(sign_prefix));
+	                       ? small
+	                       : malloc(body + sizeof(sign_prefix));
 	if (pre == NULL)
 		return false; /* dropped: the sender retransmits */
 	memcpy(pre, sign_prefix, sizeof(sign_prefix));
@@ -168,7 +168,7 @@ verify_msg(struct raft *r, uint32_t from, const uint8_t *msg, size_t len)
 
 void
 raft_sign_vote(struct raft *r, uint64_t height, uint64_t term, const uint8_t digest[RAFT_HASH_LEN],
-	       uint8_t sig[RAFT_SIG_LEN])
+               uint8_t sig[RAFT_SIG_LEN])
 {
 	uint8_t pre[RAFT_VOTE_PREIMAGE_LEN];
 	raft_vote_preimage(height, term, digest, pre);
@@ -177,7 +177,7 @@ raft_sign_vote(struct raft *r, uint64_t height, uint64_t term, const uint8_t dig
 
 bool
 raft_verify_vote(struct raft *r, uint32_t from, uint64_t height, uint64_t term,
-		 const uint8_t digest[RAFT_HASH_LEN], const uint8_t sig[RAFT_SIG_LEN])
+                 const uint8_t digest[RAFT_HASH_LEN], const uint8_t sig[RAFT_SIG_LEN])
 {
 	if (from >= r->cfg.n)
 		return false;
@@ -208,17 +208,17 @@ raft_random_timeout(struct raft *r)
 
 int
 raft_new(struct raft **out, const struct raft_config *cfg, const struct raft_host *host,
-	 uint64_t height, const uint8_t digest[RAFT_HASH_LEN], uint64_t now_ms)
+         uint64_t height, const uint8_t digest[RAFT_HASH_LEN], uint64_t now_ms)
 {
-	(void)digest;
+	(void)digest; /* the tip is the host's: the core knows it by height */
 	*out = NULL;
 	if (cfg->n < 1 || cfg->n > RAFT_MAX_VALIDATORS || cfg->self >= cfg->n ||
 	    cfg->election_timeout_ms == 0 || cfg->heartbeat_ms == 0 ||
 	    cfg->heartbeat_ms >= cfg->election_timeout_ms || cfg->max_block_bytes == 0 ||
 	    cfg->max_block_bytes > UINT32_MAX / 2 || cfg->max_msg_bytes == 0 ||
-	    cfg->max_msg_bytes > UINT32_MAX / 2 ||
-	    cfg->max_inflight == 0 || height >= RAFT_MAX_INDEX || host->sign == NULL ||
-	    host->verify == NULL || host->block_hash == NULL)
+	    cfg->max_msg_bytes > UINT32_MAX / 2 || cfg->max_inflight == 0 ||
+	    height >= RAFT_MAX_INDEX || host->sign == NULL || host->verify == NULL ||
+	    host->block_hash == NULL)
 		return CH_E_INVALID;
 	struct raft *r = calloc(1, sizeof(*r));
 	if (r == NULL)
@@ -237,8 +237,8 @@ raft_new(struct raft **out, const struct raft_config *cfg, const struct raft_hos
 	size_t one = 17 + RAFT_HASH_LEN + 4 + cfg->max_block_bytes;
 	r->entry_budget = cfg->max_msg_bytes > one ? cfg->max_msg_bytes : one;
 	r->max_wire = 11 + 6 * 8 + 1 + 1 + RAFT_MAX_PENDING * (8 + RAFT_HASH_LEN) + 2 +
-		      r->entry_budget + 17 * RAFT_MAX_ENTRIES + 1 +
-		      RAFT_MAX_CERTS * (18 + (size_t)cfg->n * (2 + RAFT_SIG_LEN)) + RAFT_SIG_LEN;
+	              r->entry_budget + 17 * RAFT_MAX_ENTRIES + 1 +
+	              RAFT_MAX_CERTS * (18 + (size_t)cfg->n * (2 + RAFT_SIG_LEN)) + RAFT_SIG_LEN;
 	r->rng = cfg->seed ^ (UINT64_C(0x5851f42d4c957f2d) * (cfg->self + 1));
 	r->now = now_ms;
 	r->voted_for = RAFT_NO_LEADER;
@@ -286,8 +286,7 @@ raft_receive(struct raft *r, const uint8_t *msg, size_t len, uint64_t now_ms)
 	enum raft_input res = RAFT_ACCEPTED;
 	if (raft_msg_decode(msg, len, r->cfg.n, r->cfg.max_block_bytes, m) != 0)
 		res = RAFT_MALFORMED;
-	else if (m->from >= r->cfg.n || m->from == r->cfg.self ||
-		 !verify_msg(r, m->from, msg, len))
+	else if (m->from >= r->cfg.n || m->from == r->cfg.self || !verify_msg(r, m->from, msg, len))
 		res = RAFT_BAD_SIGNATURE;
 	if (res != RAFT_ACCEPTED) {
 		free(m);
@@ -343,8 +342,8 @@ raft_can_propose(const struct raft *r)
 }
 
 void
-raft_propose(struct raft *r, const uint8_t digest[RAFT_HASH_LEN], const uint8_t *block,
-	     size_t len, uint64_t now_ms)
+raft_propose(struct raft *r, const uint8_t digest[RAFT_HASH_LEN], const uint8_t *block, size_t len,
+             uint64_t now_ms)
 {
 	advance_clock(r, now_ms);
 	uint8_t h[RAFT_HASH_LEN];
@@ -374,14 +373,16 @@ raft_committed(struct raft *r, uint64_t height, uint64_t now_ms)
 	advance_clock(r, now_ms);
 	if (height <= r->host_height || height >= RAFT_MAX_INDEX)
 		return;
-	raft_adopt_tip(r, height, NULL);
+	raft_adopt_tip(r, height);
 	raft_note_role(r);
 }
 
 void
 raft_synced(struct raft *r, uint64_t height, const uint8_t digest[RAFT_HASH_LEN],
-	    uint64_t cert_term, const struct raft_vote *cert, uint32_t ncert, uint64_t now_ms)
+            uint64_t cert_term, const struct raft_vote *cert, uint32_t ncert, uint64_t now_ms)
 {
+	/* the blocks and their certificates are the host's: the core needs the height */
+	(void)digest;
 	(void)cert_term;
 	(void)cert;
 	(void)ncert;
@@ -389,7 +390,7 @@ raft_synced(struct raft *r, uint64_t height, const uint8_t digest[RAFT_HASH_LEN]
 	r->fetching = false;
 	if (height <= r->host_height || height >= RAFT_MAX_INDEX)
 		return;
-	raft_adopt_tip(r, height, digest);
+	raft_adopt_tip(r, height);
 	raft_note_role(r);
 }
 

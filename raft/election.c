@@ -126,7 +126,7 @@ raft_election_tick(struct raft *r)
 		start_prevote(r);
 }
 
-/* raft_check_quorum: a leader that has not heard from a majority for an election timeout steps down. */
+/* raft_check_quorum: a leader not heard by a majority for an election timeout steps down. */
 void
 raft_check_quorum(struct raft *r)
 {
@@ -144,7 +144,8 @@ raft_check_quorum(struct raft *r)
 void
 raft_on_prevote(struct raft *r, const struct raft_msg *m)
 {
-	bool grant = m->term > r->term && !heard_leader(r) && log_ok(r, m->last_term, m->last_index);
+	bool grant =
+	        m->term > r->term && !heard_leader(r) && log_ok(r, m->last_term, m->last_index);
 	struct raft_msg resp;
 	raft_msg_init(r, &resp, RAFT_MSG_PREVOTE_RESP);
 	resp.term = grant ? m->term : r->term;
@@ -175,8 +176,8 @@ raft_on_vote(struct raft *r, const struct raft_msg *m)
 	if (m->term > r->term)
 		raft_become_follower(r, m->term, RAFT_NO_LEADER);
 	bool grant = m->term == r->term &&
-		     (r->voted_for == RAFT_NO_LEADER || r->voted_for == m->from) &&
-		     log_ok(r, m->last_term, m->last_index);
+	             (r->voted_for == RAFT_NO_LEADER || r->voted_for == m->from) &&
+	             log_ok(r, m->last_term, m->last_index);
 	if (grant && r->voted_for != m->from) {
 		r->voted_for = m->from;
 		r->dirty = true;
@@ -196,8 +197,7 @@ raft_on_vote_resp(struct raft *r, const struct raft_msg *m)
 		raft_become_follower(r, m->term, RAFT_NO_LEADER);
 		return;
 	}
-	if (r->role != RAFT_CANDIDATE || m->term != r->term || !m->granted ||
-	    r->granted[m->from])
+	if (r->role != RAFT_CANDIDATE || m->term != r->term || !m->granted || r->granted[m->from])
 		return;
 	r->granted[m->from] = 1;
 	if (++r->ngranted >= r->quorum)

@@ -184,8 +184,7 @@ raft_log_last_upto(const struct raft_log *l, uint64_t h, uint64_t max_index)
 }
 
 bool
-raft_log_last_at_height(const struct raft_log *l, uint64_t h, uint64_t max_index,
-			uint64_t *index)
+raft_log_last_at_height(const struct raft_log *l, uint64_t h, uint64_t max_index, uint64_t *index)
 {
 	size_t i = first_at_least(l, h + 1); /* just past the last entry at h */
 	uint64_t idx = l->base_index + i;    /* index of that last entry (or the base) */

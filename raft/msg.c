@@ -26,7 +26,7 @@ static const char commit_prefix[] = "chaind/commit/v1";
 
 void
 raft_vote_preimage(uint64_t height, uint64_t term, const uint8_t digest[RAFT_HASH_LEN],
-		   uint8_t out[RAFT_VOTE_PREIMAGE_LEN])
+                   uint8_t out[RAFT_VOTE_PREIMAGE_LEN])
 {
 	memcpy(out, commit_prefix, sizeof(commit_prefix)); /* with its NUL */
 	ch_put_be64(out + sizeof(commit_prefix), height);
@@ -226,8 +226,7 @@ decode_append_resp(struct ch_rd *r, struct raft_msg *m)
 }
 
 int
-raft_msg_decode(const uint8_t *data, size_t len, uint32_t n, size_t max_block,
-		struct raft_msg *m)
+raft_msg_decode(const uint8_t *data, size_t len, uint32_t n, size_t max_block, struct raft_msg *m)
 {
 	struct ch_rd r;
 	if (len < 11 + RAFT_SIG_LEN)

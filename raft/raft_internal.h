@@ -30,7 +30,7 @@ enum raft_msg_type {
 	RAFT_MSG_PREVOTE_RESP = 2, /* granted; term = the asked term, or the voter's if refused */
 	RAFT_MSG_VOTE = 3,         /* RequestVote (paper 5.2) */
 	RAFT_MSG_VOTE_RESP = 4,
-	RAFT_MSG_APPEND = 5,       /* AppendEntries (paper 5.3) */
+	RAFT_MSG_APPEND = 5, /* AppendEntries (paper 5.3) */
 	RAFT_MSG_APPEND_RESP = 6,
 };
 
@@ -110,7 +110,7 @@ size_t raft_msg_entry_size(const struct raft_msg_entry *e);
  * max_block, trailing bytes rejected. 0 or CH_E_BAD_ENCODING.
  */
 int raft_msg_decode(const uint8_t *data, size_t len, uint32_t n, size_t max_block,
-		    struct raft_msg *m);
+                    struct raft_msg *m);
 
 /* raft_msg_cert_vote reads vote i of a decoded certificate. */
 void raft_msg_cert_vote(const struct raft_msg_cert *c, uint32_t i, struct raft_vote *out);
@@ -119,7 +119,7 @@ void raft_msg_cert_vote(const struct raft_msg_cert *c, uint32_t i, struct raft_v
 
 /* raft_vote_preimage: "chaind/commit/v1" 0x00 | height | term | digest (chain/block.c). */
 void raft_vote_preimage(uint64_t height, uint64_t term, const uint8_t digest[RAFT_HASH_LEN],
-			uint8_t out[RAFT_VOTE_PREIMAGE_LEN]);
+                        uint8_t out[RAFT_VOTE_PREIMAGE_LEN]);
 
 /* ---- the log (log.c) ---- */
 
@@ -178,7 +178,7 @@ uint64_t raft_log_last_upto(const struct raft_log *l, uint64_t h, uint64_t max_i
  * whose entry has height h; false if none.
  */
 bool raft_log_last_at_height(const struct raft_log *l, uint64_t h, uint64_t max_index,
-			     uint64_t *index);
+                             uint64_t *index);
 void raft_entry_clear_votes(struct raft_entry *e);
 
 /* ---- the core ---- */
@@ -189,7 +189,7 @@ struct raft_peer {
 	uint64_t host_height; /* the follower's host tip, as it last said */
 	bool probe;           /* after a rejection: one AppendEntries at a time */
 	uint32_t ninflight;
-	uint64_t inflight_end[RAFT_MAX_INFLIGHT]; /* last index of each, ascending */
+	uint64_t inflight_end[RAFT_MAX_INFLIGHT];  /* last index of each, ascending */
 	uint64_t inflight_from[RAFT_MAX_INFLIGHT]; /* first index of each */
 	uint64_t inflight_at[RAFT_MAX_INFLIGHT];
 };
@@ -252,9 +252,9 @@ void raft_broadcast(struct raft *r, struct raft_msg *m);
 void raft_note_role(struct raft *r);
 uint64_t raft_random_timeout(struct raft *r);
 bool raft_verify_vote(struct raft *r, uint32_t from, uint64_t height, uint64_t term,
-		      const uint8_t digest[RAFT_HASH_LEN], const uint8_t sig[RAFT_SIG_LEN]);
+                      const uint8_t digest[RAFT_HASH_LEN], const uint8_t sig[RAFT_SIG_LEN]);
 void raft_sign_vote(struct raft *r, uint64_t height, uint64_t term,
-		    const uint8_t digest[RAFT_HASH_LEN], uint8_t sig[RAFT_SIG_LEN]);
+                    const uint8_t digest[RAFT_HASH_LEN], uint8_t sig[RAFT_SIG_LEN]);
 
 /* election.c */
 void raft_last_pos(const struct raft *r, uint64_t *term, uint64_t *index);
@@ -266,6 +266,16 @@ void raft_on_prevote_resp(struct raft *r, const struct raft_msg *m);
 void raft_on_vote(struct raft *r, const struct raft_msg *m);
 void raft_on_vote_resp(struct raft *r, const struct raft_msg *m);
 
+/* commit.c */
+void raft_compact(struct raft *r);
+void raft_adopt_tip(struct raft *r, uint64_t height);
+bool raft_learn_commit(struct raft *r, uint64_t host_height);
+void raft_sign_own_votes(struct raft *r);
+void raft_record_votes(struct raft *r, const struct raft_msg *m);
+void raft_advance(struct raft *r);
+void raft_emit_commits(struct raft *r);
+uint64_t raft_certified_height(const struct raft *r);
+
 /* replication.c */
 void raft_leader_start(struct raft *r);
 void raft_leader_stop(struct raft *r);
@@ -273,11 +283,6 @@ void raft_replicate_all(struct raft *r, bool force);
 void raft_leader_tick(struct raft *r);
 void raft_on_append(struct raft *r, const struct raft_msg *m);
 void raft_on_append_resp(struct raft *r, const struct raft_msg *m);
-void raft_advance(struct raft *r);
-void raft_emit_commits(struct raft *r);
-void raft_adopt_tip(struct raft *r, uint64_t height, const uint8_t *digest);
-void raft_compact(struct raft *r);
-void raft_sign_own_votes(struct raft *r);
 
 /* record.c */
 void raft_record_encode(const struct raft *r, struct ch_buf *out);

@@ -146,9 +146,9 @@ raft_restore(struct raft *r, const uint8_t *record, size_t len, struct ch_err *e
 		return ch_errf(err, CH_E_BAD_ENCODING, "raft record is damaged");
 	if (rec.anchored && rec.base_height > r->host_height)
 		return ch_errf(err, CH_E_INVALID,
-			       "raft record starts at height %llu, past the chain's tip %llu",
-			       (unsigned long long)rec.base_height,
-			       (unsigned long long)r->host_height);
+		               "raft record starts at height %llu, past the chain's tip %llu",
+		               (unsigned long long)rec.base_height,
+		               (unsigned long long)r->host_height);
 	r->term = rec.term;
 	r->voted_for = rec.voted_for;
 	raft_log_reset(&r->log, rec.base_index, rec.base_term, rec.base_height);
@@ -165,7 +165,8 @@ raft_restore(struct raft *r, const uint8_t *record, size_t len, struct ch_err *e
 		if (me.is_block) {
 			if ((e->block = malloc(me.block_len)) == NULL) {
 				raft_log_reset(&r->log, 0, 0, r->host_height);
-				return ch_errf(err, CH_E_NOMEM, "out of memory restoring the raft log");
+				return ch_errf(err, CH_E_NOMEM,
+				               "out of memory restoring the raft log");
 			}
 			memcpy(e->block, me.block, me.block_len);
 			e->block_len = me.block_len;
@@ -175,7 +176,7 @@ raft_restore(struct raft *r, const uint8_t *record, size_t len, struct ch_err *e
 	r->commit_index = rec.commit_index;
 	if (rec.anchored) /* the host's from here down */
 		raft_log_compact(&r->log,
-				 raft_log_last_upto(&r->log, r->host_height, r->commit_index));
+		                 raft_log_last_upto(&r->log, r->host_height, r->commit_index));
 	else
 		raft_log_reset(&r->log, 0, 0, r->host_height);
 	r->dirty = false;
@@ -186,8 +187,8 @@ raft_restore(struct raft *r, const uint8_t *record, size_t len, struct ch_err *e
 }
 
 int
-raft_record_mark(const uint8_t *record, size_t len, uint64_t *term, uint64_t *height,
-		 bool *voted, struct ch_err *err)
+raft_record_mark(const uint8_t *record, size_t len, uint64_t *term, uint64_t *height, bool *voted,
+                 struct ch_err *err)
 {
 	struct record rec;
 	if (record == NULL || !parse(record, len, &rec))

@@ -1,19 +1,7 @@
 /*
- * Log replication (paper 5.3, Figure 2; thesis 3.5, 10.2.1 pipelining),
- * the commit rule (paper 5.4.2), commit certificates, and the committed
- * prefix shared with the host.
- *
- * Commit certificates: an AppendEntries names cert_height, below which the
- * leader holds a certificate for every block, and lists the digests of the
- * uncertified blocks at or below prev. A follower that accepts it signs a
- * commit vote (height, term, digest) for each of those and for each block
- * among the entries: after the consistency check its log (or its host's
- * committed chain) agrees with the leader's up to the last entry, so it
- * holds them. The leader signs its own; once a block is committed it gets
- * a certificate of a majority of this term's votes, in ascending validator
- * order, and the leader sends certificates to followers whose host lacks
- * them. Anyone emits COMMIT for a committed block once it holds the block
- * and its certificate, in height order.
+ * Log replication: AppendEntries from the leader's side and the follower's
+ * (paper 5.3, Figure 2; thesis 3.5, with pipelining as in thesis chapter 10), including
+ * the way back for a node whose host's chain ran ahead of its log.
  *
  * Rejoining: the host's chain up to its tip H is committed, and may be
  * ahead of what the log knows (block sync). A core started on a chain with
@@ -33,10 +21,9 @@
 
 #include "raft/raft_internal.h"
 
-/* ---- the committed prefix ---- */
+/* ---- rejoining ---- */
 
-static bool learn_commit(struct raft *r, uint64_t host_height);
-
+/* rebase makes the committed entry (index, term, height) the base of an empty log. */
 static void
 rebase(struct raft *r, uint64_t index, uint64_t term, uint64_t height)
 {
@@ -44,207 +31,6 @@ rebase(struct raft *r, uint64_t index, uint64_t term, uint64_t height)
 	r->anchored = true;
 	r->commit_index = index;
 	r->dirty = true;
-}
-
-/*
- * raft_compact drops entries the host has executed (committed, at or below
- * its tip), keeping cfg.retain of them for followers that lag.
- */
-void
-raft_compact(struct raft *r)
-{
-	if (!r->anchored)
-		return;
-	uint64_t exec = raft_log_last_upto(&r->log, r->host_height, r->commit_index);
-	if (exec > r->log.base_index + r->cfg.retain)
-		raft_log_compact(&r->log, exec - r->cfg.retain);
-}
-
-/*
- * raft_adopt_tip: the host's chain now ends at height (committed or
- * synced). The log is kept even when the chain is past it: it is still a
- * valid Raft log, and a leader anchors it at the tip if it must.
- */
-void
-raft_adopt_tip(struct raft *r, uint64_t height, const uint8_t *digest)
-{
-	(void)digest;
-	r->host_height = height;
-	if (r->emitted < height)
-		r->emitted = height;
-	bool learned = learn_commit(r, height);
-	raft_compact(r);
-	if (learned)
-		raft_advance(r);
-}
-
-/* ---- commit and certificates ---- */
-
-/*
- * learn_commit: a host's chain holds only committed blocks. The leader's
- * log holds every committed entry (paper 5.4.3) and one block per height,
- * so its block at a height some host reached is committed, with all before
- * it. Only a leader may conclude this: a follower's block at that height
- * may be an uncommitted one of an older term.
- */
-static bool
-learn_commit(struct raft *r, uint64_t host_height)
-{
-	uint64_t j;
-	if (r->role != RAFT_LEADER || raft_log_block(&r->log, host_height, &j) == NULL ||
-	    j <= r->commit_index)
-		return false;
-	r->commit_index = j;
-	return true;
-}
-
-static struct raft_vote_slot *
-votes_of(struct raft *r, struct raft_entry *e)
-{
-	if (e->votes == NULL && (e->votes = calloc(r->cfg.n, sizeof(*e->votes))) == NULL)
-		abort();
-	return e->votes;
-}
-
-static void
-add_vote(struct raft *r, struct raft_entry *e, uint32_t from, const uint8_t sig[RAFT_SIG_LEN])
-{
-	struct raft_vote_slot *v = votes_of(r, e);
-	if (v[from].has)
-		return;
-	v[from].has = true;
-	memcpy(v[from].sig, sig, RAFT_SIG_LEN);
-	e->nvotes++;
-}
-
-/* raft_sign_own_votes: the leader's vote for each uncertified block it holds (durable). */
-void
-raft_sign_own_votes(struct raft *r)
-{
-	for (size_t i = 0; i < r->log.len; i++) {
-		struct raft_entry *e = &r->log.e[i];
-		if (!e->is_block || e->cert != NULL || e->height <= r->host_height ||
-		    (e->votes != NULL && e->votes[r->cfg.self].has))
-			continue;
-		uint8_t sig[RAFT_SIG_LEN];
-		raft_sign_vote(r, e->height, r->term, e->digest, sig);
-		add_vote(r, e, r->cfg.self, sig);
-	}
-}
-
-/* certified_height: every block up to it is in the host's chain, handed out, or certified. */
-static uint64_t
-certified_height(const struct raft *r)
-{
-	uint64_t h = r->emitted;
-	for (;;) {
-		const struct raft_entry *e = raft_log_block(&r->log, h + 1, NULL);
-		if (e == NULL || e->cert == NULL)
-			return h;
-		h++;
-	}
-}
-
-/* build_certs gives each committed block with a majority of this term's votes its certificate. */
-static bool
-build_certs(struct raft *r)
-{
-	bool any = false;
-	for (size_t i = 0; i < r->log.len; i++) {
-		struct raft_entry *e = &r->log.e[i];
-		if (r->log.base_index + 1 + i > r->commit_index)
-			break;
-		if (!e->is_block || e->cert != NULL || e->nvotes < r->quorum)
-			continue;
-		if ((e->cert = malloc(r->quorum * sizeof(*e->cert))) == NULL)
-			abort();
-		uint32_t k = 0;
-		for (uint32_t v = 0; v < r->cfg.n && k < r->quorum; v++)
-			if (e->votes[v].has) {
-				e->cert[k].from = v;
-				memcpy(e->cert[k++].sig, e->votes[v].sig, RAFT_SIG_LEN);
-			}
-		e->ncert = k;
-		e->cert_term = r->term;
-		raft_entry_clear_votes(e);
-		any = true;
-	}
-	return any;
-}
-
-/* raft_emit_commits hands the host committed, certified blocks in height order. */
-void
-raft_emit_commits(struct raft *r)
-{
-	for (;;) {
-		uint64_t idx;
-		const struct raft_entry *e = raft_log_block(&r->log, r->emitted + 1, &idx);
-		if (e == NULL || idx > r->commit_index || e->cert == NULL)
-			return;
-		/* the record knows the commit before the host executes (restarts anchor on it) */
-		if (r->dirty || r->persisted_commit < idx)
-			raft_persist(r);
-		struct raft_action *a = raft_push_action(r, RAFT_ACT_COMMIT);
-		a->height = e->height;
-		a->term = e->cert_term;
-		memcpy(a->digest, e->digest, RAFT_HASH_LEN);
-		if ((a->block = malloc(e->block_len)) == NULL ||
-		    (a->cert = malloc(e->ncert * sizeof(*a->cert))) == NULL)
-			abort();
-		memcpy(a->block, e->block, e->block_len);
-		a->block_len = e->block_len;
-		memcpy(a->cert, e->cert, e->ncert * sizeof(*a->cert));
-		a->ncert = e->ncert;
-		r->emitted++;
-	}
-}
-
-static int
-cmp_desc(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
-/* quorum_match: the highest index a majority holds (the leader's own log is durable). */
-static uint64_t
-quorum_match(const struct raft *r)
-{
-	uint64_t m[RAFT_MAX_VALIDATORS];
-	for (uint32_t i = 0; i < r->cfg.n; i++)
-		m[i] = i == r->cfg.self ? raft_log_last_index(&r->log) : r->peers[i].match;
-	qsort(m, r->cfg.n, sizeof(m[0]), cmp_desc);
-	return m[r->quorum - 1];
-}
-
-/*
- * raft_advance: a leader commits the highest index a majority holds if its
- * entry is of the current term (paper 5.4.2: counting replicas of an older
- * term's entry is the Figure 8 bug, which cfg.unsafe_commit_old_terms
- * re-enables for tests); then certificates and COMMITs follow.
- */
-void
-raft_advance(struct raft *r)
-{
-	if (r->role != RAFT_LEADER) {
-		raft_emit_commits(r);
-		return;
-	}
-	bool progress = false;
-	for (uint32_t f = 0; f < r->cfg.n; f++)
-		if (f != r->cfg.self && learn_commit(r, r->peers[f].host_height))
-			progress = true;
-	uint64_t n = quorum_match(r), t;
-	if (n > r->commit_index && raft_log_term_at(&r->log, n, &t) &&
-	    (t == r->term || r->cfg.unsafe_commit_old_terms)) {
-		r->commit_index = n;
-		progress = true;
-	}
-	if (build_certs(r))
-		progress = true;
-	raft_emit_commits(r);
-	if (progress)
-		raft_replicate_all(r, true); /* followers learn the commit and certificates now */
 }
 
 /* ---- the leader ---- */
@@ -322,14 +108,14 @@ send_append(struct raft *r, uint32_t f, bool with_entries)
 	struct raft_peer *p = &r->peers[f];
 	struct raft_msg m;
 	raft_msg_init(r, &m, RAFT_MSG_APPEND);
-	uint64_t cert_h = certified_height(r);
+	uint64_t cert_h = raft_certified_height(r);
 	m.commit_index = r->commit_index;
 	m.cert_height = cert_h;
 	m.leader_height = r->host_height;
 	p->last_sent = r->now;
 	uint64_t prev = p->next - 1;
 	if (p->next <= r->log.base_index || need_sync(r, p)) {
-		/* the entries it needs are no longer held: block sync (thesis 5, as snapshots) */
+		/* it needs entries no longer held: block sync, as snapshots (thesis ch. 5) */
 		m.flags = RAFT_APPEND_FETCH;
 		m.prev_index = r->log.base_index;
 		m.prev_term = r->log.base_term;
@@ -357,7 +143,7 @@ send_append(struct raft *r, uint32_t f, bool with_entries)
 			p->inflight_at[p->ninflight++] = r->now;
 		}
 		if (!p->probe)
-			p->next = end + 1; /* optimistic (thesis 10.2.1) */
+			p->next = end + 1; /* optimistic: pipelining (thesis chapter 10) */
 	}
 	raft_send(r, f, &m);
 }
@@ -445,20 +231,6 @@ raft_leader_tick(struct raft *r)
 	}
 }
 
-static void
-record_votes(struct raft *r, const struct raft_msg *m)
-{
-	for (uint32_t i = 0; i < m->nvotes; i++) {
-		uint64_t idx;
-		struct raft_entry *e = raft_log_block(&r->log, m->votes[i].height, &idx);
-		if (e == NULL || e->cert != NULL || idx > m->index ||
-		    (e->votes != NULL && e->votes[m->from].has))
-			continue;
-		if (raft_verify_vote(r, m->from, e->height, r->term, e->digest, m->votes[i].sig))
-			add_vote(r, e, m->from, m->votes[i].sig);
-	}
-}
-
 /* on_reject picks where to try next: backtrack on the hint, or anchor at the host's tip. */
 static void
 on_reject(struct raft *r, struct raft_peer *p, const struct raft_msg *m)
@@ -504,7 +276,7 @@ raft_on_append_resp(struct raft *r, const struct raft_msg *m)
 	struct raft_peer *p = &r->peers[m->from];
 	p->last_heard = r->now;
 	p->host_height = m->host_height;
-	if (learn_commit(r, m->host_height))
+	if (raft_learn_commit(r, m->host_height))
 		raft_advance(r);
 	if (r->role != RAFT_LEADER)
 		return;
@@ -531,7 +303,7 @@ raft_on_append_resp(struct raft *r, const struct raft_msg *m)
 		p->ninflight = 0;
 		p->next = p->match + 1;
 	}
-	record_votes(r, m);
+	raft_record_votes(r, m);
 	raft_advance(r);
 	if (r->role == RAFT_LEADER)
 		replicate(r, m->from, false);
@@ -550,7 +322,7 @@ respond(struct raft *r, const struct raft_msg *m, bool success, uint64_t index)
 	resp.unanchored = !r->anchored;
 	resp.host_height = r->host_height;
 	if (success) {
-		/* commit votes for the uncertified blocks now held (see the top of this file) */
+		/* commit votes for the uncertified blocks now held (commit.c) */
 		for (uint32_t i = 0; i < m->npending && resp.nvotes < RAFT_MAX_RESP_VOTES; i++) {
 			const struct raft_msg_pending *pd = &m->pending[i];
 			const struct raft_entry *e = raft_log_block(&r->log, pd->height, NULL);
@@ -558,20 +330,22 @@ respond(struct raft *r, const struct raft_msg *m, bool success, uint64_t index)
 			    (e != NULL && memcmp(e->digest, pd->digest, RAFT_HASH_LEN) != 0))
 				continue;
 			resp.votes[resp.nvotes].height = pd->height;
-			raft_sign_vote(r, pd->height, m->term, pd->digest, resp.votes[resp.nvotes++].sig);
+			raft_sign_vote(r, pd->height, m->term, pd->digest,
+			               resp.votes[resp.nvotes++].sig);
 		}
 		for (uint32_t i = 0; i < m->nentries && resp.nvotes < RAFT_MAX_RESP_VOTES; i++) {
 			const struct raft_msg_entry *e = &m->entries[i];
 			if (!e->is_block || e->height <= m->cert_height)
 				continue;
 			resp.votes[resp.nvotes].height = e->height;
-			raft_sign_vote(r, e->height, m->term, e->digest, resp.votes[resp.nvotes++].sig);
+			raft_sign_vote(r, e->height, m->term, e->digest,
+			               resp.votes[resp.nvotes++].sig);
 		}
 	}
 	raft_send(r, m->from, &resp); /* what it acknowledges is durable first */
 }
 
-/* reject_hint: the last index worth trying, skipping a conflicting term (thesis 5.4.2 hint). */
+/* reject_hint: the last index worth trying, skipping a conflicting term (paper 5.3, end). */
 static uint64_t
 reject_hint(const struct raft *r, const struct raft_msg *m)
 {
@@ -613,7 +387,8 @@ match_prev(struct raft *r, const struct raft_msg *m)
 			return true; /* within the committed prefix */
 		uint64_t t, h;
 		if (raft_log_term_at(&r->log, m->prev_index, &t) && t == m->prev_term)
-			return raft_log_height_at(&r->log, m->prev_index, &h) && h == m->prev_height;
+			return raft_log_height_at(&r->log, m->prev_index, &h) &&
+			       h == m->prev_height;
 	}
 	if (m->prev_index <= m->commit_index && m->prev_height == r->host_height &&
 	    (!r->anchored || m->prev_index > r->commit_index)) {
@@ -641,7 +416,7 @@ append_entries(struct raft *r, const struct raft_msg *m)
 		const struct raft_msg_entry *e = &m->entries[k];
 		uint8_t h[RAFT_HASH_LEN];
 		if (e->is_block && (!r->host.block_hash(r->host.arg, e->block, e->block_len, h) ||
-				    memcmp(h, e->digest, RAFT_HASH_LEN) != 0))
+		                    memcmp(h, e->digest, RAFT_HASH_LEN) != 0))
 			return false;
 	}
 	uint64_t first = m->prev_index + 1 + i;
@@ -681,7 +456,8 @@ store_certs(struct raft *r, const struct raft_msg *m)
 		for (uint32_t k = 0; k < c->nvotes && ok; k++) {
 			raft_msg_cert_vote(c, k, &v[k]);
 			ok = (k == 0 || v[k].from > v[k - 1].from) &&
-			     raft_verify_vote(r, v[k].from, c->height, c->term, e->digest, v[k].sig);
+			     raft_verify_vote(r, v[k].from, c->height, c->term, e->digest,
+			                      v[k].sig);
 		}
 		if (!ok)
 			continue;

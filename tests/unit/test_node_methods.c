@@ -86,6 +86,7 @@ stub_engine(void *arg, struct node_engine_status *out)
 	struct fx *f = arg;
 	*out = (struct node_engine_status){
 		.name = "pbft",
+		.role = "backup",
 		.height = f->c.tip.height,
 		.view = 7,
 		.leader = 3,
@@ -449,6 +450,8 @@ test_status(void *arg)
 	CHECK(strcmp(str(r, "state_digest"), hash_hex(f->c.tip.state_digest)) == 0);
 	CHECK(num(r, "view") == 7);
 	CHECK(num(r, "primary") == 3);
+	CHECK(strcmp(str(r, "engine"), "pbft") == 0 && strcmp(str(r, "role"), "backup") == 0);
+	CHECK(get(r, "term") == NULL && get(r, "ballot") == NULL);
 	CHECK(cJSON_IsTrue(get(r, "view_change")));
 	CHECK(num(r, "stable_checkpoint") == 100);
 	CHECK(num(r, "validators") == NVALIDATORS);

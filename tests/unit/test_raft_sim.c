@@ -1,30 +1,41 @@
 /*
  * A randomized simulation of the Raft core (raft/raft.h), in the manner of
- * canonical/raft's raft_fixture: n cores over a simulated network, clock
- * and disk, driven by one seeded event queue, with every safety invariant
- * checked after every step.
+ * canonical/raft's raft_fixture: n cores (n in 1, 2, 3, 4, 5, 7) over a
+ * simulated network, clock and disk, driven by one seeded event queue,
+ * with every safety invariant checked after every step.
  *
  * Each validator has a host: fake but strict signatures (a keyed hash of the
- * validator and the bytes), a fake block hash, a committed chain it extends
- * from COMMIT actions (calling raft_committed) or by block sync (answering
- * FETCH from another host's chain, calling raft_synced), and a durable
- * record (the last PERSIST carried out). The network drops, delays,
- * duplicates and reorders, and partitions (sometimes the leader with a
- * minority). A crash may come between any two actions of a drain: what
- * follows it is lost, and the validator restarts from its record and its
- * host's tip.
+ * validator and the bytes), a fake block hash over blocks that name the
+ * items they hold, a committed chain it extends from COMMIT actions
+ * (telling the core with raft_committed, at once or a little later) or by
+ * block sync (answering FETCH from the named host's chain or the longest
+ * one, then raft_synced), and a durable record (the last PERSIST carried
+ * out). The network drops, delays, duplicates and reorders, and partitions
+ * (sometimes the leader with a minority). A crash may come between any two
+ * actions of a drain: what follows it is lost, and the validator restarts
+ * from its record and its host's tip; at the end of the faults sometimes
+ * every validator restarts at once. A validator may join late, its host
+ * seeded with a copy of the chain and no record.
  *
- * Invariants (paper Figure 3, plus the chain's): election safety, log
- * matching, leader completeness, agreement of the hosts' chains, valid
- * certificates on every COMMIT, COMMITs in height order. Liveness: once
- * faults stop, every host reaches the same height holding every item
- * submitted, within a bound.
+ * Invariants (paper Figure 3, and the chain's): election safety, log
+ * matching (same index and term, same entry and same predecessor), leader
+ * completeness (a new leader holds every block any host committed above
+ * its own host's tip), agreement of the hosts' chains, no item twice,
+ * COMMITs at the host's tip + 1 with a block that hashes to its digest and
+ * a certificate of a majority of distinct, ascending validators whose
+ * votes verify over the commit-vote preimage, every message accepted by
+ * its receiver. Liveness: once the faults stop, every host reaches the
+ * same height holding every item submitted, within 6 simulated seconds.
  *
- * Then the mutation check: with cfg.unsafe_commit_old_terms (the Figure 8
- * bug) the checker must find a violation, on random schedules and on a
- * scripted one that reproduces Figure 8.
+ * Also: mangled and re-signed messages on the wire (raft_receive must stay
+ * memory safe, and refuse what the signature does not cover), and the
+ * mutation check: with cfg.unsafe_commit_old_terms (the Figure 8 bug) the
+ * checker must find a violation. Random schedules rarely reach Figure 8, so
+ * a scripted schedule reproduces it and the violation is required there.
  *
- * Usage: test_raft_sim [replay SCENARIO SEED]
+ * Usage: test_raft_sim [replay SCENARIO SEED]; RAFT_SIM_TRACE=1 prints each
+ * step of a replay; RAFT_SIM_SEEDS (per scenario), RAFT_SIM_BASE and
+ * RAFT_SIM_GARBAGE (seeds) widen a soak run.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -140,8 +151,8 @@ struct scenario {
 	uint32_t delay_min, delay_max;
 	bool partitions, minority, crashes, torn, spont_sync;
 	bool unsafe;
-	bool late; /* sometimes a validator joins late, its host seeded with a chain copy */
-	bool narrow; /* 3 validators, one entry per message, leaders die young: Figure 8 prone */
+	bool late;    /* sometimes a validator joins late, its host seeded with a chain copy */
+	bool narrow;  /* 3 validators, one entry per message, leaders die young: Figure 8 prone */
 	bool garbage; /* mangled and re-signed copies of messages on the wire; no checks */
 };
 
@@ -180,8 +191,14 @@ struct lm_slot {
 	uint32_t gen;
 	uint64_t index, term, height;
 	bool is_block;
-	uint64_t d; /* a 64-bit digest prefix */
+	uint64_t d;         /* a 64-bit digest prefix */
 	uint64_t prev_term; /* UINT64_MAX: not seen yet */
+};
+
+/* what any core holds at an index at or below its commit index (state machine safety) */
+struct committed_entry {
+	bool has;
+	uint64_t term, digest;
 };
 
 struct sim {
@@ -205,6 +222,8 @@ struct sim {
 	bool item_done[MAX_ITEMS];
 	uint32_t *leader_of; /* by term; UINT32_MAX none */
 	uint64_t nterms;
+	struct committed_entry *committed; /* by index: entries at or below a commit index */
+	uint64_t ncommitted;
 	/* scripted runs: messages wait in a pool until the script moves them */
 	bool manual;
 	struct ev *pool;
@@ -212,8 +231,8 @@ struct sim {
 	/* outcome */
 	bool failed;
 	char why[512];
-	uint64_t steps, commits, syncs, crashes_done;
-	uint64_t garbage_accepted; /* unsigned changes accepted: must stay 0 */
+	uint64_t steps, commits, syncs, crashes_done, cold_starts;
+	uint64_t garbage_accepted;              /* unsigned changes accepted: must stay 0 */
 	uint64_t garbage_sent, garbage_handled; /* mangled messages, and those past decoding */
 };
 
@@ -231,9 +250,9 @@ trace_state(const struct sim *s, const char *what, uint32_t a, uint32_t b)
 			printf(" [%u down h%" PRIu64 "]", i, s->h[i].height);
 			continue;
 		}
-		printf(" [%u %c t%" PRIu64 " c%" PRIu64 " (%" PRIu64 ",%" PRIu64 "] h%" PRIu64 "]", i,
-		       "FPCL"[raft_role(r)], raft_term(r), raft_commit_index(r), raft_log_first(r),
-		       raft_log_last(r), raft_height(r));
+		printf(" [%u %c t%" PRIu64 " c%" PRIu64 " (%" PRIu64 ",%" PRIu64 "] h%" PRIu64 "]",
+		       i, "FPCL"[raft_role(r)], raft_term(r), raft_commit_index(r),
+		       raft_log_first(r), raft_log_last(r), raft_height(r));
 	}
 	printf(" g");
 	for (uint32_t i = 0; i < s->n; i++)
@@ -368,7 +387,7 @@ send_msg(struct sim *s, uint32_t from, uint32_t to, const uint8_t *b, size_t len
 
 static void
 check_cert(struct sim *s, uint64_t height, uint64_t term, const uint8_t digest[RAFT_HASH_LEN],
-	   const struct raft_vote *cert, uint32_t ncert)
+           const struct raft_vote *cert, uint32_t ncert)
 {
 	if (ncert < raft_quorum(s->n) || ncert > s->n) {
 		fail(s, "certificate for height %" PRIu64 " has %u votes", height, ncert);
@@ -381,7 +400,8 @@ check_cert(struct sim *s, uint64_t height, uint64_t term, const uint8_t digest[R
 	memcpy(pre + 33, digest, RAFT_HASH_LEN);
 	for (uint32_t i = 0; i < ncert; i++) {
 		if (cert[i].from >= s->n || (i > 0 && cert[i].from <= cert[i - 1].from)) {
-			fail(s, "certificate for height %" PRIu64 " not ascending/distinct", height);
+			fail(s, "certificate for height %" PRIu64 " not ascending/distinct",
+			     height);
 			return;
 		}
 		if (!fake_verify_as(cert[i].from, pre, sizeof(pre), cert[i].sig)) {
@@ -409,8 +429,8 @@ note_leader(struct sim *s, uint32_t id, uint64_t term)
 		s->nterms = nt;
 	}
 	if (s->leader_of[term] != UINT32_MAX && s->leader_of[term] != id)
-		fail(s, "election safety: %u and %u both lead term %" PRIu64, s->leader_of[term], id,
-		     term);
+		fail(s, "election safety: %u and %u both lead term %" PRIu64, s->leader_of[term],
+		     id, term);
 	s->leader_of[term] = id;
 	/* leader completeness: every committed block is in its host's chain or its log */
 	struct host *h = &s->h[id];
@@ -425,9 +445,38 @@ note_leader(struct sim *s, uint32_t id, uint64_t term)
 		want++;
 	}
 	if (want <= s->chain_len)
-		fail(s, "leader completeness: leader %u of term %" PRIu64
-			" lacks committed block %" PRIu64 " (host at %" PRIu64 ")",
+		fail(s,
+		     "leader completeness: leader %u of term %" PRIu64
+		     " lacks committed block %" PRIu64 " (host at %" PRIu64 ")",
 		     id, term, want, h->height);
+}
+
+/* check_committed: state machine safety (paper Figure 3), by index. */
+static void
+check_committed(struct sim *s, uint32_t id, uint64_t index, uint64_t term, uint64_t digest)
+{
+	if (index > 1000000)
+		return; /* only garbage gets there */
+	if (index >= s->ncommitted) {
+		uint64_t n = index * 2 + 64;
+		s->committed = realloc(s->committed, n * sizeof(*s->committed));
+		if (s->committed == NULL)
+			abort();
+		memset(s->committed + s->ncommitted, 0,
+		       (n - s->ncommitted) * sizeof(*s->committed));
+		s->ncommitted = n;
+	}
+	struct committed_entry *c = &s->committed[index];
+	if (!c->has) {
+		c->has = true;
+		c->term = term;
+		c->digest = digest;
+	} else if (c->term != term || c->digest != digest) {
+		fail(s,
+		     "state machine safety: node %u holds another committed entry at index "
+		     "%" PRIu64,
+		     id, index);
+	}
 }
 
 /* check_log: log matching (paper 5.3) for one validator's held entries. */
@@ -465,15 +514,17 @@ check_log(struct sim *s, uint32_t id)
 			}
 			if (l->index == i && l->term == e.term) {
 				if (l->height != e.height || l->is_block != e.is_block || l->d != d)
-					fail(s, "log matching: index %" PRIu64 " term %" PRIu64
-						" differs on node %u",
+					fail(s,
+					     "log matching: index %" PRIu64 " term %" PRIu64
+					     " differs on node %u",
 					     i, e.term, id);
 				if (prev_term != UINT64_MAX) {
 					if (l->prev_term == UINT64_MAX)
 						l->prev_term = prev_term;
 					else if (l->prev_term != prev_term)
-						fail(s, "log matching: entries before index %" PRIu64
-							" term %" PRIu64 " differ on node %u",
+						fail(s,
+						     "log matching: entries before index %" PRIu64
+						     " term %" PRIu64 " differ on node %u",
 						     i, e.term, id);
 				}
 				break;
@@ -481,6 +532,8 @@ check_log(struct sim *s, uint32_t id)
 			slot = (slot + 1) & (LM_SLOTS - 1);
 		}
 		prev_term = e.term;
+		if (i <= raft_commit_index(r))
+			check_committed(s, id, i, e.term, d);
 	}
 }
 
@@ -505,8 +558,8 @@ host_commit(struct sim *s, struct host *h, const struct raft_action *a)
 	check_cert(s, a->height, a->term, a->digest, a->cert, a->ncert);
 	if (a->height <= s->chain_len) {
 		if (memcmp(s->chain[a->height].digest, a->digest, RAFT_HASH_LEN) != 0)
-			fail(s, "agreement: node %u commits another block at height %" PRIu64, h->id,
-			     a->height);
+			fail(s, "agreement: node %u commits another block at height %" PRIu64,
+			     h->id, a->height);
 	} else {
 		if (a->height > MAX_CHAIN) {
 			fail(s, "chain too long");
@@ -651,8 +704,10 @@ start(struct sim *s, uint32_t id)
 	struct host *h = &s->h[id];
 	struct raft_config cfg = s->cfg;
 	cfg.self = id;
-	struct raft_host hc = {.arg = &cb_args[id], .sign = host_sign, .verify = host_verify,
-			       .block_hash = fake_block_hash};
+	struct raft_host hc = {.arg = &cb_args[id],
+	                       .sign = host_sign,
+	                       .verify = host_verify,
+	                       .block_hash = fake_block_hash};
 	cb_args[id].s = s;
 	cb_args[id].id = id;
 	uint8_t zero[RAFT_HASH_LEN] = {0};
@@ -661,6 +716,8 @@ start(struct sim *s, uint32_t id)
 		fail(s, "raft_new failed");
 		return;
 	}
+	if (h->record == NULL && h->height > 0)
+		s->cold_starts++; /* a chain, no record: unanchored until a leader anchors it */
 	if (h->record != NULL) {
 		struct ch_err err;
 		ch_err_clear(&err);
@@ -798,11 +855,19 @@ converged(const struct sim *s)
 	return true;
 }
 
-
 /* ---- garbage on the wire ---- */
 
-static const uint64_t edge_values[] = {0, 1, 2, UINT64_C(1) << 62, (UINT64_C(1) << 62) - 1,
-				       UINT64_MAX, UINT64_MAX - 1, 0x100, 0xffffffff};
+static const uint64_t edge_values[] = {
+        0,
+        1,
+        2,
+        0x100,
+        0xffffffff,
+        (UINT64_C(1) << 62) - 1,
+        UINT64_C(1) << 62,
+        UINT64_MAX - 1,
+        UINT64_MAX,
+};
 
 /* resign replaces the signature of b (len) with from's over the raft domain. */
 static void
@@ -886,8 +951,8 @@ inject_garbage(struct sim *s, uint32_t to, const uint8_t *orig, size_t len)
 static void
 step(struct sim *s, struct ev *e)
 {
-	static const char *names[] = {"msg",    "tick", "restart", "chaos",
-				      "submit", "sync", "heal",    "executed", "join"};
+	static const char *names[] = {"msg",  "tick", "restart",  "chaos", "submit",
+	                              "sync", "heal", "executed", "join"};
 	s->now = e->t;
 	s->steps++;
 	if (trace && (e->kind != EV_TICK || s->now % 100 == 0))
@@ -899,10 +964,11 @@ step(struct sim *s, struct ev *e)
 			printf("       APPEND t%" PRIu64 " prev %" PRIu64 "/t%" PRIu64 "/h%" PRIu64
 			       " commit %" PRIu64 " cert_h %" PRIu64 " lh %" PRIu64 " flags %u\n",
 			       term, ch_get_be64(p + 11), ch_get_be64(p + 19), ch_get_be64(p + 27),
-			       ch_get_be64(p + 35), ch_get_be64(p + 43), ch_get_be64(p + 51), p[59]);
+			       ch_get_be64(p + 35), ch_get_be64(p + 43), ch_get_be64(p + 51),
+			       p[59]);
 		else if (p[0] == 6)
-			printf("       APPEND_RESP t%" PRIu64 " ok %u index %" PRIu64 " last %" PRIu64
-			       " unanch %u hh %" PRIu64 " votes %u\n",
+			printf("       APPEND_RESP t%" PRIu64 " ok %u index %" PRIu64
+			       " last %" PRIu64 " unanch %u hh %" PRIu64 " votes %u\n",
 			       term, p[11], ch_get_be64(p + 12), ch_get_be64(p + 20), p[28],
 			       ch_get_be64(p + 29), p[37]);
 		else
@@ -916,10 +982,12 @@ step(struct sim *s, struct ev *e)
 		if (h->r != NULL && s->group[e->a] == s->group[e->b]) {
 			enum raft_input in = raft_receive(h->r, e->bytes, e->len, s->now);
 			if (in != RAFT_ACCEPTED) {
-				fail(s, "node %u rejects a message of %u (%d)", e->b, e->a, (int)in);
+				fail(s, "node %u rejects a message of %u (%d)", e->b, e->a,
+				     (int)in);
 				if (trace)
 					for (size_t i = 0; i < e->len; i++)
-						printf("%02x%s", e->bytes[i], i + 1 == e->len ? "\n" : "");
+						printf("%02x%s", e->bytes[i],
+						       i + 1 == e->len ? "\n" : "");
 			}
 			drain(s, h);
 		}
@@ -942,7 +1010,10 @@ step(struct sim *s, struct ev *e)
 	case EV_CHAOS:
 		if (s->faults) {
 			chaos(s);
-			at(s, s->now + (s->sc->narrow ? 20 + rnd(&s->rng, 60) : 50 + rnd(&s->rng, 150)), EV_CHAOS, 0, 0, 0);
+			at(s,
+			   s->now +
+			           (s->sc->narrow ? 20 + rnd(&s->rng, 60) : 50 + rnd(&s->rng, 150)),
+			   EV_CHAOS, 0, 0, 0);
 		}
 		break;
 	case EV_SUBMIT:
@@ -962,7 +1033,7 @@ step(struct sim *s, struct ev *e)
 		heal(s);
 		break;
 	case EV_JOIN: {
-		/* a new validator's host copies the longest chain, then its core starts with no record */
+		/* a new validator: its host copies the longest chain, its core has no record */
 		struct host *h = &s->h[e->a];
 		if (h->r != NULL || h->record != NULL)
 			break; /* already running (heal started it) */
@@ -995,6 +1066,7 @@ sim_free(struct sim *s)
 		free(s->pool[i].bytes);
 	free(s->pool);
 	free(s->leader_of);
+	free(s->committed);
 }
 
 static const uint32_t sizes[] = {1, 2, 3, 4, 5, 7};
@@ -1067,24 +1139,28 @@ run_seed(const struct scenario *sc, uint64_t seed, bool verbose, struct sim *out
 	}
 	if (!s->failed && !live) {
 		char buf[256];
-		int k = snprintf(buf, sizeof(buf), "liveness: chain %" PRIu64 ", hosts", s->chain_len);
+		int k = snprintf(buf, sizeof(buf), "liveness: chain %" PRIu64 ", hosts",
+		                 s->chain_len);
 		for (uint32_t i = 0; i < s->n && k < (int)sizeof(buf); i++)
-			k += snprintf(buf + k, sizeof(buf) - (size_t)k, " %" PRIu64 "%s", s->h[i].height,
-				      s->h[i].r && raft_role(s->h[i].r) == RAFT_LEADER ? "L" : "");
+			k += snprintf(buf + k, sizeof(buf) - (size_t)k, " %" PRIu64 "%s",
+			              s->h[i].height,
+			              s->h[i].r && raft_role(s->h[i].r) == RAFT_LEADER ? "L" : "");
 		fail(s, "%s", buf);
 	}
 	bool ok = !s->failed || sc->garbage;
 	if (!ok && verbose)
 		fprintf(stderr,
-			"%s scenario %s seed %" PRIu64 " n=%u retain=%u inflight=%u msg=%zu: %s\n"
-			"  replay: test_raft_sim replay %s %" PRIu64 "\n",
-			sc->unsafe ? "mutation caught:" : "FAIL", sc->name, seed, s->n, s->cfg.retain, s->cfg.max_inflight, s->cfg.max_msg_bytes,
-			s->why, sc->name, seed);
+		        "%s scenario %s seed %" PRIu64 " n=%u retain=%u inflight=%u msg=%zu: %s\n"
+		        "  replay: test_raft_sim replay %s %" PRIu64 "\n",
+		        sc->unsafe ? "mutation caught:" : "FAIL", sc->name, seed, s->n,
+		        s->cfg.retain, s->cfg.max_inflight, s->cfg.max_msg_bytes, s->why, sc->name,
+		        seed);
 	if (out_stats != NULL) {
 		out_stats->steps += s->steps;
 		out_stats->commits += s->commits;
 		out_stats->syncs += s->syncs;
 		out_stats->crashes_done += s->crashes_done;
+		out_stats->cold_starts += s->cold_starts;
 		out_stats->garbage_accepted += s->garbage_accepted;
 		out_stats->garbage_sent += s->garbage_sent;
 		out_stats->garbage_handled += s->garbage_handled;
@@ -1095,26 +1171,57 @@ run_seed(const struct scenario *sc, uint64_t seed, bool verbose, struct sim *out
 }
 
 static const struct scenario scenarios[] = {
-	{.name = "clean", .delay_min = 1, .delay_max = 5},
-	{.name = "lossy", .drop = 0.2, .dup = 0.1, .delay_min = 1, .delay_max = 30},
-	{.name = "partitions", .drop = 0.02, .dup = 0.02, .delay_min = 1, .delay_max = 10,
-	 .partitions = true},
-	{.name = "minority", .drop = 0.02, .delay_min = 1, .delay_max = 10, .minority = true},
-	{.name = "crash", .delay_min = 1, .delay_max = 10, .crashes = true, .torn = true,
-	 .late = true},
-	{.name = "all", .drop = 0.1, .dup = 0.05, .delay_min = 1, .delay_max = 25,
-	 .partitions = true, .minority = true, .crashes = true, .torn = true,
-	 .spont_sync = true, .late = true},
-	/* the mutation check's schedules, with the safe rule: they must pass */
-	{.name = "narrow", .drop = 0.3, .dup = 0.05, .delay_min = 1, .delay_max = 25,
-	 .partitions = true, .minority = true, .crashes = true, .torn = true, .narrow = true},
+        {.name = "clean", .delay_min = 1, .delay_max = 5},
+        {.name = "lossy", .drop = 0.2, .dup = 0.1, .delay_min = 1, .delay_max = 30},
+        {.name = "partitions",
+         .drop = 0.02,
+         .dup = 0.02,
+         .delay_min = 1,
+         .delay_max = 10,
+         .partitions = true},
+        {.name = "minority", .drop = 0.02, .delay_min = 1, .delay_max = 10, .minority = true},
+        {.name = "crash",
+         .delay_min = 1,
+         .delay_max = 10,
+         .crashes = true,
+         .torn = true,
+         .late = true},
+        {.name = "all",
+         .drop = 0.1,
+         .dup = 0.05,
+         .delay_min = 1,
+         .delay_max = 25,
+         .partitions = true,
+         .minority = true,
+         .crashes = true,
+         .torn = true,
+         .spont_sync = true,
+         .late = true},
+        /* the mutation check's schedules, with the safe rule: they must pass */
+        {.name = "narrow",
+         .drop = 0.3,
+         .dup = 0.05,
+         .delay_min = 1,
+         .delay_max = 25,
+         .partitions = true,
+         .minority = true,
+         .crashes = true,
+         .torn = true,
+         .narrow = true},
 };
 #define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
-static const struct scenario unsafe_scenario = {
-	.name = "unsafe", .drop = 0.3, .dup = 0.05, .delay_min = 1, .delay_max = 25,
-	.partitions = true, .minority = true, .crashes = true, .torn = true, .unsafe = true,
-	.narrow = true};
+static const struct scenario unsafe_scenario = {.name = "unsafe",
+                                                .drop = 0.3,
+                                                .dup = 0.05,
+                                                .delay_min = 1,
+                                                .delay_max = 25,
+                                                .partitions = true,
+                                                .minority = true,
+                                                .crashes = true,
+                                                .torn = true,
+                                                .unsafe = true,
+                                                .narrow = true};
 
 static double
 seconds(void)
@@ -1135,7 +1242,7 @@ test_random_schedules(void)
 	unsigned total = 0, failed = 0;
 	/* RAFT_SIM_SEEDS and RAFT_SIM_BASE widen a soak run */
 	uint64_t per = getenv("RAFT_SIM_SEEDS") ? strtoull(getenv("RAFT_SIM_SEEDS"), NULL, 10)
-						: SEEDS_PER_SCENARIO;
+	                                        : SEEDS_PER_SCENARIO;
 	uint64_t base = getenv("RAFT_SIM_BASE") ? strtoull(getenv("RAFT_SIM_BASE"), NULL, 10) : 0;
 	for (size_t k = 0; k < NSCENARIOS; k++)
 		for (uint64_t i = 0; i < per; i++) {
@@ -1145,12 +1252,12 @@ test_random_schedules(void)
 				failed++;
 		}
 	printf("raft sim: %u seeds over %zu scenarios, %u failed, %.2fs (%" PRIu64
-	       " steps, %" PRIu64 " commits, %" PRIu64 " syncs, %" PRIu64 " crashes)\n",
+	       " steps, %" PRIu64 " commits, %" PRIu64 " syncs, %" PRIu64 " crashes, %" PRIu64
+	       " starts on a chain without a record)\n",
 	       total, NSCENARIOS, failed, seconds() - t0, stats.steps, stats.commits, stats.syncs,
-	       stats.crashes_done);
+	       stats.crashes_done, stats.cold_starts);
 	CHECK_EQ_INT(failed, 0);
 }
-
 
 /* ---- the scripted Figure 8 (paper 5.4.2) ---- */
 
@@ -1161,7 +1268,7 @@ pool_take(struct sim *s, uint32_t mask, uint32_t from, uint32_t to, struct ev *o
 	for (size_t i = 0; i < s->npool; i++) {
 		struct ev *e = &s->pool[i];
 		bool hit = from == UINT32_MAX ? ((mask >> e->a) & 1) && ((mask >> e->b) & 1)
-					     : e->a == from && e->b == to;
+		                              : e->a == from && e->b == to;
 		if (!hit)
 			continue;
 		*out = *e;
@@ -1325,9 +1432,13 @@ test_figure8_scripted(void)
 	CHECK(v);
 }
 
-static const struct scenario garbage_scenario = {
-	.name = "garbage", .drop = 0.05, .dup = 0.05, .delay_min = 1, .delay_max = 10,
-	.crashes = true, .garbage = true};
+static const struct scenario garbage_scenario = {.name = "garbage",
+                                                 .drop = 0.05,
+                                                 .dup = 0.05,
+                                                 .delay_min = 1,
+                                                 .delay_max = 10,
+                                                 .crashes = true,
+                                                 .garbage = true};
 
 static void
 test_garbage_inputs(void)
@@ -1335,11 +1446,13 @@ test_garbage_inputs(void)
 	struct sim stats;
 	memset(&stats, 0, sizeof(stats));
 	double t0 = seconds();
-	for (uint64_t i = 0; i < 200; i++)
+	uint64_t seeds = getenv("RAFT_SIM_GARBAGE") ? strtoull(getenv("RAFT_SIM_GARBAGE"), NULL, 10)
+					       : 1000;
+	for (uint64_t i = 0; i < seeds; i++)
 		run_seed(&garbage_scenario, 9000001 + i, false, &stats);
-	printf("garbage: 200 seeds, %" PRIu64 " mangled messages, %" PRIu64
+	printf("garbage: %" PRIu64 " seeds, %" PRIu64 " mangled messages, %" PRIu64
 	       " of them decoded, signed and handled, %.2fs\n",
-	       stats.garbage_sent, stats.garbage_handled, seconds() - t0);
+	       seeds, stats.garbage_sent, stats.garbage_handled, seconds() - t0);
 	CHECK_EQ_INT(stats.garbage_accepted, 0);
 }
 
