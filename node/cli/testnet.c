@@ -16,6 +16,7 @@
 void
 node_testnet_defaults(struct node_testnet_opts *o)
 {
+	memset(o, 0, sizeof(*o));
 	o->validators = 4;
 	o->dir = NULL;
 	o->base_port = 26600;
@@ -24,6 +25,7 @@ node_testnet_defaults(struct node_testnet_opts *o)
 	o->chain_id = "chaind-testnet";
 	o->block_interval_ms = -1;
 	o->view_timeout_ms = -1;
+	o->engine = NULL;
 	o->tls = false;
 	o->hosts = NULL;
 }
