@@ -9,18 +9,18 @@
 # all converge, stop cleanly, and chain-audit checks the data directories
 # against the engine's certificate quorum (a majority).
 # ENGINES and SIZES choose the runs (default "raft multipaxos" and "3 5";
-# under the sanitizers "3" only); LOOP_SECONDS the crash loop (default 20,
-# 10 under the sanitizers).
+# under the sanitizers "3" only); LOOP_SECONDS the crash loop (default 12,
+# 6 under the sanitizers).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 e2e_init "${1:-build}"
 ENGINES=${ENGINES:-raft multipaxos}
 if sanitized; then
   SIZES=${SIZES:-3}
-  LOOP=${LOOP_SECONDS:-10}
+  LOOP=${LOOP_SECONDS:-6}
 else
   SIZES=${SIZES:-3 5}
-  LOOP=${LOOP_SECONDS:-20}
+  LOOP=${LOOP_SECONDS:-12}
 fi
 E2E_VIEW_TIMEOUT=500
 NET="$E2E_TMP/net"

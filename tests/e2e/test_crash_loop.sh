@@ -7,7 +7,7 @@
 # blocks at every height, valid certificates, every block re-executes to the
 # state digests it names, nonces gap-free per account, total supply equal to
 # genesis, and every transfer the RPC reported committed in every chain.
-# SOAK_SECONDS sets the length of the crash loop (default 70, 60 under
+# SOAK_SECONDS sets the length of the crash loop (default 70, 40 under
 # the sanitizers).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -16,7 +16,7 @@ AUDIT="$BUILD/chain-audit"
 NET="$E2E_TMP/net"
 CLIENTS=6
 if sanitized; then
-  SOAK=${SOAK_SECONDS:-60}
+  SOAK=${SOAK_SECONDS:-40}
 else
   SOAK=${SOAK_SECONDS:-70}
 fi

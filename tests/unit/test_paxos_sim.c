@@ -1568,6 +1568,7 @@ test_leader_gives_up_catching_up(void)
 	uint64_t led = now;
 	while (paxos_leading(p) && now < led + 10000) {
 		paxos_tick(p, now += 10);
+		drain_count(p, &fetches, &prepares, &ballot);
 		CHECK(paxos_receive(p, ack, alen, now) == PAXOS_ACCEPTED_INPUT);
 		drain_count(p, &fetches, &prepares, &ballot);
 	}
