@@ -7,7 +7,7 @@
 # Every stop must exit 0 within 5 s (chaind's own limit, status 3, is 20 s).
 # Afterwards the validators converge, a transfer commits, and chain-audit
 # checks their data directories. STOP_START_CYCLES sets the number of
-# cycles (default 100, 50 under the sanitizers).
+# cycles (default 70, 40 under the sanitizers).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 e2e_init "${1:-build}"
@@ -15,9 +15,9 @@ NET="$E2E_TMP/net"
 CLIENTS=4
 PAUSE=${STOP_START_PAUSE:-0.5}
 if sanitized; then
-  CYCLES=${STOP_START_CYCLES:-50}
+  CYCLES=${STOP_START_CYCLES:-40}
 else
-  CYCLES=${STOP_START_CYCLES:-100}
+  CYCLES=${STOP_START_CYCLES:-70}
 fi
 start_testnet "$CLIENTS"
 start_load "$CLIENTS"
