@@ -223,6 +223,12 @@ node_core_engine(const struct node_core *c, struct node_engine_status *out)
 	node_engine_status(c->cons.engine, out);
 }
 
+bool
+node_core_trusts_peers(const struct node_core *c)
+{
+	return c->trust_peers;
+}
+
 void
 node_core_counts(const struct node_core *c, struct node_core_counts *out)
 {

@@ -97,6 +97,8 @@ struct node_core_counts {
 	uint64_t consensus_sent; /* engine messages sent (a broadcast: one per other validator) */
 };
 void node_core_counts(const struct node_core *c, struct node_core_counts *out);
+/* node_core_trusts_peers: the chain's engine is crash-fault only, so peers' gossip is vouched for, not verified. */
+bool node_core_trusts_peers(const struct node_core *c);
 /* node_core_syncing: blocks were asked of a peer (state transfer) and have not come yet. */
 bool node_core_syncing(const struct node_core *c);
 /* node_core_peer_height: validator i's last announced height and when (0: never). */

@@ -10,7 +10,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "node/engine.h"
 #include "node/log.h"
 #include "node/observe.h"
 #include "node/peer_tls.h"
@@ -565,10 +564,7 @@ node_run(struct node *n, struct ch_err *err)
 	n->last_disk_check_ms = n->started_ms;
 	init_env(n);
 	node_observe_init(n);
-	struct node_engine_rules er;
-	n->trust_peers = node_engine_rules_of(n->genesis.params.engine,
-					      (uint32_t)n->genesis.nvalidators, &er, NULL) == 0 &&
-			 !er.byzantine;
+	n->trust_peers = node_core_trusts_peers(n->core); /* read here, off the loop, unchanging */
 	int rc = node_verify_pool_start(&n->pool, n->cfg.verify_threads, n->sigcache, push, n, err);
 	if (rc == 0) {
 		log_info("checking signatures on %u threads", node_verify_pool_threads(n->pool));
