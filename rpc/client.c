@@ -11,6 +11,14 @@
  * per call, in the handshake too). Its transact also asks the server to
  * close after answering ("Connection: close"), and nng's TLS can lose the
  * tail of an answer written just before a close.
+ *
+ * The deadline is kept here, not only by the aio's timeout: in nng 1.5.2 a
+ * TLS stream whose TCP connection failed (the server killed while a request
+ * was in flight) closes its TCP aios, and a receive started after that
+ * waits for a TCP read that src/core/aio.c nni_aio_begin() refuses without
+ * calling back; the timeout's cancel (tls_cancel) only aborts that idle TCP
+ * aio, so the call would wait forever. Past the deadline run() closes the
+ * stream, which finishes whatever is queued on it (tls_close).
  */
 #include "rpc/client.h"
 #include "common/num.h"
@@ -27,6 +35,7 @@
 
 #define MAX_RESPONSE_BYTES (64u << 20) /* largest answer body accepted */
 #define MAX_HEAD_BYTES 16384           /* largest answer head */
+#define GRACE_MS 200                   /* past the deadline before run() cuts the connection */
 
 /* errstr is nng's message for rv, starting in lower case ("connection refused"). */
 static const char *
@@ -41,17 +50,65 @@ errstr(int rv, char *buf, size_t size)
 struct call {
 	nng_stream_dialer *d;
 	nng_stream *st;
-	nng_aio *aio;
+	nng_aio *aio; /* its callback marks done under mu and wakes cv */
+	nng_mtx *mu;
+	nng_cv *cv;
+	bool done;
+	bool stuck;        /* an operation never finished even after the cut: leave it all */
 	nng_time deadline; /* 0: none */
 	char head[MAX_HEAD_BYTES + 1];
 	size_t have; /* bytes of head[] filled (the head, and what followed it) */
 };
 
-/* run waits for the operation just started on c->aio, within the deadline. */
+static void
+on_done(void *arg)
+{
+	struct call *c = arg;
+	nng_mtx_lock(c->mu);
+	c->done = true;
+	nng_cv_wake(c->cv);
+	nng_mtx_unlock(c->mu);
+}
+
+/* wait_until waits for the operation on c->aio to finish, until t (0: no limit); true if it did. */
+static bool
+wait_until(struct call *c, nng_time t)
+{
+	nng_mtx_lock(c->mu);
+	while (!c->done) {
+		if (t == 0)
+			nng_cv_wait(c->cv);
+		else if (nng_cv_until(c->cv, t) == NNG_ETIMEDOUT)
+			break;
+	}
+	bool done = c->done;
+	nng_mtx_unlock(c->mu);
+	return done;
+}
+
+/*
+ * run waits for the operation just started on c->aio, within the deadline.
+ * One that outlives it by GRACE_MS is ended by closing the connection (or
+ * the dialer) and reported as NNG_ETIMEDOUT.
+ */
 static int
 run(struct call *c)
 {
-	nng_aio_wait(c->aio);
+	if (!wait_until(c, c->deadline != 0 ? c->deadline + GRACE_MS : 0)) {
+		if (c->st != NULL)
+			nng_stream_close(c->st);
+		else
+			nng_stream_dialer_close(c->d);
+		if (!wait_until(c, nng_clock() + GRACE_MS)) {
+			c->stuck = true;
+			return NNG_ETIMEDOUT;
+		}
+		nng_aio_wait(c->aio);
+		if (c->st == NULL && nng_aio_result(c->aio) == 0)
+			c->st = nng_aio_get_output(c->aio, 0); /* dialed just as it was cut: freed with the call */
+		return NNG_ETIMEDOUT;
+	}
+	nng_aio_wait(c->aio); /* the callback has run; let nng finish with the aio */
 	int rv = nng_aio_result(c->aio);
 	if (rv == 0 && c->deadline != 0) {
 		nng_time now = nng_clock();
@@ -68,6 +125,7 @@ io(struct call *c, bool send, void *p, size_t len, size_t *got)
 	do {
 		nng_iov iov = {.iov_buf = (uint8_t *)p + done, .iov_len = len - done};
 		nng_aio_set_iov(c->aio, 1, &iov);
+		c->done = false;
 		if (send)
 			nng_stream_send(c->st, c->aio);
 		else
@@ -191,7 +249,8 @@ transact(const char *url, const struct rpc_tls_files *tls, const char *body, siz
 	if (!ch_buf_ok(&req) || (rv = nng_stream_dialer_alloc(&c->d, surl)) != 0 ||
 	    (rv = nng_stream_dialer_set_bool(c->d, NNG_OPT_TCP_NODELAY, true)) != 0 ||
 	    (tc != NULL && (rv = nng_stream_dialer_set_ptr(c->d, NNG_OPT_TLS_CONFIG, tc)) != 0) ||
-	    (rv = nng_aio_alloc(&c->aio, NULL, NULL)) != 0) {
+	    (rv = nng_mtx_alloc(&c->mu)) != 0 || (rv = nng_cv_alloc(&c->cv, c->mu)) != 0 ||
+	    (rv = nng_aio_alloc(&c->aio, on_done, c)) != 0) {
 		rc = ch_errf(err, rv == 0 || rv == NNG_ENOMEM ? CH_E_NOMEM : CH_E_IO,
 			     "http client for %s: %s", url,
 			     rv == 0 ? "out of memory" : errstr(rv, buf, sizeof(buf)));
@@ -199,6 +258,7 @@ transact(const char *url, const struct rpc_tls_files *tls, const char *body, siz
 	}
 	c->deadline = timeout_ms > 0 ? nng_clock() + (nng_time)timeout_ms : 0;
 	nng_aio_set_timeout(c->aio, timeout_ms > 0 ? timeout_ms : NNG_DURATION_INFINITE);
+	c->done = false;
 	nng_stream_dialer_dial(c->d, c->aio);
 	if ((rv = run(c)) == 0) {
 		c->st = nng_aio_get_output(c->aio, 0);
@@ -254,15 +314,24 @@ transact(const char *url, const struct rpc_tls_files *tls, const char *body, siz
 	}
 	resp->len = at + (size_t)blen;
 out:
-	if (c->st != NULL) {
-		nng_stream_close(c->st);
-		nng_stream_free(c->st);
+	if (c->stuck) {
+		/* freeing waits for the operation that never ends: leave the call to the exit */
+		tc = NULL;
+	} else {
+		if (c->st != NULL) {
+			nng_stream_close(c->st);
+			nng_stream_free(c->st);
+		}
+		if (c->aio != NULL)
+			nng_aio_free(c->aio);
+		if (c->d != NULL)
+			nng_stream_dialer_free(c->d);
+		if (c->cv != NULL)
+			nng_cv_free(c->cv);
+		if (c->mu != NULL)
+			nng_mtx_free(c->mu);
+		free(c);
 	}
-	if (c->aio != NULL)
-		nng_aio_free(c->aio);
-	if (c->d != NULL)
-		nng_stream_dialer_free(c->d);
-	free(c);
 	if (tc != NULL)
 		nng_tls_config_free(tc);
 	if (u != NULL)
