@@ -174,8 +174,9 @@ node_core_tick(struct node_core *c, struct node_time now)
 	c->now = now;
 	if (c->failed)
 		return;
-	node_consensus_tick(c);
+	/* transactions first: a block that follows them finds them checked */
 	node_gossip_flush(c);
+	node_consensus_tick(c);
 	if (c->n > 1 && now.mono_ms >= c->next_status_ms) {
 		c->next_status_ms = now.mono_ms + NODE_STATUS_EVERY_MS;
 		node_sync_send_status(c);

@@ -268,7 +268,14 @@ status(const void *impl, struct node_engine_status *out)
 static int
 record_mark(const uint8_t *rec, size_t len, struct node_engine_mark *out, struct ch_err *err)
 {
-	return pbft_record_mark(rec, len, &out->view, &out->height, &out->voted, err);
+	struct pbft_record_mark m;
+	int rc = pbft_record_mark(rec, len, &m, err);
+	if (rc != 0)
+		return rc;
+	out->view = m.view;
+	out->height = m.height;
+	out->voted = m.voted;
+	return 0;
 }
 
 _Static_assert((int)NODE_ENGINE_SEND == PBFT_ACT_SEND && (int)NODE_ENGINE_BROADCAST == PBFT_ACT_BROADCAST &&

@@ -38,11 +38,15 @@
  * buffered future message it cannot copy (the sender retransmits), and
  * pbft_new and pbft_restore return CH_E_NOMEM.
  *
- * Crash safety: before any action that sends a signed PRE-PREPARE, PREPARE,
- * COMMIT or VIEW-CHANGE, the core emits PBFT_ACT_PERSIST with its vote
- * record; the host must write it durably before carrying out the actions
- * that follow, and give it back with pbft_restore() after a restart, so a
- * validator never signs two different blocks for one (view, height).
+ * Crash safety: the core emits PBFT_ACT_PERSIST with its vote record when
+ * it enters a view (before its VIEW-CHANGE or anything else in that view
+ * leaves) and before each COMMIT (with the prepared certificate); the host
+ * must write it durably before carrying out the actions that follow, and
+ * give it back with pbft_restore() after a restart. PRE-PREPAREs and
+ * PREPAREs are not recorded, one synced write per height instead of three:
+ * a restarted replica instead signs no PRE-PREPARE, PREPARE or NEW-VIEW in
+ * any view up to the recorded one (view fencing), so it never signs two
+ * different blocks for one (view, height).
  *
  * Links against libc and common/ alone.
  */
@@ -258,27 +262,43 @@ void pbft_set_tip_cert(struct pbft *p, uint64_t cert_view, const struct pbft_vot
 int pbft_restore(struct pbft *p, const uint8_t *record, size_t len, struct ch_err *err);
 
 /*
- * pbft_record_mark reads, without a core, how far a record had got: *view,
- * its view, and *height, the highest height of a PRE-PREPARE, PREPARE or
- * COMMIT it signed or of its prepared certificate (0 if none); *voted is
+ * pbft_record_mark reads, without a core, how far a record had got: view,
+ * its view, and height, the highest height of a PRE-PREPARE, PREPARE or
+ * COMMIT it signed or of its prepared certificate (0 if none); voted is
  * false when it holds no signed vote and no view change. A replica's later
  * records are never behind its earlier ones in either, so tools that move a
- * validator's files can tell an older copy. CH_E_BAD_ENCODING if corrupt.
+ * validator's files can tell an older copy. commit is the last COMMIT vote
+ * it recorded (the simulator checks that every COMMIT leaves only after
+ * this says so). CH_E_BAD_ENCODING if corrupt.
  */
-int pbft_record_mark(const uint8_t *record, size_t len, uint64_t *view, uint64_t *height,
-		     bool *voted, struct ch_err *err);
+struct pbft_record_mark {
+	uint64_t view;
+	uint64_t height;
+	bool voted;
+	struct {
+		bool has;
+		uint64_t view, height;
+		uint8_t digest[PBFT_HASH_LEN];
+	} commit;
+};
+int pbft_record_mark(const uint8_t *record, size_t len, struct pbft_record_mark *out,
+		     struct ch_err *err);
 
 /*
- * pbft_resume finishes a restart (after pbft_restore): a primary that had
- * proposed the next height before the crash may not propose another block
- * in that view, so it starts a view change instead of stalling.
+ * pbft_resume finishes opening the core. On a first start (no record) it
+ * persists the record of the initial view, so that a crash before any
+ * other record still fences that view. After pbft_restore, a primary may
+ * not propose (nor send a NEW-VIEW) in the view it recorded, so it starts
+ * a view change to the next instead of stalling.
  */
 void pbft_resume(struct pbft *p, uint64_t now_ms);
 
 /*
  * pbft_receive hands the core a message from the network (decoded, any
  * sender). Returns false if it was dropped for an unknown sender or a bad
- * signature (the host counts those), true otherwise.
+ * signature (the host counts those), true otherwise. A vote that could
+ * change nothing (beyond a quorum, or for the height just committed) is
+ * dropped unchecked.
  */
 bool pbft_receive(struct pbft *p, const struct pbft_msg *m, uint64_t now_ms);
 

@@ -94,6 +94,16 @@ struct pbft {
 	struct pbft_slot slot;
 	struct pbft_prepared prepared;
 	struct pbft_signed pp_vote, prepare_vote, commit_vote;
+	/*
+	 * View fencing. Only view entries and COMMIT votes are written to the
+	 * record, not PRE-PREPAREs or PREPAREs, so a replica restarted from a
+	 * record of view `fence` may have signed either in that view and
+	 * forgotten it: it signs none (nor a NEW-VIEW) in views up to fence,
+	 * and a view change takes it past. Every view is recorded on entry, so
+	 * nothing was ever signed in a view above the record's.
+	 */
+	bool fenced;
+	uint64_t fence;
 
 	/* the latest VIEW-CHANGE of each validator, and the NEW-VIEW of this view */
 	bool has_vc[PBFT_MAX_VALIDATORS];
@@ -143,6 +153,13 @@ struct pbft {
 /* core.c */
 void pbft_emit_msg(struct pbft *p, int type, uint32_t to, struct pbft_msg *m);
 void pbft_emit_persist(struct pbft *p);
+
+/* pbft_fenced: may this replica not sign PRE-PREPAREs, PREPAREs or NEW-VIEWs in view? */
+static inline bool
+pbft_fenced(const struct pbft *p, uint64_t view)
+{
+	return p->fenced && view <= p->fence;
+}
 void pbft_emit_view(struct pbft *p);
 void pbft_emit_diverged(struct pbft *p, uint64_t height);
 void pbft_sign(struct pbft *p, struct pbft_msg *m);

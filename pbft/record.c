@@ -136,6 +136,8 @@ pbft_restore(struct pbft *p, const uint8_t *record, size_t len, struct ch_err *e
 		free(p->prepared.block);
 		memset(&p->prepared, 0, sizeof(p->prepared));
 	}
+	p->fenced = true;
+	p->fence = view;
 	if (p->in_vc)
 		pbft_arm_timer(p);
 	return 0;
@@ -144,7 +146,7 @@ bad:
 }
 
 int
-pbft_record_mark(const uint8_t *record, size_t len, uint64_t *view, uint64_t *height, bool *voted,
+pbft_record_mark(const uint8_t *record, size_t len, struct pbft_record_mark *out,
 		 struct ch_err *err)
 {
 	struct ch_rd r;
@@ -188,9 +190,13 @@ pbft_record_mark(const uint8_t *record, size_t len, uint64_t *view, uint64_t *he
 	}
 	if (!ch_rd_done(&r))
 		goto bad;
-	*view = v;
-	*height = h;
-	*voted = any;
+	out->view = v;
+	out->height = h;
+	out->voted = any;
+	out->commit.has = s[2].has;
+	out->commit.view = s[2].view;
+	out->commit.height = s[2].height;
+	memcpy(out->commit.digest, s[2].digest, PBFT_HASH_LEN);
 	return 0;
 bad:
 	return ch_errf(err, CH_E_BAD_ENCODING, "consensus record is corrupt");
@@ -209,7 +215,11 @@ pbft_resume(struct pbft *p, uint64_t now_ms)
 {
 	if (now_ms > p->now)
 		p->now = now_ms;
-	if (!p->in_vc && p->pp_vote.has && p->pp_vote.view == p->view &&
-	    p->pp_vote.height == p->height + 1 && pbft_primary(p->view, p->cfg.n) == p->cfg.self)
+	if (!p->fenced) {
+		/* a first start: record the view before signing anything in it */
+		pbft_emit_persist(p);
+		return;
+	}
+	if (pbft_primary(p->view, p->cfg.n) == p->cfg.self)
 		pbft_start_view_change(p, p->view + 1);
 }

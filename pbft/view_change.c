@@ -199,8 +199,8 @@ static void install_new_view(struct pbft *p, const struct pbft_msg *nv);
 static void
 try_new_view(struct pbft *p)
 {
-	if (!p->in_vc || pbft_primary(p->view, p->cfg.n) != p->cfg.self)
-		return;
+	if (!p->in_vc || pbft_primary(p->view, p->cfg.n) != p->cfg.self || pbft_fenced(p, p->view))
+		return; /* fenced: it may have sent another NEW-VIEW for this view before a restart */
 	const struct pbft_msg *vcs[PBFT_MAX_VALIDATORS];
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < p->cfg.n; i++)

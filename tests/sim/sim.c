@@ -247,7 +247,8 @@ sig_slot(const struct sim *s, uint32_t node, uint8_t type, uint64_t view, uint64
 	return (size_t)(k & (s->capsigs - 1));
 }
 
-static void
+/* note_signed remembers what an honest node signed; true the first time it sees it. */
+static bool
 note_signed(struct sim *s, uint32_t node, uint8_t type, uint64_t view, uint64_t height,
 	    const uint8_t digest[PBFT_HASH_LEN])
 {
@@ -276,7 +277,7 @@ note_signed(struct sim *s, uint32_t node, uint8_t type, uint64_t view, uint64_t 
 					    ": %s and %s",
 					 node, type_name(type), view, height, sim_hex8(e->digest),
 					 sim_hex8(digest));
-			return;
+			return false;
 		}
 		j = (j + 1) & (s->capsigs - 1);
 	}
@@ -285,6 +286,7 @@ note_signed(struct sim *s, uint32_t node, uint8_t type, uint64_t view, uint64_t 
 				 .height = height};
 	memcpy(e->digest, digest, PBFT_HASH_LEN);
 	s->nsigs++;
+	return true;
 }
 
 /* signed_by: is m's signature its sender's? */
@@ -300,6 +302,42 @@ signed_by(struct sim *s, const struct pbft_msg *m)
 	return sim_check_vote(s, m->from, d, m->sig);
 }
 
+/*
+ * note_durable checks that what a validator signs is on its "disk" before it
+ * leaves: a message of view v only once its record holds view v or later
+ * (a restart from that record fences v, so nothing signed in it is signed
+ * again differently), and a COMMIT only once the record holds that very
+ * vote when it first leaves (a later record may hold a later vote; the
+ * store then holds the block the old one committed). The record is what
+ * survives a crash here, so a missing or late PERSIST shows up as a
+ * failure whether or not a crash hits it.
+ */
+static void
+note_durable(struct sim_node *nd, const struct pbft_msg *m, bool first)
+{
+	struct sim *s = nd->s;
+	struct pbft_record_mark rm;
+	struct ch_err e;
+	ch_err_clear(&e);
+	if (nd->record == NULL) {
+		sim_fail(s, "n%u sent a %s in view %" PRIu64 " before recording anything", nd->id,
+			 type_name(m->type), m->view);
+		return;
+	}
+	if (pbft_record_mark(nd->record, nd->record_len, &rm, &e) != 0) {
+		sim_fail(s, "n%u: its record: %s", nd->id, ch_err_msg(&e));
+		return;
+	}
+	if (rm.view < m->view)
+		sim_fail(s, "n%u sent a %s in view %" PRIu64 " with view %" PRIu64 " recorded",
+			 nd->id, type_name(m->type), m->view, rm.view);
+	else if (m->type == PBFT_COMMIT && first &&
+		 (!rm.commit.has || rm.commit.view != m->view || rm.commit.height != m->height ||
+		  memcmp(rm.commit.digest, m->digest, CR_HASH_LEN) != 0))
+		sim_fail(s, "n%u sent COMMIT v%" PRIu64 " h%" PRIu64 " before recording it", nd->id,
+			 m->view, m->height);
+}
+
 /* note_consensus checks what an honest validator's core sends: it never equivocates or forges. */
 static void
 note_consensus(struct sim_node *nd, const struct pbft_msg *m)
@@ -311,11 +349,12 @@ note_consensus(struct sim_node *nd, const struct pbft_msg *m)
 			sim_fail(s, "honest n%u sent a %s as n%u", nd->id, type_name(m->type), m->from);
 		return;
 	}
+	bool first = false;
 	switch (m->type) {
 	case PBFT_PREPREPARE:
 	case PBFT_PREPARE:
 	case PBFT_COMMIT:
-		note_signed(s, nd->id, m->type, m->view, m->height, m->digest);
+		first = note_signed(s, nd->id, m->type, m->view, m->height, m->digest);
 		break;
 	case PBFT_NEWVIEW:
 		if (m->has_prepared) {
@@ -324,6 +363,7 @@ note_consensus(struct sim_node *nd, const struct pbft_msg *m)
 		}
 		break;
 	}
+	note_durable(nd, m, first);
 }
 
 /* ---- a validator's io ---- */
