@@ -1,4 +1,5 @@
 #include "chain/genesis.h"
+#include "chain/valset.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,6 +250,8 @@ chain_genesis_state(const struct chain_genesis *g, const struct chain_state_read
 	int rc = 0;
 	for (size_t i = 0; i < g->naccounts && rc == 0; i++)
 		rc = chain_exec_credit(x, g->accounts[i].address, g->accounts[i].balance, err);
+	if (rc == 0)
+		rc = chain_valset_write_genesis(x, g, err);
 	if (rc != 0) {
 		chain_exec_free(x);
 		return rc;

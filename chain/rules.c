@@ -1,4 +1,5 @@
 #include "chain/rules.h"
+#include "chain/valset.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -13,6 +14,17 @@ chain_rules_init(struct chain_rules *r, const struct chain_genesis *g)
 	r->block_max_txs = g->params.block_max_txs;
 	r->block_max_bytes = g->params.block_max_bytes;
 	r->max_clock_drift_ms = CHAIN_MAX_CLOCK_DRIFT_MS;
+	r->set_changes = strcmp(g->params.engine, "pbft") == 0;
+}
+
+int
+chain_rules_allow(const struct chain_rules *r, const struct chain_tx *tx, struct ch_err *err)
+{
+	if (tx->type == CHAIN_TX_VALIDATOR && !r->set_changes)
+		return ch_errf(err, CH_E_TX_INVALID,
+			       "validator-set changes need the pbft engine; this chain's validators "
+			       "are fixed by its genesis");
+	return 0;
 }
 
 size_t
@@ -40,14 +52,51 @@ check_header(const struct chain_rules *r, const struct chain_tip *tip, const str
 	if (h->time_ms < tip->time_ms || h->time_ms > latest)
 		return ch_errf(err, CH_E_BLOCK_INVALID, "block %" PRIu64 " has a bad time %" PRIu64,
 			       h->height, h->time_ms);
-	if (h->proposer >= r->nvalidators ||
-	    (proposer != CHAIN_ANY_PROPOSER && h->proposer != proposer))
+	if (proposer != CHAIN_ANY_PROPOSER && h->proposer != proposer)
 		return ch_errf(err, CH_E_BLOCK_INVALID,
 			       "block %" PRIu64 " has a wrong proposer %u", h->height, h->proposer);
-	if (h->tx_count == 0 || h->tx_count > r->block_max_txs)
+	if (h->tx_count > r->block_max_txs)
 		return ch_errf(err, CH_E_BLOCK_INVALID, "block %" PRIu64 " has %u transactions",
 			       h->height, h->tx_count);
 	return 0;
+}
+
+/*
+ * set_size: the validators of the set in force at height (the genesis's if
+ * the state has none), and whether a set is scheduled above height.
+ */
+static int
+set_size(const struct chain_rules *r, const struct chain_state_reader *state, uint64_t height,
+	 uint32_t *n, bool *scheduled, struct ch_err *err)
+{
+	*n = r->nvalidators;
+	*scheduled = false;
+	if (!r->set_changes)
+		return 0;
+	struct chain_valset *s = malloc(sizeof(*s));
+	if (s == NULL)
+		return ch_errf(err, CH_E_NOMEM, "out of memory");
+	uint64_t starts[2];
+	size_t k = 0;
+	int rc = chain_valset_at(state, height, s, err);
+	if (rc == 0)
+		*n = s->n;
+	if (rc == 0 && (rc = chain_valset_starts(state, starts, 0, &k, err)) == 0 && k > 0) {
+		/* the last start: read it alone */
+		rc = chain_valset_at(state, UINT64_MAX, s, err);
+		*scheduled = rc == 0 && s->start > height;
+	}
+	free(s);
+	return rc == CH_E_NOT_FOUND ? 0 : rc;
+}
+
+bool
+chain_rules_set_pending(const struct chain_rules *r, const struct chain_state_reader *state,
+			uint64_t height)
+{
+	uint32_t n;
+	bool scheduled = false;
+	return set_size(r, state, height, &n, &scheduled, NULL) == 0 && scheduled;
 }
 
 /* local_failure: an error of the checker, not of the block. */
@@ -64,11 +113,22 @@ chain_block_check(const struct chain_rules *r, const struct chain_base *base,
 {
 	const struct chain_header *h = &b->header;
 	int rc = check_header(r, &base->tip, h, proposer, now_ms, err);
+	uint32_t n = 0;
+	bool scheduled = false;
+	if (rc == 0 && (rc = set_size(r, &base->state, h->height, &n, &scheduled, err)) == 0 &&
+	    h->proposer >= n)
+		rc = ch_errf(err, CH_E_BLOCK_INVALID, "block %" PRIu64 " has a wrong proposer %u",
+			     h->height, h->proposer);
+	/* empty only to reach a scheduled validator set without waiting for transactions */
+	if (rc == 0 && h->tx_count == 0 && !scheduled)
+		rc = ch_errf(err, CH_E_BLOCK_INVALID, "block %" PRIu64 " has 0 transactions",
+			     h->height);
 	if (rc != 0)
 		return rc;
 	struct chain_exec *x = NULL;
 	if (chain_exec_new(&x, &base->state) != 0)
 		return ch_errf(err, CH_E_NOMEM, "out of memory");
+	chain_exec_set_height(x, h->height);
 	size_t bytes = 0;
 	for (uint32_t i = 0; i < h->tx_count && rc == 0; i++) {
 		const struct chain_tx *tx = &b->txs[i];
@@ -80,7 +140,8 @@ chain_block_check(const struct chain_rules *r, const struct chain_base *base,
 		else if ((base->pool == NULL || chain_mempool_get(base->pool, tx->hash) == NULL) &&
 			 chain_sigcache_verify(base->sigs, tx, err) != 0)
 			rc = ch_errf(err, CH_E_BLOCK_INVALID, "tx %u: bad signature", i);
-		else if ((rc = chain_exec_apply(x, tx, err)) != 0 && !local_failure(rc))
+		else if ((rc = chain_rules_allow(r, tx, err)) != 0 ||
+			 ((rc = chain_exec_apply(x, tx, err)) != 0 && !local_failure(rc)))
 			rc = ch_err_wrap(err, CH_E_BLOCK_INVALID, "tx %u", i);
 	}
 	if (rc != 0) {
@@ -111,6 +172,7 @@ chain_block_build(const struct chain_rules *r, const struct chain_base *base,
 		free(sel);
 		return ch_errf(err, CH_E_NOMEM, "out of memory cutting a block");
 	}
+	chain_exec_set_height(out->exec, base->tip.height + 1);
 	size_t nsel = chain_mempool_select(pool, chain_state_nonce, (void *)&base->state, r->block_max_txs,
 					   r->block_max_bytes, sel);
 	struct chain_block *b = &out->block;
@@ -120,7 +182,9 @@ chain_block_build(const struct chain_rules *r, const struct chain_base *base,
 	for (size_t i = 0; i < nsel && rc == 0; i++) {
 		struct ch_err e;
 		ch_err_clear(&e);
-		int arc = chain_exec_apply(out->exec, sel[i], &e);
+		int arc = chain_rules_allow(r, sel[i], &e);
+		if (arc == 0)
+			arc = chain_exec_apply(out->exec, sel[i], &e);
 		if (arc == 0)
 			b->txs[b->header.tx_count++] = *sel[i];
 		else if (local_failure(arc))
@@ -129,7 +193,8 @@ chain_block_build(const struct chain_rules *r, const struct chain_base *base,
 			drop(arg, sel[i], &e);
 	}
 	free(sel);
-	if (rc == 0 && b->header.tx_count == 0)
+	if (rc == 0 && b->header.tx_count == 0 &&
+	    !chain_rules_set_pending(r, &base->state, base->tip.height + 1))
 		rc = ch_errf(err, CH_E_NOT_FOUND, "no transaction in the mempool applies");
 	if (rc == 0) {
 		struct chain_header *h = &b->header;

@@ -11,9 +11,12 @@
  *     of the checker's clock;
  *   - its proposer is the validator the consensus engine expects for its
  *     view (the rules leave that choice to the engine);
- *   - it holds 1..block_max_txs transactions whose encodings add up to at
+ *   - it holds 1..block_max_txs transactions (or none, while a validator set
+ *     is scheduled above its height: the chain then moves on to the new set
+ *     without waiting for transactions) whose encodings add up to at
  *     most block_max_bytes, each for this chain, each signature valid, and
- *     each executes in order (chain/state.h) on the tip's state.
+ *     each executes in order (chain/state.h) on the tip's state; validator
+ *     changes (chain/valset.h) only on a chain whose engine follows them.
  * The Merkle root and the header hash are checked when a block is decoded
  * (chain_block_decode).
  */
@@ -42,9 +45,20 @@ struct chain_rules {
 	uint32_t block_max_txs;
 	uint32_t block_max_bytes;
 	uint64_t max_clock_drift_ms;
+	bool set_changes; /* validator changes are allowed (the pbft engine follows them) */
 };
 
 void chain_rules_init(struct chain_rules *r, const struct chain_genesis *g);
+
+/*
+ * chain_rules_set_pending: is a validator set scheduled above height (so
+ * that a block there may be empty)? False on a read error.
+ */
+bool chain_rules_set_pending(const struct chain_rules *r, const struct chain_state_reader *state,
+			     uint64_t height);
+
+/* chain_rules_allow: may tx be in a block of this chain at all? CH_E_TX_INVALID if not. */
+int chain_rules_allow(const struct chain_rules *r, const struct chain_tx *tx, struct ch_err *err);
 
 /*
  * chain_rules_max_block_encoding returns the size of the largest block
@@ -102,7 +116,7 @@ typedef void (*chain_drop_fn)(void *arg, const struct chain_tx *tx, const struct
  * checked, node/admit.h); pool is not changed: the caller removes what drop
  * reported, after the call (drop must not change pool). On success
  * out holds a sealed, valid block (release with chain_proposal_close).
- * CH_E_NOT_FOUND if no transaction applies (a block is never empty),
+ * CH_E_NOT_FOUND if no transaction applies (and no set is scheduled),
  * CH_E_DB, CH_E_NOMEM.
  */
 int chain_block_build(const struct chain_rules *r, const struct chain_base *base,

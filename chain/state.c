@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chain/state.h"
+#include "chain/valset.h"
 
 struct acct_entry {
 	bool used;
@@ -28,6 +29,7 @@ struct chain_exec {
 	size_t nacct, acap;
 	struct data_entry *data;
 	size_t ndata, dcap;
+	uint64_t height; /* of the block executed; 0: none (validator changes refused) */
 };
 
 static uint64_t
@@ -59,6 +61,34 @@ chain_exec_new(struct chain_exec **out, const struct chain_state_reader *base)
 	x->base = *base;
 	*out = x;
 	return 0;
+}
+
+void
+chain_exec_set_height(struct chain_exec *x, uint64_t height)
+{
+	x->height = height;
+}
+
+static int
+reader_account(void *arg, const uint8_t addr[CR_ADDR_LEN], struct chain_account *out,
+	       struct ch_err *err)
+{
+	return chain_exec_account(arg, addr, out, err);
+}
+
+static int
+reader_data(void *arg, const uint8_t owner[CR_ADDR_LEN], const char *name, struct ch_buf *value,
+	    bool *found, struct ch_err *err)
+{
+	return chain_exec_data(arg, owner, name, value, found, err);
+}
+
+struct chain_state_reader
+chain_exec_reader(struct chain_exec *x)
+{
+	struct chain_state_reader r = {.get_account = reader_account, .get_data = reader_data,
+				       .arg = x};
+	return r;
 }
 
 void
@@ -277,7 +307,24 @@ chain_exec_apply(struct chain_exec *x, const struct chain_tx *tx, struct ch_err 
 			return ch_errf(err, CH_E_NOMEM, "out of memory");
 		return 0;
 	}
+	if (tx->type == CHAIN_TX_VALIDATOR) {
+		if (acct_reserve(x, 1) != 0)
+			return ch_errf(err, CH_E_NOMEM, "out of memory");
+		if ((rc = chain_valset_apply(x, x->height, tx, NULL, err)) != 0)
+			return rc;
+		from.nonce++;
+		if (acct_put(x, tx->sender, &from) != 0)
+			return ch_errf(err, CH_E_NOMEM, "out of memory");
+		return 0;
+	}
 	return ch_errf(err, CH_E_TX_INVALID, "unknown transaction type %u", tx->type);
+}
+
+int
+chain_exec_put_data(struct chain_exec *x, const uint8_t owner[CR_ADDR_LEN], const char *name,
+		    const uint8_t *value, uint16_t len)
+{
+	return data_put(x, owner, name, value, len);
 }
 
 int

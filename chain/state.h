@@ -10,7 +10,8 @@
  * Rules (chain_exec_apply): the sender's account nonce must equal tx->nonce;
  * a transfer needs balance >= amount and the receiver's balance must not
  * overflow uint64; a set stores value under (sender, name). Every applied
- * transaction increments the sender's nonce. A rejected transaction leaves
+ * transaction increments the sender's nonce. A validator change follows
+ * the rules of chain/valset.h. A rejected transaction leaves
  * the overlay unchanged.
  *
  * State digest: digest(h) = SHA-256("chaind/state/v1" 0x00 || digest(h-1)
@@ -60,6 +61,23 @@ struct chain_exec;
 /* chain_exec_new makes an empty overlay over base (copied; base->arg borrowed). */
 int chain_exec_new(struct chain_exec **out, const struct chain_state_reader *base);
 void chain_exec_free(struct chain_exec *x);
+
+/*
+ * chain_exec_set_height names the height of the block x executes (the
+ * rules of validator changes depend on it; chain/valset.h). Until it is
+ * set, validator changes are refused.
+ */
+void chain_exec_set_height(struct chain_exec *x, uint64_t height);
+
+/* chain_exec_reader reads through x (borrowed; valid while x lives). */
+struct chain_state_reader chain_exec_reader(struct chain_exec *x);
+
+/*
+ * chain_exec_put_data writes a data entry without a transaction (the
+ * chain's own records, chain/valset.h). 0 or CH_E_NOMEM.
+ */
+int chain_exec_put_data(struct chain_exec *x, const uint8_t owner[CR_ADDR_LEN], const char *name,
+			const uint8_t *value, uint16_t len);
 
 /* chain_exec_account reads through the overlay, then the base. */
 int chain_exec_account(struct chain_exec *x, const uint8_t addr[CR_ADDR_LEN],

@@ -15,9 +15,32 @@ chain_tx_type_name(uint8_t type)
 		return "transfer";
 	case CHAIN_TX_SET:
 		return "set";
+	case CHAIN_TX_VALIDATOR:
+		return "validator";
 	default:
 		return "unknown";
 	}
+}
+
+const char *
+chain_val_op_name(uint8_t op)
+{
+	switch (op) {
+	case CHAIN_VAL_ADD:
+		return "add";
+	case CHAIN_VAL_REMOVE:
+		return "remove";
+	case CHAIN_VAL_REKEY:
+		return "rekey";
+	default:
+		return "unknown";
+	}
+}
+
+static bool
+known_type(uint8_t type)
+{
+	return type == CHAIN_TX_TRANSFER || type == CHAIN_TX_SET || type == CHAIN_TX_VALIDATOR;
 }
 
 static bool
@@ -160,6 +183,48 @@ check_value(const uint8_t *v, size_t len, int code, struct ch_err *err)
 	return 0;
 }
 
+static bool
+all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+/* check_validator applies the stateless rules of a validator change (tx.h). */
+static int
+check_validator(const struct chain_tx *tx, int code, struct ch_err *err)
+{
+	size_t idlen = strnlen(tx->name, sizeof(tx->name));
+	if (tx->val_op != CHAIN_VAL_ADD && tx->val_op != CHAIN_VAL_REMOVE &&
+	    tx->val_op != CHAIN_VAL_REKEY)
+		return ch_errf(err, code, "tx: validator change op %u (must be 1 add, 2 remove, 3 rekey)",
+			       tx->val_op);
+	if (idlen < 1 || idlen > CHAIN_MAX_VAL_ID || bad_char(tx->name, idlen, name_char) != idlen)
+		return ch_errf(err, code,
+			       "tx: validator id must be 1..%d bytes of [A-Za-z0-9._:/-]",
+			       CHAIN_MAX_VAL_ID);
+	bool keyless = all_zero(tx->val_pub, CR_PUBKEY_LEN);
+	if (tx->val_op == CHAIN_VAL_REMOVE ? !keyless
+					   : (tx->val_pub[0] != 2 && tx->val_pub[0] != 3))
+		return ch_errf(err, code,
+			       tx->val_op == CHAIN_VAL_REMOVE
+				       ? "tx: a validator removal carries no key"
+				       : "tx: validator key must be a compressed P-256 point (02/03...)");
+	size_t alen = tx->value_len;
+	if (tx->val_op == CHAIN_VAL_ADD) {
+		if (alen < 1 || alen > CHAIN_MAX_VAL_ADDR ||
+		    bad_char((const char *)tx->value, alen, name_char) != alen)
+			return ch_errf(err, code,
+				       "tx: validator address must be 1..%d bytes of [A-Za-z0-9._:/-]",
+				       CHAIN_MAX_VAL_ADDR);
+	} else if (alen != 0) {
+		return ch_errf(err, code, "tx: only a validator addition carries an address");
+	}
+	return 0;
+}
+
 /*
  * check_rest applies the rules that decoding does not check while reading:
  * amount, value text and nonce. code is the error to report.
@@ -171,6 +236,8 @@ check_rest(const struct chain_tx *tx, int code, struct ch_err *err)
 	if (tx->type == CHAIN_TX_TRANSFER && tx->amount == 0)
 		return ch_errf(err, code, "tx: amount 0 (must be at least 1)");
 	if (tx->type == CHAIN_TX_SET && (rc = check_value(tx->value, tx->value_len, code, err)) != 0)
+		return rc;
+	if (tx->type == CHAIN_TX_VALIDATOR && (rc = check_validator(tx, code, err)) != 0)
 		return rc;
 	/* the account nonce after this transaction must fit in a u64 */
 	if (tx->nonce == UINT64_MAX)
@@ -186,9 +253,9 @@ chain_tx_check_fields(const struct chain_tx *tx, struct ch_err *err)
 	if ((rc = check_id(tx->chain_id, strnlen(tx->chain_id, sizeof(tx->chain_id)),
 			   CH_E_TX_INVALID, err)) != 0)
 		return rc;
-	if (tx->type != CHAIN_TX_TRANSFER && tx->type != CHAIN_TX_SET)
-		return ch_errf(err, CH_E_TX_INVALID, "tx: unknown type %u (must be %d or %d)",
-			       tx->type, CHAIN_TX_TRANSFER, CHAIN_TX_SET);
+	if (!known_type(tx->type))
+		return ch_errf(err, CH_E_TX_INVALID, "tx: unknown type %u (must be %d, %d or %d)",
+			       tx->type, CHAIN_TX_TRANSFER, CHAIN_TX_SET, CHAIN_TX_VALIDATOR);
 	if (tx->type == CHAIN_TX_SET &&
 	    (rc = check_name(tx->name, strnlen(tx->name, sizeof(tx->name)), CH_E_TX_INVALID,
 			     err)) != 0)
@@ -211,6 +278,14 @@ encode_unsigned(const struct chain_tx *tx, struct ch_buf *out)
 	if (tx->type == CHAIN_TX_TRANSFER) {
 		ch_buf_put(out, tx->to, CR_ADDR_LEN);
 		ch_buf_u64(out, tx->amount);
+	} else if (tx->type == CHAIN_TX_VALIDATOR) {
+		size_t nl = strnlen(tx->name, sizeof(tx->name));
+		ch_buf_u8(out, tx->val_op);
+		ch_buf_u8(out, (uint8_t)nl);
+		ch_buf_put(out, tx->name, nl);
+		ch_buf_put(out, tx->val_pub, CR_PUBKEY_LEN);
+		ch_buf_u8(out, (uint8_t)tx->value_len);
+		ch_buf_put(out, tx->value, tx->value_len);
 	} else {
 		size_t nl = strnlen(tx->name, sizeof(tx->name));
 		ch_buf_u8(out, (uint8_t)nl);
@@ -260,6 +335,27 @@ read_body(struct ch_rd *r, struct chain_tx *tx, struct ch_err *err)
 		tx->amount = ch_rd_u64(r);
 		return 0;
 	}
+	if (tx->type == CHAIN_TX_VALIDATOR) {
+		tx->val_op = ch_rd_u8(r);
+		uint8_t il = ch_rd_u8(r);
+		if (!r->bad && (il < 1 || il > CHAIN_MAX_VAL_ID))
+			return ch_errf(err, CH_E_BAD_ENCODING,
+				       "tx: validator id length %u (must be 1..%d)", il,
+				       CHAIN_MAX_VAL_ID);
+		ch_rd_copy(r, tx->name, il);
+		ch_rd_copy(r, tx->val_pub, CR_PUBKEY_LEN);
+		uint8_t al = ch_rd_u8(r);
+		if (!r->bad && al > CHAIN_MAX_VAL_ADDR)
+			return ch_errf(err, CH_E_BAD_ENCODING,
+				       "tx: validator address length %u (must be 0..%d)", al,
+				       CHAIN_MAX_VAL_ADDR);
+		tx->value_len = al;
+		ch_rd_copy(r, tx->value, al);
+		/* a NUL inside the id would shorten it silently */
+		if (!r->bad && strnlen(tx->name, il) != il)
+			return ch_errf(err, CH_E_BAD_ENCODING, "tx: NUL in the validator id");
+		return 0;
+	}
 	uint8_t nl = ch_rd_u8(r);
 	if (!r->bad && (nl < 1 || nl > CHAIN_MAX_NAME))
 		return ch_errf(err, CH_E_BAD_ENCODING, "tx: name length %u (must be 1..%d)", nl,
@@ -298,9 +394,9 @@ chain_tx_decode(const uint8_t *data, size_t len, struct chain_tx *tx, struct ch_
 	if (!r.bad && (rc = check_id(tx->chain_id, idlen, CH_E_BAD_ENCODING, err)) != 0)
 		return rc;
 	tx->type = ch_rd_u8(&r);
-	if (!r.bad && tx->type != CHAIN_TX_TRANSFER && tx->type != CHAIN_TX_SET)
-		return ch_errf(err, CH_E_BAD_ENCODING, "tx: unknown type %u (must be %d or %d)",
-			       tx->type, CHAIN_TX_TRANSFER, CHAIN_TX_SET);
+	if (!r.bad && !known_type(tx->type))
+		return ch_errf(err, CH_E_BAD_ENCODING, "tx: unknown type %u (must be %d, %d or %d)",
+			       tx->type, CHAIN_TX_TRANSFER, CHAIN_TX_SET, CHAIN_TX_VALIDATOR);
 	uint8_t key_type = ch_rd_u8(&r);
 	if (!r.bad && key_type != CR_KEY_P256)
 		return ch_errf(err, CH_E_BAD_ENCODING, "tx: key type %u (must be %d, P-256)",
@@ -351,7 +447,7 @@ chain_tx_sign(struct chain_tx *tx, const struct cr_key *key, struct ch_err *err)
 	int rc;
 	if ((rc = chain_tx_check_fields(tx, err)) != 0)
 		return rc;
-	if (tx->type == CHAIN_TX_SET)
+	if (tx->type == CHAIN_TX_SET || tx->type == CHAIN_TX_VALIDATOR)
 		tx->value[tx->value_len] = 0;
 	cr_key_pubkey(key, tx->pubkey);
 	uint8_t d[CR_HASH_LEN];

@@ -8,7 +8,15 @@
  *   | body | sig[64]
  *   transfer body: to[20] | amount u64 (>= 1)
  *   set body:      name_len u8 (1..64) | name | value_len u16 (0..1024) | value
- * Names use [A-Za-z0-9._:/-]; values are UTF-8 without control characters.
+ *   validator body: op u8 (1 add, 2 remove, 3 rekey) | id_len u8 (1..63) | id
+ *                  | pub_key[33] | addr_len u8 (0..127) | p2p address
+ *     add names a new validator's id, key and address; remove names only the
+ *     id (key all zero, no address); rekey the id and its new key (no
+ *     address). Its execution rules (who may sign, quorums) are in
+ *     chain/valset.h.
+ * Names and validator ids use [A-Za-z0-9._:/-] (ids at most 63 bytes),
+ * addresses tcp://host:port in the same characters; values are UTF-8
+ * without control characters.
  * The signature covers SHA-256("chaind/tx/v1" 0x00 || encoding without sig);
  * the transaction hash is SHA-256 of the whole encoding.
  */
@@ -35,7 +43,17 @@
 enum chain_tx_type {
 	CHAIN_TX_TRANSFER = 1,
 	CHAIN_TX_SET = 2,
+	CHAIN_TX_VALIDATOR = 3,
 };
+
+enum chain_val_op {
+	CHAIN_VAL_ADD = 1,
+	CHAIN_VAL_REMOVE = 2,
+	CHAIN_VAL_REKEY = 3,
+};
+
+#define CHAIN_MAX_VAL_ID 63
+#define CHAIN_MAX_VAL_ADDR 127
 
 struct chain_tx {
 	char chain_id[CHAIN_MAX_CHAIN_ID + 1]; /* NUL-terminated */
@@ -45,10 +63,13 @@ struct chain_tx {
 	/* transfer */
 	uint8_t to[CR_ADDR_LEN];
 	uint64_t amount;
-	/* set */
+	/* set; a validator change keeps its id in name and its address in value */
 	char name[CHAIN_MAX_NAME + 1]; /* NUL-terminated */
 	uint16_t value_len;
 	uint8_t value[CHAIN_MAX_VALUE + 1]; /* NUL-terminated for convenience */
+	/* validator change */
+	uint8_t val_op; /* enum chain_val_op */
+	uint8_t val_pub[CR_PUBKEY_LEN];
 	uint8_t sig[CR_SIG_LEN];
 	/* derived by chain_tx_decode / chain_tx_sign, not encoded */
 	uint8_t hash[CR_HASH_LEN];
@@ -97,6 +118,9 @@ bool chain_id_valid(const char *id, size_t len);
 bool chain_name_valid(const char *name, size_t len);
 bool chain_value_valid(const uint8_t *value, size_t len);
 
-const char *chain_tx_type_name(uint8_t type); /* "transfer", "set" or "unknown" */
+const char *chain_tx_type_name(uint8_t type); /* "transfer", "set", "validator" or "unknown" */
+
+/* chain_val_op_name: "add", "remove", "rekey" or "unknown". */
+const char *chain_val_op_name(uint8_t op);
 
 #endif

@@ -1,6 +1,8 @@
 /* Admission of transactions into the mempool (admit.h). */
 #include "node/admit.h"
 
+#include "chain/valset.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +23,26 @@ node_admit_close(struct node_admit *a)
 {
 	chain_mempool_free(a->pool);
 	a->pool = NULL;
+}
+
+/*
+ * check_change runs a validator change against the committed state as if in
+ * the next block, so that its signer hears at once why it cannot apply
+ * (not a validator, approved already, the change impossible). It may still
+ * be refused in a block, if one before it changes the set.
+ */
+static int
+check_change(const struct node_admit *a, const struct chain_rules *r,
+	     const struct chain_state_reader *state, const struct chain_tx *tx, struct ch_err *err)
+{
+	int rc = chain_rules_allow(r, tx, err);
+	struct chain_exec *x = NULL;
+	if (rc == 0 && chain_exec_new(&x, state) != 0)
+		rc = ch_errf(err, CH_E_NOMEM, "out of memory");
+	if (rc == 0)
+		rc = chain_valset_apply(x, a->next_height ? a->next_height : 1, tx, NULL, err);
+	chain_exec_free(x);
+	return rc;
 }
 
 static int
@@ -44,6 +66,8 @@ check(struct node_admit *a, const struct chain_rules *r, const struct chain_stat
 		return ch_errf(err, CH_E_INSUFFICIENT_FUNDS,
 			       "balance %" PRIu64 " is less than the amount %" PRIu64, acct.balance,
 			       tx->amount);
+	if (tx->type == CHAIN_TX_VALIDATOR && (rc = check_change(a, r, state, tx, err)) != 0)
+		return rc;
 	/* last, as the dearest check; usually answered by a signature worker's verdict */
 	if ((rc = chain_sigcache_verify(a->sigs, tx, err)) != 0)
 		return rc;
@@ -116,6 +140,7 @@ void
 node_admit_committed(struct node_admit *a, const struct chain_block *b,
 		     const struct chain_state_reader *state, uint64_t now_ms)
 {
+	a->next_height = b->header.height + 1;
 	/* only the block's senders have new nonces: the rest of the pool is left alone */
 	for (uint32_t i = 0; i < b->header.tx_count; i++)
 		chain_mempool_remove(a->pool, b->txs[i].hash);

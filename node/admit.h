@@ -38,6 +38,7 @@ struct node_admit {
 	size_t ready_count;
 	uint64_t ready_height;
 	uint64_t next_expire_ms; /* when a commit next drops what outlived the TTL */
+	uint64_t next_height;           /* the height the next block has (validator changes) */
 	uint64_t admitted;              /* transactions admitted, from clients and peers */
 	uint64_t refused[CH_E__COUNT]; /* and refused, by error code */
 };
@@ -48,7 +49,9 @@ void node_admit_close(struct node_admit *a);
 
 /*
  * node_admit_tx admits a decoded transaction (copied) after the stateful
- * checks against committed state: chain id, nonce, balance, then the
+ * checks against committed state: chain id, nonce, balance, a validator
+ * change's rules (chain/valset.h: its signer a validator, the change
+ * possible, not approved by it already) as if in the next block, then the
  * signature (usually a cached verdict). Errors as chain_mempool_add, and
  * CH_E_WRONG_CHAIN, CH_E_NONCE_TOO_LOW, CH_E_INSUFFICIENT_FUNDS,
  * CH_E_BAD_SIGNATURE, CH_E_DB, each with a message for the client. With

@@ -76,6 +76,13 @@ host_validate(void *arg, uint64_t height, uint32_t proposer, const uint8_t diges
 	return ok;
 }
 
+static bool
+host_verify_at(void *arg, uint64_t height, uint32_t v, const uint8_t digest[CR_HASH_LEN],
+	       const uint8_t sig[CR_SIG_LEN])
+{
+	return node_sets_check_at(arg, height, v, digest, sig);
+}
+
 /* ---- actions ---- */
 
 /* commit carries out a COMMIT: the block, executed (with the kept execution if it is this block), stored. */
@@ -127,7 +134,7 @@ static void
 drain(struct node_core *c)
 {
 	struct node_engine_action a;
-	while (node_engine_next_action(c->cons.engine, &a)) {
+	while (c->cons.engine != NULL && node_engine_next_action(c->cons.engine, &a)) {
 		struct ch_err e;
 		ch_err_clear(&e);
 		if (c->failed) {
@@ -143,15 +150,21 @@ drain(struct node_core *c)
 		case NODE_ENGINE_BROADCAST: {
 			struct peer_msg m = {.type = PEER_CONSENSUS, .engine = a.bytes.data,
 					     .engine_len = a.bytes.len};
-			node_core_send(c, a.type == NODE_ENGINE_SEND ? (int)a.to : -1, &m);
-			c->counts.consensus_sent += a.type == NODE_ENGINE_SEND ? 1 : c->n - 1;
+			/* the engine numbers validators in the set, the network by slot */
+			uint32_t slot = node_sets_slot_of(&c->sets, a.to);
+			if (a.type == NODE_ENGINE_SEND && slot != NODE_NOT_MEMBER)
+				node_core_send(c, (int)slot, &m);
+			else if (a.type == NODE_ENGINE_BROADCAST)
+				node_core_send(c, -1, &m);
+			c->counts.consensus_sent += a.type == NODE_ENGINE_SEND ? 1 : CORE_N(c) - 1;
 			break;
 		}
 		case NODE_ENGINE_COMMIT:
 			commit(c, &a);
 			break;
 		case NODE_ENGINE_FETCH:
-			node_sync_request(c, a.to, a.height);
+			if (node_sets_slot_of(&c->sets, a.to) != NODE_NOT_MEMBER)
+				node_sync_request(c, node_sets_slot_of(&c->sets, a.to), a.height);
 			break;
 		case NODE_ENGINE_VIEW:
 			on_view(c, &a);
@@ -166,6 +179,17 @@ drain(struct node_core *c)
 	}
 }
 
+static void switch_set(struct node_core *c);
+
+/* tell_end tells the engine where its set ends, once a block has scheduled the next. */
+static void
+tell_end(struct node_core *c)
+{
+	const struct node_sets *s = &c->sets;
+	if (c->cons.engine != NULL && s->latest->start > s->cur->start)
+		node_engine_set_end(c->cons.engine, s->latest->start - 1);
+}
+
 /*
  * run_from carries out the engine's actions and, whenever the tip has moved
  * past before, tells the engine the state it left (not from inside the
@@ -176,9 +200,15 @@ run_from(struct node_core *c, uint64_t before)
 {
 	for (;;) {
 		drain(c);
-		if (c->tip.height == before || c->failed)
+		if (c->cons.reopen && !c->failed) {
+			switch_set(c); /* the new engine starts at the tip: nothing to tell it */
+			before = c->tip.height;
+			continue;
+		}
+		if (c->tip.height == before || c->failed || c->cons.engine == NULL)
 			return;
 		before = c->tip.height;
+		tell_end(c);
 		node_engine_committed(c->cons.engine, c->tip.height, c->tip.state_digest,
 				      c->now.mono_ms);
 	}
@@ -193,6 +223,8 @@ run(struct node_core *c)
 void
 node_consensus_receive(struct node_core *c, const uint8_t *msg, size_t len)
 {
+	if (c->cons.engine == NULL)
+		return;
 	enum node_engine_input r = node_engine_receive(c->cons.engine, msg, len, c->now.mono_ms);
 	if (r == NODE_ENGINE_MALFORMED)
 		c->counts.rejected++;
@@ -204,6 +236,10 @@ node_consensus_receive(struct node_core *c, const uint8_t *msg, size_t len)
 void
 node_consensus_synced(struct node_core *c, const struct chain_cert *cert)
 {
+	if (c->cons.reopen || c->cons.engine == NULL) {
+		run(c); /* a new set's engine starts from this tip */
+		return;
+	}
 	node_engine_synced(c->cons.engine, c->tip.height, c->tip.hash, cert, c->now.mono_ms);
 	run_from(c, c->tip.height - 1); /* the tip state transfer committed is news too */
 }
@@ -225,17 +261,20 @@ on_drop(void *arg, const struct chain_tx *tx, const struct ch_err *why)
 	memcpy(d->hashes[d->n++], tx->hash, CR_HASH_LEN);
 }
 
+/* ready: is there something to order? Transactions, or a scheduled validator set to reach. */
 static bool
 ready(struct node_core *c)
 {
 	struct chain_state_reader state = chain_store_reader(c->store);
-	return node_admit_ready(&c->admit, &c->tip, &state);
+	return c->sets.latest->start > c->tip.height + 1 ||
+	       node_admit_ready(&c->admit, &c->tip, &state);
 }
 
 uint64_t
 node_consensus_due(struct node_core *c)
 {
-	if (c->failed || !ready(c) || !node_engine_can_propose(c->cons.engine))
+	if (c->failed || c->cons.engine == NULL || !ready(c) ||
+	    !node_engine_can_propose(c->cons.engine))
 		return UINT64_MAX;
 	uint64_t at = c->cons.last_block_ms + c->genesis->params.block_interval_ms;
 	return at > c->now.mono_ms ? at : c->now.mono_ms;
@@ -257,7 +296,7 @@ propose(struct node_core *c)
 		return;
 	}
 	struct chain_base base = node_core_base(c);
-	int rc = chain_block_build(&c->rules, &base, c->admit.pool, c->self, st.view,
+	int rc = chain_block_build(&c->rules, &base, c->admit.pool, CORE_SELF(c), st.view,
 				   c->now.wall_ms, on_drop, &d, &p, &e);
 	for (size_t i = 0; i < d.n; i++)
 		chain_mempool_remove(c->admit.pool, d.hashes[i]);
@@ -280,6 +319,8 @@ void
 node_consensus_tick(struct node_core *c)
 {
 	uint64_t now = c->now.mono_ms;
+	if (c->cons.engine == NULL)
+		return;
 	node_engine_set_pending(c->cons.engine, ready(c), now);
 	run(c);
 	node_engine_tick(c->cons.engine, now);
@@ -305,9 +346,23 @@ node_consensus_open(struct node_core *c, const uint8_t *record, size_t len, stru
 		else if ((rc = chain_store_block(c->store, c->tip.height, &blk, &cb, err)) == 0)
 			rc = chain_cert_decode(cb.data, cb.len, tip_cert, err);
 	}
+	const struct node_sets *sets = &c->sets;
+	if (CORE_SELF(c) == NODE_NOT_MEMBER) {
+		node_core_log(c, NODE_LOG_INFO,
+			      "not a validator of the set in force at height %" PRIu64
+			      " (%u validators): following the chain without voting",
+			      c->tip.height + 1, CORE_N(c));
+		free(tip_cert);
+		ch_buf_close(&blk);
+		ch_buf_close(&cb);
+		return rc;
+	}
 	struct node_engine_config cfg = {
-		.n = c->n,
-		.self = c->self,
+		.n = CORE_N(c),
+		.self = CORE_SELF(c),
+		.first_height = sets->cur->start,
+		.last_height = sets->latest->start > sets->cur->start ? sets->latest->start - 1 : 0,
+		.base_n = sets->prev->n,
 		.params = c->genesis->params,
 		.max_block = chain_rules_max_block_encoding(&c->rules),
 		.tip = c->tip,
@@ -319,6 +374,7 @@ node_consensus_open(struct node_core *c, const uint8_t *record, size_t len, stru
 		.arg = c,
 		.sign = host_sign,
 		.verify = node_core_check_vote,
+		.verify_at = host_verify_at,
 		.validate = host_validate,
 		.block_hash = host_block_hash,
 	};
@@ -340,6 +396,42 @@ node_consensus_open(struct node_core *c, const uint8_t *record, size_t len, stru
 			      st.in_view_change ? " (view change under way)" : "");
 	run(c);
 	return 0;
+}
+
+void
+node_consensus_set_changed(struct node_core *c)
+{
+	c->cons.reopen = true;
+}
+
+/* switch_set stops the engine of the set that ended and starts one for the set in force. */
+static void
+switch_set(struct node_core *c)
+{
+	struct ch_err e;
+	ch_err_clear(&e);
+	c->cons.reopen = false;
+	bool was = c->cons.engine != NULL;
+	chain_exec_free(c->cons.accepted);
+	c->cons.accepted = NULL;
+	node_engine_close(c->cons.engine);
+	c->cons.engine = NULL;
+	const struct chain_valset *s = c->sets.cur;
+	if (CORE_SELF(c) == NODE_NOT_MEMBER) {
+		if (was)
+			node_core_log(c, NODE_LOG_WARN,
+				      "this key is not in the validator set from height %" PRIu64
+				      " (removed, or its key replaced): no longer voting (%u "
+				      "validators now)",
+				      s->start, s->n);
+		return;
+	}
+	node_core_log(c, NODE_LOG_INFO,
+		      "validator set of %u from height %" PRIu64 ": voting as validator %u (%s)",
+		      s->n, s->start, CORE_SELF(c), s->m[CORE_SELF(c)].id);
+	if (node_consensus_open(c, NULL, 0, &e) != 0)
+		node_core_fail(c, "cannot start consensus for the validator set from height %" PRIu64
+			       ": %s", s->start, ch_err_msg(&e));
 }
 
 void

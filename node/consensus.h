@@ -20,7 +20,8 @@
 struct node_core;
 
 struct node_consensus {
-	struct node_engine *engine;
+	struct node_engine *engine; /* NULL while this node is no member of the set in force */
+	bool reopen;                /* the set changed: start the engine of the new one */
 	/*
 	 * The block the engine accepted last (validated or proposed here), with
 	 * its execution, kept for the commit that usually follows; owned here.
@@ -45,6 +46,14 @@ void node_consensus_tick(struct node_core *c);
 
 /* node_consensus_due: when a proposal would be due (UINT64_MAX: none is). */
 uint64_t node_consensus_due(struct node_core *c);
+
+/*
+ * node_consensus_set_changed: the committed tip moved into another
+ * validator set; the engine of the old one stops and, if this node is a
+ * member of the new one, an engine for it starts, once the actions under
+ * way are carried out.
+ */
+void node_consensus_set_changed(struct node_core *c);
 
 /* node_consensus_synced tells the engine of a block state transfer committed (cert its certificate). */
 void node_consensus_synced(struct node_core *c, const struct chain_cert *cert);

@@ -68,8 +68,7 @@ bool
 node_core_check_vote(void *arg, uint32_t v, const uint8_t digest[CR_HASH_LEN],
 		     const uint8_t sig[CR_SIG_LEN])
 {
-	struct node_core *c = arg;
-	return v < c->n && c->io.verify(c->io.arg, c->pubs[v], c->keys[v], digest, sig);
+	return node_sets_check(arg, v, digest, sig);
 }
 
 struct chain_base
@@ -92,7 +91,8 @@ node_core_apply(struct node_core *c, const struct chain_block *b, const struct c
 	if (x == NULL) {
 		struct chain_base base = node_core_base(c);
 		rc = chain_block_check(&c->rules, &base, b,
-				       node_engine_proposer(c->cons.engine, b->header.view),
+				       node_engine_proposer_of(c->genesis->params.engine,
+							       b->header.view, CORE_N(c)),
 				       c->now.wall_ms, &x, err);
 		if (rc != 0)
 			return rc;
@@ -113,6 +113,14 @@ node_core_apply(struct node_core *c, const struct chain_block *b, const struct c
 	c->cons.last_block_ms = c->now.mono_ms;
 	struct chain_state_reader state = chain_store_reader(c->store);
 	node_admit_committed(&c->admit, b, &state, c->now.mono_ms);
+	bool changed = false;
+	if ((rc = node_sets_refresh(c, b, &changed, err)) != 0) {
+		node_core_fail(c, "cannot read the validator set after block %" PRIu64 ": %s",
+			       b->header.height, ch_err_msg(err));
+		return 0; /* the block is stored; the core stops */
+	}
+	if (changed)
+		node_consensus_set_changed(c);
 	char hx[17];
 	cr_hex_encode(b->hash, 8, hx);
 	node_core_log(c, NODE_LOG_DEBUG,
@@ -177,7 +185,7 @@ node_core_tick(struct node_core *c, struct node_time now)
 	/* transactions first: a block that follows them finds them checked */
 	node_gossip_flush(c);
 	node_consensus_tick(c);
-	if (c->n > 1 && now.mono_ms >= c->next_status_ms) {
+	if (CORE_N(c) + (CORE_SELF(c) == NODE_NOT_MEMBER) > 1 && now.mono_ms >= c->next_status_ms) {
 		c->next_status_ms = now.mono_ms + NODE_STATUS_EVERY_MS;
 		node_sync_send_status(c);
 	}
@@ -187,7 +195,7 @@ uint64_t
 node_core_deadline(struct node_core *c, struct node_time now)
 {
 	c->now = now;
-	uint64_t d = now.mono_ms + (c->n > 1 ? NODE_TICK_MS : NODE_STATUS_EVERY_MS);
+	uint64_t d = now.mono_ms + (CORE_N(c) > 1 ? NODE_TICK_MS : NODE_STATUS_EVERY_MS);
 	uint64_t p = node_consensus_due(c);
 	return p < d ? p : d;
 }
@@ -221,7 +229,17 @@ node_core_limits(const struct node_core *c)
 void
 node_core_engine(const struct node_core *c, struct node_engine_status *out)
 {
-	node_engine_status(c->cons.engine, out);
+	if (c->cons.engine != NULL) {
+		node_engine_status(c->cons.engine, out);
+		return;
+	}
+	/* not a member of the set in force: it follows without an engine */
+	struct node_engine_rules er = {0};
+	node_engine_rules_of(c->genesis->params.engine, CORE_N(c), &er, NULL);
+	*out = (struct node_engine_status){.name = c->genesis->params.engine, .role = "observer",
+					   .height = c->tip.height,
+					   .leader = NODE_ENGINE_NO_LEADER, .faults = er.faults,
+					   .quorum = er.quorum};
 }
 
 bool
@@ -246,8 +264,20 @@ node_core_syncing(const struct node_core *c)
 void
 node_core_peer_height(const struct node_core *c, uint32_t i, uint64_t *height, uint64_t *seen_ms)
 {
-	*height = i < c->n ? c->sync.peer_height[i] : 0;
-	*seen_ms = i < c->n ? c->sync.peer_seen_ms[i] : 0;
+	*height = i < CHAIN_MAX_VALIDATORS ? c->sync.peer_height[i] : 0;
+	*seen_ms = i < CHAIN_MAX_VALIDATORS ? c->sync.peer_seen_ms[i] : 0;
+}
+
+uint32_t
+node_core_member(const struct node_core *c)
+{
+	return CORE_SELF(c);
+}
+
+const struct node_sets *
+node_core_sets(const struct node_core *c)
+{
+	return &c->sets;
 }
 
 /* ---- lifecycle ---- */
@@ -258,7 +288,7 @@ node_core_limits_for(const struct chain_genesis *g, struct peer_msg_limits *out)
 	struct chain_rules r;
 	chain_rules_init(&r, g);
 	*out = (struct peer_msg_limits){
-		.nvalidators = r.nvalidators,
+		.nvalidators = CHAIN_MAX_VALIDATORS, /* slots: the set may grow */
 		/* an engine message may carry two blocks (a NEW-VIEW re-proposing one) */
 		.max_engine = 2 * chain_rules_max_block_encoding(&r) + (1u << 20),
 		.max_block = chain_rules_max_block_encoding(&r),
@@ -275,25 +305,25 @@ node_core_open(struct node_core **out, const struct node_core_config *cfg, struc
 	const struct chain_genesis *g = cfg->genesis;
 	c->genesis = g;
 	chain_rules_init(&c->rules, g);
-	c->self = cfg->self;
-	c->n = (uint32_t)g->nvalidators;
 	c->store = cfg->store;
 	c->io = cfg->io;
 	c->now = now;
 	c->next_status_ms = now.mono_ms; /* at the first tick: peers learn where a restart left it */
 	node_core_limits_for(g, &c->limits);
 	struct node_engine_rules er;
-	int rc = node_engine_rules_of(g->params.engine, c->n, &er, err);
+	int rc = node_engine_rules_of(g->params.engine, (uint32_t)g->nvalidators, &er, err);
 	c->trust_peers = rc == 0 && !er.byzantine;
-	for (uint32_t i = 0; i < c->n && rc == 0; i++) {
-		memcpy(c->pubs[i], g->validators[i].pub_key, CR_PUBKEY_LEN);
-		rc = cr_pubkey_parse(&c->keys[i], c->pubs[i], err);
-	}
 	node_sync_init(&c->sync, c->io.random(c->io.arg));
 	if (rc == 0)
 		rc = chain_store_tip(c->store, &c->tip, err);
 	if (rc == 0)
+		rc = node_sets_open(c,
+				    cfg->self_pub != NULL ? cfg->self_pub
+							  : g->validators[cfg->self].pub_key,
+				    err);
+	if (rc == 0)
 		rc = node_admit_init(&c->admit, &cfg->mempool, cfg->sigcache, err);
+	c->admit.next_height = c->tip.height + 1;
 	if (rc == 0)
 		rc = node_consensus_open(c, cfg->votes, cfg->votes_len, err);
 	if (rc != 0) {
@@ -312,7 +342,6 @@ node_core_close(struct node_core *c)
 	node_consensus_close(c);
 	node_gossip_close(&c->gossip);
 	node_admit_close(&c->admit);
-	for (uint32_t i = 0; i < CHAIN_MAX_VALIDATORS; i++)
-		cr_pubkey_free(c->keys[i]);
+	node_sets_close(&c->sets);
 	free(c);
 }

@@ -26,12 +26,14 @@
 #include "node/engine.h"
 #include "node/io.h"
 #include "node/peer_msg.h"
+#include "node/sets.h"
 
 struct node_core;
 
 struct node_core_config {
 	const struct chain_genesis *genesis; /* borrowed; outlives the core */
-	uint32_t self;                       /* this validator's index in genesis */
+	uint32_t self;                       /* this validator's index in genesis ... */
+	const uint8_t *self_pub;             /* ... or its key (NULL: genesis's self); copied */
 	struct chain_store *store;           /* borrowed; open, genesis applied */
 	struct chain_sigcache *sigcache;     /* borrowed; may be shared with other threads */
 	struct chain_mempool_config mempool;
@@ -88,6 +90,15 @@ const struct chain_tip *node_core_tip(const struct node_core *c);
 const struct node_admit *node_core_admit(const struct node_core *c);
 const struct peer_msg_limits *node_core_limits(const struct node_core *c);
 void node_core_engine(const struct node_core *c, struct node_engine_status *out);
+
+/*
+ * node_core_member: this node's index in the set in force at the next
+ * height, or NODE_NOT_MEMBER (it follows the chain without voting).
+ */
+uint32_t node_core_member(const struct node_core *c);
+
+/* node_core_sets: the sets the core works with (node/sets.h); gen changes when they do. */
+const struct node_sets *node_core_sets(const struct node_core *c);
 
 /* Counters of peer input and what each validator last said of its height. */
 struct node_core_counts {

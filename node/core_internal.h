@@ -8,21 +8,21 @@
 #define NODE_CORE_INTERNAL_H
 
 #include "chain/rules.h"
+#include "chain/valset.h"
 #include "node/admit.h"
 #include "node/consensus.h"
 #include "node/core.h"
 #include "node/gossip.h"
+#include "node/sets.h"
 #include "node/sync.h"
 
 struct node_core {
 	const struct chain_genesis *genesis;
 	struct chain_rules rules;
-	uint32_t self, n;
 	struct chain_store *store;
 	struct node_io io;
 	struct peer_msg_limits limits;
-	uint8_t pubs[CHAIN_MAX_VALIDATORS][CR_PUBKEY_LEN]; /* the validators' keys */
-	struct cr_pubkey *keys[CHAIN_MAX_VALIDATORS];      /* ... decoded */
+	struct node_sets sets; /* sets.c: who validates, and this node's place */
 
 	struct chain_tip tip;
 	bool trust_peers; /* crash-fault engine: peers' gossip is taken as verified */
@@ -36,6 +36,13 @@ struct node_core {
 	struct node_sync sync;
 	struct node_gossip gossip;
 };
+
+/*
+ * Shorthands for the set in force at the next height: its size, and this
+ * node's index in it (NODE_NOT_MEMBER if it is not one of its validators).
+ */
+#define CORE_N(c) ((c)->sets.cur->n)
+#define CORE_SELF(c) ((c)->sets.self)
 
 /* node_core_send encodes m and hands it to the network (to < 0: every other validator). */
 void node_core_send(struct node_core *c, int to, const struct peer_msg *m);

@@ -145,6 +145,13 @@ node_engine_committed(struct node_engine *e, uint64_t height,
 }
 
 void
+node_engine_set_end(struct node_engine *e, uint64_t last)
+{
+	if (e->ops->set_end != NULL)
+		e->ops->set_end(e->impl, last);
+}
+
+void
 node_engine_synced(struct node_engine *e, uint64_t height, const uint8_t hash[CR_HASH_LEN],
 		   const struct chain_cert *cert, uint64_t now_ms)
 {

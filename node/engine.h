@@ -48,6 +48,12 @@ struct node_engine_host {
 	bool (*verify)(void *arg, uint32_t v, const uint8_t digest[CR_HASH_LEN],
 		       const uint8_t sig[CR_SIG_LEN]);
 	/*
+	 * verify_at: is sig the signature of digest by validator v of the set
+	 * in force at height (an engine whose set changes: pbft)?
+	 */
+	bool (*verify_at)(void *arg, uint64_t height, uint32_t v, const uint8_t digest[CR_HASH_LEN],
+			  const uint8_t sig[CR_SIG_LEN]);
+	/*
 	 * validate: is block (len bytes) a valid block at height whose hash is
 	 * digest, proposed by validator proposer, on top of the host's
 	 * committed tip, height - 1? May be called while the engine opens.
@@ -68,6 +74,15 @@ struct node_engine_config {
 	const struct chain_cert *tip_cert; /* the tip block's certificate; NULL at height 0 */
 	const uint8_t *record;             /* the record last persisted; NULL: none */
 	size_t record_len;
+	/*
+	 * The validator set the engine runs rules heights first_height..
+	 * last_height (0: no end known yet; node_engine_set_end); the tip's
+	 * certificate, at first_height - 1, may be by the set before, of base_n.
+	 * Only an engine whose rules allow set changes (pbft) reads these.
+	 */
+	uint64_t first_height;
+	uint64_t last_height;
+	uint32_t base_n;
 };
 
 enum node_engine_action_type {
@@ -168,6 +183,9 @@ void node_engine_propose(struct node_engine *e, const uint8_t digest[CR_HASH_LEN
 void node_engine_committed(struct node_engine *e, uint64_t height,
 			   const uint8_t state_digest[CR_HASH_LEN], uint64_t now_ms);
 
+/* node_engine_set_end: the engine's validator set orders no height above last. */
+void node_engine_set_end(struct node_engine *e, uint64_t last);
+
 /* node_engine_synced: the host committed block `hash` at height by state transfer, with cert. */
 void node_engine_synced(struct node_engine *e, uint64_t height, const uint8_t hash[CR_HASH_LEN],
 			const struct chain_cert *cert, uint64_t now_ms);
@@ -188,13 +206,14 @@ void node_engine_status(const struct node_engine *e, struct node_engine_status *
 struct node_engine_mark {
 	bool voted;      /* it holds a signed vote or a view change */
 	uint64_t height; /* the highest height it signed a vote for (0: none) */
-	uint64_t view;
+	uint64_t view;   /* in the validator set of epoch */
+	uint64_t epoch;  /* the first height of that set (0: an engine whose set never changes) */
 };
 
 /*
  * node_engine_record_mark reads a record engine name persisted (the vote
  * record) without starting the engine. A validator's later records are
- * behind its earlier ones in neither height nor view. CH_E_CONFIG for an
+ * behind its earlier ones in neither epoch nor, within one, height and view. CH_E_CONFIG for an
  * unknown name, CH_E_BAD_ENCODING for a damaged record.
  */
 int node_engine_record_mark(const char *name, const uint8_t *rec, size_t len,

@@ -21,6 +21,7 @@ struct node_engine_ops {
 			size_t len, uint64_t now_ms);
 	void (*committed)(void *impl, uint64_t height, const uint8_t state_digest[CR_HASH_LEN],
 			  uint64_t now_ms);
+	void (*set_end)(void *impl, uint64_t last); /* NULL: the set never changes */
 	void (*synced)(void *impl, uint64_t height, const uint8_t hash[CR_HASH_LEN],
 		       const struct chain_cert *cert, uint64_t now_ms);
 	bool (*next_action)(void *impl, struct node_engine_action *a);

@@ -20,7 +20,17 @@ struct engine_pbft {
 	uint32_t n;
 	uint32_t self;
 	size_t max_block;
+	uint64_t first_height; /* of the validator set it runs (its records say so) */
+	uint32_t decode_n;     /* the bound on validator numbers in its messages */
 };
+
+/*
+ * A record is the core's, after the first height of the set that wrote it:
+ *   first_height u64 | core record
+ * so that a record of an earlier set (every height of which is committed
+ * before a core of the next starts) is not taken for this set's.
+ */
+#define RECORD_HEAD 8
 
 /* ---- the core's host callbacks, over the node's ---- */
 
@@ -32,11 +42,13 @@ core_sign(void *arg, const uint8_t *bytes, size_t len, uint8_t sig[PBFT_SIG_LEN]
 }
 
 static bool
-core_verify(void *arg, uint32_t v, const uint8_t *bytes, size_t len,
+core_verify(void *arg, uint64_t height, uint32_t v, const uint8_t *bytes, size_t len,
 	    const uint8_t sig[PBFT_SIG_LEN])
 {
 	struct engine_pbft *e = arg;
-	return node_engine_verify_bytes(&e->host, v, bytes, len, sig);
+	uint8_t d[CR_HASH_LEN];
+	cr_sha256(bytes, len, d);
+	return e->host.verify_at(e->host.arg, height, v, d, sig);
 }
 
 static bool
@@ -92,6 +104,9 @@ open_pbft(void **out, const struct node_engine_config *cfg, const struct node_en
 	e->n = cfg->n;
 	e->self = cfg->self;
 	e->max_block = cfg->max_block;
+	e->first_height = cfg->first_height > 1 ? cfg->first_height : 1;
+	/* a VIEW-CHANGE carries the certificate of the set before, which may be larger */
+	e->decode_n = cfg->base_n > cfg->n ? cfg->base_n : cfg->n;
 	struct pbft_config pc = {
 		.n = cfg->n,
 		.self = cfg->self,
@@ -99,6 +114,8 @@ open_pbft(void **out, const struct node_engine_config *cfg, const struct node_en
 		.max_view_timeout_ms = 16 * (uint64_t)cfg->params.view_timeout_ms,
 		.checkpoint_interval = cfg->params.checkpoint_interval,
 		.max_block_bytes = cfg->max_block,
+		.first_height = e->first_height,
+		.base_n = cfg->base_n,
 	};
 	struct pbft_host ph = {
 		.arg = e,
@@ -114,8 +131,19 @@ open_pbft(void **out, const struct node_engine_config *cfg, const struct node_en
 		votes_of(cfg->tip_cert, votes);
 		pbft_set_tip_cert(e->core, cfg->tip_cert->view, votes, cfg->tip_cert->count);
 	}
-	if (rc == 0 && cfg->record != NULL)
-		rc = pbft_restore(e->core, cfg->record, cfg->record_len, err);
+	if (rc == 0 && cfg->last_height != 0)
+		pbft_set_end(e->core, cfg->last_height);
+	if (rc == 0 && cfg->record != NULL) {
+		uint64_t first = cfg->record_len >= RECORD_HEAD ? ch_get_be64(cfg->record) : 0;
+		if (cfg->record_len < RECORD_HEAD || first > e->first_height)
+			rc = ch_errf(err, CH_E_BAD_ENCODING,
+				     "the vote record is not of this validator set (it is damaged or "
+				     "from a later chain than the store's)");
+		else if (first == e->first_height)
+			rc = pbft_restore(e->core, cfg->record + RECORD_HEAD,
+					  cfg->record_len - RECORD_HEAD, err);
+		/* else: of an earlier set, all of whose heights are committed */
+	}
 	free(votes);
 	if (rc != 0) {
 		pbft_free(e->core);
@@ -140,7 +168,7 @@ receive(void *impl, const uint8_t *msg, size_t len, uint64_t now_ms)
 {
 	struct engine_pbft *e = impl;
 	struct pbft_msg m;
-	if (pbft_msg_decode(msg, len, e->n, e->max_block, &m, NULL) != 0)
+	if (pbft_msg_decode(msg, len, e->decode_n, e->max_block, &m, NULL) != 0)
 		return NODE_ENGINE_MALFORMED;
 	bool ok = pbft_receive(e->core, &m, now_ms);
 	pbft_msg_close(&m);
@@ -174,6 +202,13 @@ propose(void *impl, const uint8_t digest[CR_HASH_LEN], const uint8_t *block, siz
 {
 	struct engine_pbft *e = impl;
 	pbft_propose(e->core, digest, block, len, now_ms);
+}
+
+static void
+set_end(void *impl, uint64_t last)
+{
+	struct engine_pbft *e = impl;
+	pbft_set_end(e->core, last);
 }
 
 static void
@@ -213,8 +248,10 @@ next_action(void *impl, struct node_engine_action *a)
 			abort(); /* a vote the core counts as sent must go out */
 		break;
 	case PBFT_ACT_PERSIST:
-		a->bytes = pa.record;
-		ch_buf_init(&pa.record);
+		ch_buf_u64(&a->bytes, e->first_height);
+		ch_buf_put(&a->bytes, pa.record.data, pa.record.len);
+		if (!ch_buf_ok(&a->bytes))
+			abort(); /* a record the core counts as written must be */
 		break;
 	case PBFT_ACT_COMMIT:
 		a->height = pa.height;
@@ -269,12 +306,15 @@ static int
 record_mark(const uint8_t *rec, size_t len, struct node_engine_mark *out, struct ch_err *err)
 {
 	struct pbft_record_mark m;
-	int rc = pbft_record_mark(rec, len, &m, err);
+	if (len < RECORD_HEAD)
+		return ch_errf(err, CH_E_BAD_ENCODING, "vote record of %zu bytes", len);
+	int rc = pbft_record_mark(rec + RECORD_HEAD, len - RECORD_HEAD, &m, err);
 	if (rc != 0)
 		return rc;
 	out->view = m.view;
 	out->height = m.height;
 	out->voted = m.voted;
+	out->epoch = ch_get_be64(rec);
 	return 0;
 }
 
@@ -295,6 +335,7 @@ const struct node_engine_ops node_engine_pbft = {
 	.can_propose = can_propose,
 	.propose = propose,
 	.committed = committed,
+	.set_end = set_end,
 	.synced = synced,
 	.next_action = next_action,
 	.status = status,

@@ -240,6 +240,7 @@ status(const void *impl, struct node_engine_status *out)
 static int
 record_mark(const uint8_t *rec, size_t len, struct node_engine_mark *out, struct ch_err *err)
 {
+	out->epoch = 0;
 	return raft_record_mark(rec, len, &out->view, &out->height, &out->voted, err);
 }
 

@@ -18,8 +18,8 @@ void
 node_gossip_add(struct node_core *c, const struct chain_tx *tx)
 {
 	struct node_gossip *g = &c->gossip;
-	if (c->n < 2)
-		return;
+	if (CORE_N(c) < 2 && CORE_SELF(c) != NODE_NOT_MEMBER)
+		return; /* alone in the set: nobody to tell */
 	if (g->n == g->cap) {
 		uint32_t cap = g->cap ? 2 * g->cap : 64;
 		struct chain_tx *t = cap <= PEER_MAX_TXS ? realloc(g->txs, cap * sizeof(*t)) : NULL;

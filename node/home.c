@@ -102,13 +102,30 @@ find_self(struct node *n, struct ch_err *err)
 {
 	uint8_t pub[CR_PUBKEY_LEN];
 	cr_key_pubkey(n->key, pub);
+	memcpy(n->self_pub, pub, CR_PUBKEY_LEN);
 	for (size_t i = 0; i < n->genesis.nvalidators; i++)
 		if (memcmp(n->genesis.validators[i].pub_key, pub, CR_PUBKEY_LEN) == 0) {
 			n->self = (uint32_t)i;
 			return 0;
 		}
-	return ch_errf(err, CH_E_CONFIG, "the key in %s is not a validator of %s", n->cfg.key_file,
-		       n->cfg.genesis_file);
+	/*
+	 * A key the genesis does not name may have been voted in since (or be
+	 * about to be): such a node syncs from genesis and votes once a set it
+	 * is in rules. Only a chain whose engine follows set changes has them.
+	 */
+	n->self = NODE_NOT_MEMBER;
+	if (strcmp(n->genesis.params.engine, "pbft") != 0)
+		return ch_errf(err, CH_E_CONFIG, "the key in %s is not a validator of %s",
+			       n->cfg.key_file, n->cfg.genesis_file);
+	if (n->cfg.p2p_tls)
+		return ch_errf(err, CH_E_CONFIG,
+			       "the key in %s is not a validator of %s, and mutual TLS between "
+			       "validators admits only the genesis validators' keys for now",
+			       n->cfg.key_file, n->cfg.genesis_file);
+	log_info("the key in %s is not among the genesis validators: this node will sync "
+		 "the chain and vote once a validator set it is in rules",
+		 n->cfg.key_file);
+	return 0;
 }
 
 /* open_core loads the vote record and starts the core on the store. */
@@ -129,6 +146,7 @@ open_core(struct node *n, struct ch_err *err)
 	struct node_core_config cc = {
 		.genesis = &n->genesis,
 		.self = n->self,
+		.self_pub = n->self_pub,
 		.store = n->store,
 		.sigcache = n->sigcache,
 		.mempool = {

@@ -39,6 +39,15 @@ node_json_tx(const struct chain_tx *tx)
 	if (tx->type == CHAIN_TX_TRANSFER) {
 		node_json_add_hex(j, "to", tx->to, CR_ADDR_LEN);
 		cJSON_AddItemToObject(j, "amount", rpc_json_u64(tx->amount));
+	} else if (tx->type == CHAIN_TX_VALIDATOR) {
+		char addr[CHAIN_MAX_VAL_ADDR + 1];
+		snprintf(addr, sizeof(addr), "%.*s", (int)tx->value_len, (const char *)tx->value);
+		cJSON_AddStringToObject(j, "op", chain_val_op_name(tx->val_op));
+		cJSON_AddStringToObject(j, "validator_id", tx->name);
+		if (tx->val_op != CHAIN_VAL_REMOVE)
+			node_json_add_hex(j, "validator_pub_key", tx->val_pub, CR_PUBKEY_LEN);
+		if (tx->val_op == CHAIN_VAL_ADD)
+			cJSON_AddStringToObject(j, "p2p_address", addr);
 	} else {
 		cJSON_AddStringToObject(j, "name", tx->name);
 		cJSON_AddStringToObject(j, "value", (const char *)tx->value);

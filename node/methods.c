@@ -199,6 +199,7 @@ static const struct {
 	{"status", node_m_status, NULL},
 	{"health", node_m_health, NULL},
 	{"validators", node_m_validators, NULL},
+	{"validator_changes", node_m_validator_changes, NULL},
 	{"net_info", node_m_net_info, NULL},
 	{"broadcast_tx_async", NULL, m_broadcast_tx_async},
 	{"broadcast_tx_sync", NULL, m_broadcast_tx_sync},

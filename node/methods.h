@@ -15,6 +15,7 @@ cJSON *node_hash_result(const uint8_t hash[CR_HASH_LEN]);
 void node_m_status(const struct node_rpc_env *env, struct rpc_call *c);
 void node_m_health(const struct node_rpc_env *env, struct rpc_call *c);
 void node_m_validators(const struct node_rpc_env *env, struct rpc_call *c);
+void node_m_validator_changes(const struct node_rpc_env *env, struct rpc_call *c);
 void node_m_net_info(const struct node_rpc_env *env, struct rpc_call *c);
 void node_m_tx(const struct node_rpc_env *env, struct rpc_call *c);
 void node_m_block(const struct node_rpc_env *env, struct rpc_call *c);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/valset.h"
 #include "node/json_view.h"
 #include "node/methods.h"
 
@@ -145,8 +146,18 @@ block_json(const struct chain_block *b, const struct chain_cert *cert, const str
 	if (!full)
 		return r;
 	cJSON *txs = cJSON_AddArrayToObject(r, "txs");
-	for (uint32_t i = 0; i < b->header.tx_count; i++)
+	cJSON *changes = NULL;
+	for (uint32_t i = 0; i < b->header.tx_count; i++) {
 		cJSON_AddItemToArray(txs, node_json_hex(b->txs[i].hash, CR_HASH_LEN));
+		if (b->txs[i].type != CHAIN_TX_VALIDATOR)
+			continue;
+		/* validator changes in full (JSON view), so a reader of the block sees them */
+		if (changes == NULL)
+			changes = cJSON_AddArrayToObject(r, "validator_txs");
+		cJSON *v = node_json_tx(&b->txs[i]);
+		cJSON_AddNumberToObject(v, "index", i);
+		cJSON_AddItemToArray(changes, v);
+	}
 	cJSON_AddItemToObject(r, "cert", node_json_cert(cert));
 	node_json_add_hex(r, "raw", raw->data, raw->len);
 	return r;
@@ -363,21 +374,98 @@ node_m_num_unconfirmed_txs(const struct node_rpc_env *env, struct rpc_call *c)
 	rpc_call_result(c, r);
 }
 
-/* peers_json lists the other validators with connection state and last reported height. */
+/* ---- the validator sets (chain/valset.h) ---- */
+
+/* read_set reads the set in force at height (UINT64_MAX: the latest scheduled) into a new *out. */
+static int
+read_set(const struct node_rpc_env *env, uint64_t height, struct chain_valset **out,
+	 struct ch_err *err)
+{
+	struct chain_state_reader rd = chain_store_reader(env->store);
+	*out = malloc(sizeof(**out)); /* ~58 KB: never on the stack */
+	if (*out == NULL)
+		return ch_errf(err, CH_E_NOMEM, "out of memory");
+	int rc = chain_valset_at(&rd, height, *out, err);
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* set_rules: the faults f a set of n tolerates and the votes a certificate needs, by the engine. */
+static int
+set_rules(const struct node_rpc_env *env, uint32_t n, uint32_t *f, uint32_t *quorum,
+	  struct ch_err *err)
+{
+	const char *engine = env->genesis->params.engine;
+	struct node_engine_rules r;
+	if (strcmp(engine, "pbft") == 0) {
+		*f = chain_valset_faults(n);
+		*quorum = chain_valset_quorum(n);
+		return 0;
+	}
+	int rc = node_engine_rules_of(engine, n, &r, err); /* raft, multipaxos: sets never change */
+	*f = r.faults;
+	*quorum = r.quorum;
+	return rc;
+}
+
+/* self_key: this node's validator key, or NULL if the environment does not know it. */
+static const uint8_t *
+self_key(const struct node_rpc_env *env)
+{
+	if (env->self_pub != NULL)
+		return env->self_pub;
+	if (env->self < env->genesis->nvalidators)
+		return env->genesis->validators[env->self].pub_key;
+	return NULL;
+}
+
+static bool
+is_self(const struct node_rpc_env *env, const struct chain_member *m)
+{
+	const uint8_t *pub = self_key(env);
+	return pub != NULL && memcmp(pub, m->pub_key, CR_PUBKEY_LEN) == 0;
+}
+
+/* member_json: a member of a set, at index i of it. */
 static cJSON *
-peers_json(const struct node_rpc_env *env)
+member_json(const struct chain_member *m, uint32_t i)
+{
+	uint8_t addr[CR_ADDR_LEN];
+	cr_address(m->pub_key, addr);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "index", i);
+	cJSON_AddNumberToObject(o, "slot", m->slot);
+	cJSON_AddStringToObject(o, "id", m->id);
+	node_json_add_hex(o, "pub_key", m->pub_key, CR_PUBKEY_LEN);
+	node_json_add_hex(o, "address", addr, CR_ADDR_LEN);
+	cJSON_AddStringToObject(o, "p2p_address", m->addr);
+	return o;
+}
+
+/*
+ * peers_json lists the other members of the latest scheduled set (whom a
+ * validator stays connected to) by slot, with connection state and last
+ * reported height; "index" is the slot too (a genesis validator's index).
+ */
+static cJSON *
+peers_json(const struct node_rpc_env *env, const struct chain_valset *latest)
 {
 	cJSON *arr = cJSON_CreateArray();
-	for (uint32_t i = 0; i < env->genesis->nvalidators; i++) {
-		if (i == env->self)
+	for (uint32_t i = 0; i < latest->n; i++) {
+		const struct chain_member *m = &latest->m[i];
+		if (is_self(env, m))
 			continue;
 		struct node_peer_view pv;
 		memset(&pv, 0, sizeof(pv));
-		env->peer(env->arg, i, &pv);
+		env->peer(env->arg, m->slot, &pv);
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "index", (double)i);
-		cJSON_AddStringToObject(o, "id", env->genesis->validators[i].id);
-		cJSON_AddStringToObject(o, "address", env->genesis->validators[i].p2p_address);
+		cJSON_AddNumberToObject(o, "index", m->slot);
+		cJSON_AddNumberToObject(o, "slot", m->slot);
+		cJSON_AddStringToObject(o, "id", m->id);
+		cJSON_AddStringToObject(o, "address", m->addr);
 		cJSON_AddBoolToObject(o, "connected", pv.connected);
 		cJSON_AddNumberToObject(o, "height", (double)pv.height);
 		cJSON_AddNumberToObject(o, "last_seen_ms_ago", (double)pv.seen_ms_ago);
@@ -393,6 +481,15 @@ void
 node_m_status(const struct node_rpc_env *env, struct rpc_call *c)
 {
 	const struct chain_tip *tip = env->tip;
+	struct chain_valset *cur = NULL, *latest = NULL;
+	struct ch_err e;
+	ch_err_clear(&e);
+	if (read_set(env, tip->height + 1, &cur, &e) != 0 ||
+	    read_set(env, UINT64_MAX, &latest, &e) != 0) {
+		node_fail(c, &e);
+		free(cur);
+		return;
+	}
 	struct node_engine_status st;
 	memset(&st, 0, sizeof(st));
 	env->engine(env->arg, &st);
@@ -416,7 +513,11 @@ node_m_status(const struct node_rpc_env *env, struct rpc_call *c)
 		cJSON_AddNullToObject(r, "primary");
 	else
 		cJSON_AddNumberToObject(r, "primary", st.leader);
-	cJSON_AddNumberToObject(r, "validators", (double)env->genesis->nvalidators);
+	/* the set that orders the next block, and whether this node is in it */
+	const uint8_t *pub = self_key(env);
+	cJSON_AddNumberToObject(r, "validators", cur->n);
+	cJSON_AddNumberToObject(r, "validator_set_start", (double)cur->start);
+	cJSON_AddBoolToObject(r, "member", pub != NULL && chain_valset_find_key(cur, pub) >= 0);
 	cJSON_AddBoolToObject(r, "view_change", st.in_view_change);
 	cJSON_AddNumberToObject(r, "stable_checkpoint", (double)st.stable_checkpoint);
 	cJSON_AddNumberToObject(r, "mempool_txs", (double)chain_mempool_count(env->admit->pool));
@@ -425,9 +526,11 @@ node_m_status(const struct node_rpc_env *env, struct rpc_call *c)
 	cJSON_AddNumberToObject(r, "tx_signatures_verified", (double)verified);
 	cJSON_AddNumberToObject(r, "tx_signature_cache_hits", (double)hits);
 	cJSON_AddNumberToObject(r, "tx_signatures_vouched", (double)chain_sigcache_vouched(env->sigcache));
-	cJSON_AddItemToObject(r, "peers", peers_json(env));
+	cJSON_AddItemToObject(r, "peers", peers_json(env, latest));
 	cJSON_AddNumberToObject(r, "uptime_ms", (double)(env->now_ms(env->arg) - env->started_ms));
 	rpc_call_result(c, r);
+	free(latest);
+	free(cur);
 }
 
 void
@@ -443,42 +546,173 @@ node_m_health(const struct node_rpc_env *env, struct rpc_call *c)
 	rpc_call_result(c, r);
 }
 
+/*
+ * param_set_height reads the optional params.height of validators: 1 up
+ * to the last height whose set the committed state decides (tip +
+ * CHAIN_VAL_DELAY: a change completed in the next block rules later still);
+ * absent, the next height.
+ */
+static int
+param_set_height(const struct rpc_call *c, uint64_t tip, uint64_t *height, struct ch_err *err)
+{
+	uint64_t last = tip + CHAIN_VAL_DELAY;
+	int rc = rpc_param_u64(c->params, "height", 0, false, height, err);
+	if (rc == CH_E_NOT_FOUND) {
+		*height = tip + 1;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (*height == 0)
+		return ch_errf(err, CH_E_INVALID,
+			       "params.height must be at least 1 (the genesis set rules from height 1)");
+	if (*height > last)
+		return ch_errf(err, CH_E_INVALID,
+			       "the validator set at height %" PRIu64 " is not known yet: the chain "
+			       "is at height %" PRIu64 ", and a change approved in the next block "
+			       "rules from height %" PRIu64 "; ask for a height of at most %" PRIu64,
+			       *height, tip, tip + 1 + CHAIN_VAL_DELAY, last);
+	return 0;
+}
+
 void
 node_m_validators(const struct node_rpc_env *env, struct rpc_call *c)
 {
-	struct node_engine_status st;
-	memset(&st, 0, sizeof(st));
-	env->engine(env->arg, &st);
+	struct chain_valset *s = NULL;
+	struct ch_err e;
+	uint64_t height;
+	uint32_t f = 0, quorum = 0;
+	ch_err_clear(&e);
+	if (param_set_height(c, env->tip->height, &height, &e) != 0 ||
+	    read_set(env, height, &s, &e) != 0 || set_rules(env, s->n, &f, &quorum, &e) != 0) {
+		node_fail(c, &e);
+		free(s);
+		return;
+	}
 	cJSON *r = cJSON_CreateObject();
+	cJSON_AddNumberToObject(r, "height", (double)height);
+	cJSON_AddNumberToObject(r, "start_height", (double)s->start);
 	cJSON *arr = cJSON_AddArrayToObject(r, "validators");
-	for (size_t i = 0; i < env->genesis->nvalidators; i++) {
-		const struct chain_validator *v = &env->genesis->validators[i];
-		uint8_t addr[CR_ADDR_LEN];
-		cr_address(v->pub_key, addr);
+	for (uint32_t i = 0; i < s->n; i++)
+		cJSON_AddItemToArray(arr, member_json(&s->m[i], i));
+	cJSON_AddNumberToObject(r, "f", f);
+	cJSON_AddNumberToObject(r, "quorum", quorum);
+	rpc_call_result(c, r);
+	free(s);
+}
+
+/* change_json: an open change, its approvers named by their ids in cur. */
+static cJSON *
+change_json(const struct chain_open_change *o, const struct chain_valset *cur)
+{
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "op", chain_val_op_name(o->op));
+	cJSON_AddStringToObject(j, "id", o->id);
+	if (o->op == CHAIN_VAL_REMOVE)
+		cJSON_AddNullToObject(j, "pub_key");
+	else
+		node_json_add_hex(j, "pub_key", o->pub_key, CR_PUBKEY_LEN);
+	if (o->op == CHAIN_VAL_ADD)
+		cJSON_AddStringToObject(j, "p2p_address", o->addr);
+	else
+		cJSON_AddNullToObject(j, "p2p_address");
+	cJSON_AddNumberToObject(j, "first_height", (double)o->first_height);
+	/* the last block whose approvals still count towards it; later it starts again */
+	cJSON_AddNumberToObject(j, "open_until", (double)(o->first_height + CHAIN_APPROVAL_TTL - 1));
+	cJSON *slots = cJSON_AddArrayToObject(j, "approvals");
+	cJSON *ids = cJSON_AddArrayToObject(j, "approved_by");
+	for (uint32_t i = 0; i < o->napprovers; i++) {
+		int at = chain_valset_find_slot(cur, o->approvers[i]);
+		cJSON_AddItemToArray(slots, cJSON_CreateNumber(o->approvers[i]));
+		if (at >= 0)
+			cJSON_AddItemToArray(ids, cJSON_CreateString(cur->m[at].id));
+	}
+	cJSON_AddNumberToObject(j, "quorum", o->quorum);
+	return j;
+}
+
+/* scheduled_json lists the sets that rule from above height (scheduled, not yet in force). */
+static int
+scheduled_json(const struct node_rpc_env *env, uint64_t height, struct chain_valset *s,
+	       cJSON *arr, struct ch_err *err)
+{
+	struct chain_state_reader rd = chain_store_reader(env->store);
+	uint64_t *starts = malloc(CHAIN_MAX_EPOCHS * sizeof(*starts));
+	size_t n = 0, i;
+	if (starts == NULL)
+		return ch_errf(err, CH_E_NOMEM, "out of memory");
+	int rc = chain_valset_starts(&rd, starts, CHAIN_MAX_EPOCHS, &n, err);
+	if (n > CHAIN_MAX_EPOCHS)
+		n = CHAIN_MAX_EPOCHS;
+	i = n;
+	while (rc == 0 && i > 0 && starts[i - 1] > height)
+		i--;
+	for (; rc == 0 && i < n; i++) {
+		if ((rc = chain_valset_at(&rd, starts[i], s, err)) != 0)
+			break;
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "index", (double)i);
-		cJSON_AddStringToObject(o, "id", v->id);
-		node_json_add_hex(o, "pub_key", v->pub_key, CR_PUBKEY_LEN);
-		node_json_add_hex(o, "address", addr, CR_ADDR_LEN);
-		cJSON_AddStringToObject(o, "p2p_address", v->p2p_address);
+		cJSON_AddNumberToObject(o, "start_height", (double)s->start);
+		cJSON *ids = cJSON_AddArrayToObject(o, "validators");
+		for (uint32_t k = 0; k < s->n; k++)
+			cJSON_AddItemToArray(ids, cJSON_CreateString(s->m[k].id));
 		cJSON_AddItemToArray(arr, o);
 	}
-	cJSON_AddNumberToObject(r, "f", st.faults);
-	cJSON_AddNumberToObject(r, "quorum", st.quorum);
-	rpc_call_result(c, r);
+	free(starts);
+	return rc;
+}
+
+void
+node_m_validator_changes(const struct node_rpc_env *env, struct rpc_call *c)
+{
+	uint64_t next = env->tip->height + 1;
+	struct chain_state_reader rd = chain_store_reader(env->store);
+	struct chain_open_change *open = malloc(CHAIN_MAX_OPEN_CHANGES * sizeof(*open));
+	struct chain_valset *cur = NULL;
+	cJSON *r = cJSON_CreateObject();
+	struct ch_err e;
+	size_t n = 0;
+	ch_err_clear(&e);
+	int rc = open == NULL || r == NULL ? ch_errf(&e, CH_E_NOMEM, "out of memory") : 0;
+	if (rc == 0)
+		rc = read_set(env, next, &cur, &e);
+	if (rc == 0)
+		rc = chain_valset_open(&rd, next, open, CHAIN_MAX_OPEN_CHANGES, &n, &e);
+	if (rc == 0) {
+		cJSON_AddNumberToObject(r, "height", (double)next);
+		cJSON *arr = cJSON_AddArrayToObject(r, "changes");
+		for (size_t i = 0; i < n; i++)
+			cJSON_AddItemToArray(arr, change_json(&open[i], cur));
+		rc = scheduled_json(env, next, cur, cJSON_AddArrayToObject(r, "scheduled"), &e);
+	}
+	if (rc == 0) {
+		rpc_call_result(c, r);
+		r = NULL;
+	} else {
+		node_fail(c, &e);
+	}
+	cJSON_Delete(r);
+	free(cur);
+	free(open);
 }
 
 void
 node_m_net_info(const struct node_rpc_env *env, struct rpc_call *c)
 {
+	struct chain_valset *latest = NULL;
 	struct node_net_view nv;
+	struct ch_err e;
+	ch_err_clear(&e);
+	if (read_set(env, UINT64_MAX, &latest, &e) != 0) {
+		node_fail(c, &e);
+		return;
+	}
 	memset(&nv, 0, sizeof(nv));
 	env->net(env->arg, &nv);
 	cJSON *r = cJSON_CreateObject();
 	cJSON_AddBoolToObject(r, "listening", 1);
 	cJSON_AddStringToObject(r, "p2p_address", env->p2p_listen);
 	cJSON_AddBoolToObject(r, "p2p_tls", env->p2p_tls);
-	cJSON_AddItemToObject(r, "peers", peers_json(env));
+	cJSON_AddItemToObject(r, "peers", peers_json(env, latest));
 	cJSON_AddNumberToObject(r, "peer_messages_rejected", (double)nv.rejected);
 	cJSON_AddNumberToObject(r, "peer_messages_bad_signature", (double)nv.bad_signature);
 	cJSON_AddNumberToObject(r, "peer_messages_dropped", (double)nv.queue_dropped);
@@ -491,4 +725,5 @@ node_m_net_info(const struct node_rpc_env *env, struct rpc_call *c)
 	cJSON_AddNumberToObject(r, "peer_sync_requests_refused", (double)nv.sync_refused);
 	cJSON_AddNumberToObject(r, "consensus_messages_sent", (double)nv.consensus_sent);
 	rpc_call_result(c, r);
+	free(latest);
 }

@@ -279,7 +279,7 @@ node_metrics_render(const struct node_metrics *m, const struct node_metrics_now 
 		m->view_changes);
 	gauge(b, "chaind_is_primary", "1 if this validator proposes in its current view.",
 	      now->primary ? 1 : 0);
-	gauge(b, "chaind_validators", "Validators in the chain's genesis.",
+	gauge(b, "chaind_validators", "Validators in the set in force at the next height.",
 	      (double)now->validators);
 	gauge(b, "chaind_ready", "1 if GET /readyz answers 200.", now->ready ? 1 : 0);
 	hist(b, "chaind_block_interval_seconds",

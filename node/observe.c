@@ -119,9 +119,11 @@ readiness(struct node *n, struct node_ready_facts *f)
 		.seen = 1,
 		.quorum = st.quorum > 0 ? st.quorum : 1,
 	};
-	for (uint32_t i = 0; i < n->genesis.nvalidators; i++) {
+	const struct node_sets *sets = node_core_sets(c);
+	for (uint32_t k = 0; k < sets->cur->n; k++) {
 		uint64_t h, seen;
-		if (i == n->self)
+		uint32_t i = sets->cur->m[k].slot;
+		if (i == sets->slot)
 			continue;
 		node_core_peer_height(c, i, &h, &seen);
 		if (h > f->peer_height)
@@ -153,8 +155,10 @@ metrics(struct node *n, struct rpc_http_req *req)
 	memset(&net, 0, sizeof(net));
 	node_core_engine(n->core, &st);
 	n->env.net(n, &net);
-	for (uint32_t i = 0; i < n->genesis.nvalidators; i++) {
-		if (i == n->self)
+	const struct node_sets *sets = node_core_sets(n->core);
+	for (uint32_t k = 0; k < sets->latest->n; k++) {
+		uint32_t i = sets->latest->m[k].slot;
+		if (i == sets->slot)
 			continue;
 		memset(&pv, 0, sizeof(pv));
 		n->env.peer(n, i, &pv);
@@ -167,8 +171,8 @@ metrics(struct node *n, struct rpc_http_req *req)
 	struct node_metrics_now now = {
 		.height = node_core_tip(n->core)->height,
 		.view = st.view,
-		.validators = n->genesis.nvalidators,
-		.primary = st.leader == n->self,
+		.validators = sets->cur->n,
+		.primary = st.leader != NODE_ENGINE_NO_LEADER && st.leader == node_core_member(n->core),
 		.ready = readiness(n, &facts).ready,
 		.mempool_txs = chain_mempool_count(a->pool),
 		.mempool_bytes = chain_mempool_bytes(a->pool),

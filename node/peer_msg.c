@@ -33,8 +33,9 @@ max_payload(uint8_t type, const struct peer_msg_limits *lim)
 	case PEER_TXS:
 		return 2 + 4 + 2 * (size_t)PEER_MAX_TXS + PEER_MAX_TXS_BYTES;
 	case PEER_STATUS:
-	case PEER_GET_BLOCKS:
 		return 2 + 2 + 8 + 8;
+	case PEER_GET_BLOCKS:
+		return 2 + 2 + 8 + 8 + CR_PUBKEY_LEN;
 	case PEER_BLOCKS: /* an answer holds at most one largest block's worth of blocks */
 		return 2 + 8 + 2 + lim->max_block +
 		       PEER_MAX_BLOCKS * (8 + CHAIN_CERT_BYTES(lim->nvalidators));
@@ -116,6 +117,8 @@ peer_msg_encode_payload(const struct peer_msg *m, struct ch_buf *b)
 		ch_buf_u16(b, (uint16_t)m->from);
 		ch_buf_u64(b, m->min_height);
 		ch_buf_u64(b, m->max_height);
+		if (m->from == PEER_FROM_KEY)
+			ch_buf_put(b, m->pub, CR_PUBKEY_LEN);
 		break;
 	case PEER_BLOCKS:
 		ch_buf_u64(b, m->height);
@@ -279,8 +282,11 @@ decode_payload(const uint8_t *p, size_t len, uint8_t want, const struct peer_msg
 		} else {
 			m->min_height = ch_rd_u64(&r);
 			m->max_height = ch_rd_u64(&r);
+			if (m->from == PEER_FROM_KEY)
+				ch_rd_copy(&r, m->pub, CR_PUBKEY_LEN);
 		}
-		if (!r.bad && m->from >= lim->nvalidators)
+		if (!r.bad && m->from >= lim->nvalidators &&
+		    !(type == PEER_GET_BLOCKS && m->from == PEER_FROM_KEY))
 			rc = bad(err, "from names no validator");
 		break;
 	case PEER_BLOCKS:

@@ -15,6 +15,9 @@
  *   txs        2  count u32 (1..PEER_MAX_TXS) | count x (len u16 | transaction)
  *   status     3  from u16 | height u64 | view u64
  *   get_blocks 4  from u16 | min_height u64 | max_height u64
+ *                 [| pub_key[33] when from = PEER_FROM_KEY: a node that has
+ *                 no slot yet (added by a vote it has not synced to) asks,
+ *                 and is answered at the slot its key has in the sender's set]
  *   blocks     5  height u64 | count u16 (0..PEER_MAX_BLOCKS)
  *                 | count x (len u32 | block | len u32 | commit certificate)
  *                 (blocks of at most one largest block's worth of bytes in all)
@@ -38,6 +41,7 @@
 #define PEER_MAX_TXS_BYTES (2u << 20)   /* ... and the bytes of their encodings */
 #define PEER_MAX_BLOCKS 64              /* blocks in one answer */
 #define PEER_MAX_ID (UINT64_C(1) << 53) /* JSON-RPC ids stay exact in a double */
+#define PEER_FROM_KEY 0xFFFF              /* get_blocks: the asker is named by its key */
 
 enum peer_msg_type {
 	PEER_CONSENSUS = 1,
@@ -60,7 +64,7 @@ struct peer_block {
  *   CONSENSUS   engine/engine_len
  *   TXS         txs[ntxs]
  *   STATUS      from, height, view
- *   GET_BLOCKS  id, from, min_height, max_height
+ *   GET_BLOCKS  id, from, min_height, max_height (pub if from is PEER_FROM_KEY)
  *   BLOCKS      id, height (the sender's), blocks[nblocks]
  * To encode, fill them in (the pointers are borrowed). A decoded message
  * owns everything they point to; release it with peer_msg_close.
@@ -73,6 +77,7 @@ struct peer_msg {
 	struct chain_tx *txs;
 	uint32_t ntxs;
 	uint32_t from;
+	uint8_t pub[CR_PUBKEY_LEN]; /* GET_BLOCKS from PEER_FROM_KEY */
 	uint64_t height, view;
 	uint64_t min_height, max_height;
 	struct peer_block *blocks;

@@ -59,7 +59,8 @@ struct node_rpc_env {
 	const char *node_id;    /* the moniker */
 	const char *p2p_listen;
 	bool p2p_tls;
-	uint32_t self;
+	uint32_t self;           /* this validator's index in genesis (NODE_NOT_MEMBER if none) */
+	const uint8_t *self_pub; /* its key (CR_PUBKEY_LEN bytes), or NULL: genesis's self's */
 	uint64_t commit_timeout_ms; /* broadcast_tx_commit's default */
 	struct chain_store *store;
 	const struct chain_tip *tip;    /* the committed tip, as it moves */

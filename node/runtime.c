@@ -18,6 +18,7 @@
 #define NODE_DISK_CHECK_MS 1000
 
 static void stream_report(void *arg, uint64_t id, bool closed);
+static void follow_sets(struct node *n);
 
 /* ---- the core's io ---- */
 
@@ -227,6 +228,7 @@ init_env(struct node *n)
 		.p2p_listen = n->cfg.p2p_listen,
 		.p2p_tls = n->cfg.p2p_tls,
 		.self = n->self,
+		.self_pub = n->self_pub,
 		.commit_timeout_ms = n->cfg.commit_timeout_ms,
 		.store = n->store,
 		.tip = node_core_tip(n->core),
@@ -486,6 +488,7 @@ loop(struct node *n, struct ch_err *err)
 		if (!n->disk_low)
 			node_core_tick(n->core, now);
 		check_disk(n, now.mono_ms);
+		follow_sets(n);
 		bool moved = node_core_tip(n->core)->height != height;
 		if (moved || node_waiters_deadline(&n->waiters) <= now.mono_ms)
 			node_waiters_settle(&n->waiters, &n->env, now.mono_ms, false);
@@ -497,28 +500,107 @@ loop(struct node *n, struct ch_err *err)
 
 /* ---- starting and stopping ---- */
 
+/*
+ * peer_url: the address to dial for member m: its p2p address from the
+ * chain, or the one config.json's peer_addresses names for its id.
+ */
+static const char *
+peer_url(const struct node *n, const struct chain_member *m)
+{
+	for (size_t k = 0; k < n->cfg.npeer_addresses; k++)
+		if (strcmp(n->cfg.peer_addresses[k].id, m->id) == 0)
+			return n->cfg.peer_addresses[k].address;
+	return m->addr;
+}
+
+/*
+ * wanted fills urls (by slot) with whom to stay connected: the members of
+ * the set in force and of the last scheduled one (a validator voted in is
+ * dialed from the block that schedules it, so that it can sync), not this
+ * node. Returns one past the highest slot.
+ */
+static size_t
+wanted(const struct node *n, const char *urls[RPC_PEER_MAX])
+{
+	const struct node_sets *s = node_core_sets(n->core);
+	const struct chain_valset *sets[2] = {s->cur, s->latest};
+	size_t top = 0;
+	for (size_t i = 0; i < RPC_PEER_MAX; i++)
+		urls[i] = NULL;
+	for (int k = 0; k < 2; k++)
+		for (uint32_t i = 0; i < sets[k]->n; i++) {
+			const struct chain_member *m = &sets[k]->m[i];
+			if (m->slot == s->slot || m->slot >= RPC_PEER_MAX)
+				continue;
+			urls[m->slot] = peer_url(n, m);
+			if (m->slot + 1u > top)
+				top = m->slot + 1u;
+		}
+	return top;
+}
+
+/* follow_sets redials as the validator set changes: new members are dialed, removed ones dropped. */
+static void
+follow_sets(struct node *n)
+{
+	const struct node_sets *s = node_core_sets(n->core);
+	if (n->peers == NULL || s->gen == n->peers_gen)
+		return;
+	n->peers_gen = s->gen;
+	const char *urls[RPC_PEER_MAX];
+	wanted(n, urls);
+	for (size_t i = 0; i < RPC_PEER_MAX; i++) {
+		const char *want = urls[i] != NULL ? urls[i] : "";
+		if (strcmp(want, n->peer_urls[i]) == 0)
+			continue;
+		struct ch_err e;
+		ch_err_clear(&e);
+		if (*want && !n->cfg.p2p_tls && !n->cfg.allow_plaintext_peers &&
+		    !node_addr_loopback(want)) {
+			log_warn("peers: not dialing validator slot %zu at %s: the link would be "
+				 "plaintext (allow_plaintext_peers is off)",
+				 i, want);
+			continue;
+		}
+		if (rpc_peer_set(n->peers, i, want, &e) != 0) {
+			log_warn("peers: cannot %s validator slot %zu at %s: %s",
+				 *want ? "dial" : "drop", i, *want ? want : n->peer_urls[i],
+				 ch_err_msg(&e));
+			continue;
+		}
+		log_info("peers: %s validator slot %zu%s%s", *want ? "dialing" : "dropped", i,
+			 *want ? " at " : "", want);
+		snprintf(n->peer_urls[i], CHAIN_MAX_ADDR, "%s", want);
+	}
+}
+
 static int
 start_peers(struct node *n, struct ch_err *err)
 {
 	const struct chain_genesis *g = &n->genesis;
-	if (g->nvalidators < 2)
-		return 0;
-	const char *urls[CHAIN_MAX_VALIDATORS];
-	for (size_t i = 0; i < g->nvalidators; i++)
-		urls[i] = g->validators[i].p2p_address;
+	if (g->nvalidators < 2 && n->self != NODE_NOT_MEMBER)
+		return 0; /* the only validator of its genesis: nobody to talk to */
 	for (size_t k = 0; k < n->cfg.npeer_addresses; k++) {
 		const struct node_peer_address *pa = &n->cfg.peer_addresses[k];
 		size_t i = 0;
 		while (i < g->nvalidators && strcmp(g->validators[i].id, pa->id) != 0)
 			i++;
 		if (i == g->nvalidators)
-			return ch_errf(err, CH_E_CONFIG,
-				       "config.json: peer_addresses names %s, which is not a "
-				       "validator in %s",
-				       pa->id, n->cfg.genesis_file);
-		urls[i] = pa->address;
-		log_info("peers: dialing %s at %s (peer_addresses)", pa->id, pa->address);
+			log_warn("peers: peer_addresses names %s, which is not a genesis validator "
+				 "(used if the chain adds it)",
+				 pa->id);
+		else
+			log_info("peers: dialing %s at %s (peer_addresses)", pa->id, pa->address);
 	}
+	n->peer_urls = calloc(RPC_PEER_MAX, sizeof(*n->peer_urls));
+	if (n->peer_urls == NULL)
+		return ch_errf(err, CH_E_NOMEM, "out of memory");
+	const char *urls[RPC_PEER_MAX];
+	size_t npeers = wanted(n, urls);
+	uint32_t slot = node_core_sets(n->core)->slot;
+	size_t self = slot == NODE_NOT_MEMBER ? SIZE_MAX : slot;
+	if (self != SIZE_MAX && self >= npeers)
+		npeers = self + 1;
 	size_t max_msg = peer_msg_max_len(&n->limits);
 	struct rpc_peer_limits lim = {
 		.max_msg_bytes = max_msg,
@@ -530,23 +612,35 @@ start_peers(struct node *n, struct ch_err *err)
 								     : max_msg,
 	};
 	if (lim.max_conns == 0) /* each validator dials once; room for reconnects and tools */
-		lim.max_conns = 2 * (uint32_t)g->nvalidators + 8;
+		lim.max_conns = 2 * (uint32_t)(npeers > g->nvalidators ? npeers : g->nvalidators) + 8;
 	struct node_peer_tls tls = {0};
 	bool warn = false;
+	/* TLS anchors are the genesis validators': TLS links serve genesis members only for now */
+	const char *list[RPC_PEER_MAX];
+	size_t nlist = 0;
+	for (size_t i = 0; i < npeers; i++)
+		if (urls[i] != NULL)
+			list[nlist++] = urls[i];
 	int rc = n->cfg.p2p_tls ? node_peer_tls_make(&tls, g, n->key, n->self,
 						     (int64_t)time(NULL), err)
-				: node_peer_plaintext_check(&n->cfg, urls, g->nvalidators, n->self,
-							    &warn, err);
+				: node_peer_plaintext_check(&n->cfg, list, nlist, SIZE_MAX, &warn, err);
 	if (warn)
 		log_warn("peers: links beyond this host are plaintext (allow_plaintext_peers): "
 			 "anyone on the path reads them and can reach the peer port");
+	if (rc == 0 && n->cfg.p2p_tls && npeers > g->nvalidators)
+		npeers = g->nvalidators; /* no anchors for the others: they stay undialed */
 	if (rc == 0)
-		rc = rpc_peer_start(&n->peers, n->cfg.p2p_listen, urls, g->nvalidators, n->self,
-				    &lim, n->cfg.p2p_tls ? &tls.view : NULL, on_peer, n, err);
+		rc = rpc_peer_start(&n->peers, n->cfg.p2p_listen, urls, npeers, self, &lim,
+				    n->cfg.p2p_tls ? &tls.view : NULL, on_peer, n, err);
 	node_peer_tls_close(&tls);
-	if (rc == 0)
+	if (rc == 0) {
+		for (size_t i = 0; i < npeers; i++)
+			if (urls[i] != NULL && i != self)
+				snprintf(n->peer_urls[i], CHAIN_MAX_ADDR, "%s", urls[i]);
+		n->peers_gen = node_core_sets(n->core)->gen;
 		log_info("peers: listening on %s%s, %zu other validators", n->cfg.p2p_listen,
-			 n->cfg.p2p_tls ? " (mutual TLS)" : "", g->nvalidators - 1);
+			 n->cfg.p2p_tls ? " (mutual TLS)" : "", npeers - (self != SIZE_MAX));
+	}
 	return rc;
 }
 
@@ -555,6 +649,8 @@ stop_peers(struct node *n)
 {
 	rpc_peer_stop(n->peers);
 	n->peers = NULL;
+	free(n->peer_urls);
+	n->peer_urls = NULL;
 }
 
 int

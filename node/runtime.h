@@ -34,7 +34,8 @@ struct node {
 	struct node_config cfg;
 	struct chain_genesis genesis;
 	struct cr_key *key;
-	uint32_t self;
+	uint8_t self_pub[CR_PUBKEY_LEN]; /* key's public key */
+	uint32_t self;                   /* index in genesis, or NODE_NOT_MEMBER */
 	struct chain_store *store;
 	struct chain_sigcache *sigcache; /* shared with the signature workers */
 	struct vote_file *votes;
@@ -44,6 +45,8 @@ struct node {
 	void *hook_arg;
 
 	struct rpc_peer_net *peers;
+	uint64_t peers_gen;                          /* the core's sets these dials follow */
+	char (*peer_urls)[CHAIN_MAX_ADDR];           /* by slot: what the transport dials ("": none) */
 	struct rpc_http_server *http;
 	struct node_verify_pool *pool;
 	bool trust_peers; /* a crash-fault engine: peers' transactions skip the signature workers */

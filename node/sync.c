@@ -19,7 +19,7 @@ node_sync_request(struct node_core *c, uint32_t peer, uint64_t upto)
 {
 	struct node_sync *s = &c->sync;
 	uint64_t lo = c->tip.height + 1, now = c->now.mono_ms;
-	if (upto < lo || peer == c->self || peer >= c->n)
+	if (upto < lo || peer == c->sets.slot || peer >= CHAIN_MAX_VALIDATORS)
 		return;
 	if (s->pending && now < s->deadline_ms)
 		return;
@@ -32,8 +32,12 @@ node_sync_request(struct node_core *c, uint32_t peer, uint64_t upto)
 	s->peer = peer;
 	s->deadline_ms = now + NODE_SYNC_RETRY_MS;
 	s->id = (s->id + 1) % PEER_MAX_ID;
-	struct peer_msg m = {.type = PEER_GET_BLOCKS, .id = s->id, .from = c->self,
+	struct peer_msg m = {.type = PEER_GET_BLOCKS, .id = s->id, .from = c->sets.slot,
 			     .min_height = lo, .max_height = upto};
+	if (c->sets.slot == NODE_NOT_MEMBER) {
+		m.from = PEER_FROM_KEY; /* no slot yet: the others know it by its key */
+		memcpy(m.pub, c->sets.self_pub, CR_PUBKEY_LEN);
+	}
 	node_core_send(c, (int)peer, &m);
 }
 
@@ -66,9 +70,12 @@ void
 node_sync_on_get_blocks(struct node_core *c, const struct peer_msg *m)
 {
 	struct node_sync *s = &c->sync;
-	if (m->min_height < 1 || m->from == c->self)
+	uint32_t to = m->from;
+	if (to == PEER_FROM_KEY)
+		to = node_sets_slot_by_key(&c->sets, m->pub); /* a validator voted in, not yet synced */
+	if (m->min_height < 1 || to == c->sets.slot || to >= CHAIN_MAX_VALIDATORS)
 		return;
-	if (!serve_allowed(s, m->from, c->now.mono_ms)) {
+	if (!serve_allowed(s, to, c->now.mono_ms)) {
 		s->refused++;
 		return;
 	}
@@ -94,7 +101,7 @@ node_sync_on_get_blocks(struct node_core *c, const struct peer_msg *m)
 	}
 	struct peer_msg ans = {.type = PEER_BLOCKS, .id = m->id, .height = c->tip.height,
 			       .blocks = items, .nblocks = count};
-	node_core_send(c, (int)m->from, &ans);
+	node_core_send(c, (int)to, &ans);
 	for (uint32_t i = 0; i < count; i++) {
 		ch_buf_close(&blk[i]);
 		ch_buf_close(&cert[i]);
@@ -103,9 +110,20 @@ node_sync_on_get_blocks(struct node_core *c, const struct peer_msg *m)
 
 /*
  * apply_fetched checks a fetched block against its certificate (a quorum of
- * the validator set) and the chain's rules, then commits it. CH_E_KNOWN:
+ * the validator set in force at its height: the tip's next, cur) and the
+ * chain's rules, then commits it. CH_E_KNOWN:
  * the block is at or below the tip (committed meanwhile by consensus).
  */
+/* cert_quorum: the votes a certificate of the set in force needs, by the chain's engine. */
+static uint32_t
+cert_quorum(const struct node_core *c)
+{
+	struct node_engine_rules er;
+	if (node_engine_rules_of(c->genesis->params.engine, CORE_N(c), &er, NULL) != 0)
+		return UINT32_MAX;
+	return er.quorum;
+}
+
 static int
 apply_fetched(struct node_core *c, const struct peer_block *pb, struct chain_cert *cert,
 	      struct ch_err *err)
@@ -124,8 +142,7 @@ apply_fetched(struct node_core *c, const struct peer_block *pb, struct chain_cer
 	else if (cert->height != b.header.height || memcmp(cert->block_hash, b.hash, CR_HASH_LEN) != 0)
 		rc = ch_errf(err, CH_E_BLOCK_INVALID, "fetched block does not match its certificate");
 	else
-		rc = chain_cert_check(cert, c->n, node_engine_cert_quorum(c->cons.engine),
-				      node_core_check_vote, c, err);
+		rc = chain_cert_check(cert, CORE_N(c), cert_quorum(c), node_core_check_vote, c, err);
 	if (rc == 0)
 		rc = node_core_apply(c, &b, cert, NULL, err);
 	chain_block_close(&b);
@@ -167,9 +184,12 @@ node_sync_on_blocks(struct node_core *c, const struct peer_msg *m)
 void
 node_sync_send_status(struct node_core *c)
 {
-	struct node_engine_status st;
-	node_engine_status(c->cons.engine, &st);
-	struct peer_msg m = {.type = PEER_STATUS, .from = c->self, .height = c->tip.height,
+	if (c->sets.slot == NODE_NOT_MEMBER)
+		return; /* nobody knows this node yet */
+	struct node_engine_status st = {0};
+	if (c->cons.engine != NULL)
+		node_engine_status(c->cons.engine, &st);
+	struct peer_msg m = {.type = PEER_STATUS, .from = c->sets.slot, .height = c->tip.height,
 			     .view = st.view};
 	node_core_send(c, -1, &m);
 }

@@ -128,11 +128,15 @@ pbft_sign(struct pbft *p, struct pbft_msg *m)
 bool
 pbft_verify(struct pbft *p, const struct pbft_msg *m)
 {
+	/* a commit vote is by the set of its height; everything else by this core's */
+	uint64_t first = p->cfg.first_height > 1 ? p->cfg.first_height : 1;
+	uint64_t h = m->type == PBFT_COMMIT ? m->height : first;
+	uint32_t n = m->type == PBFT_COMMIT ? pbft_set_n(p, h) : p->cfg.n;
 	struct ch_buf b;
 	ch_buf_init(&b);
 	pbft_msg_signed_bytes(m, &b);
-	bool ok = ch_buf_ok(&b) && m->from < p->cfg.n &&
-		  p->host.verify(p->host.arg, m->from, b.data, b.len, m->sig);
+	bool ok = ch_buf_ok(&b) && m->from < n &&
+		  p->host.verify(p->host.arg, h, m->from, b.data, b.len, m->sig);
 	ch_buf_close(&b);
 	return ok;
 }
@@ -159,7 +163,9 @@ pbft_new(struct pbft **out, const struct pbft_config *cfg, const struct pbft_hos
 	 uint64_t height, const uint8_t digest[PBFT_HASH_LEN], uint64_t now_ms)
 {
 	if (cfg->n < 1 || cfg->n > PBFT_MAX_VALIDATORS || cfg->self >= cfg->n ||
-	    cfg->view_timeout_ms == 0 || cfg->checkpoint_interval == 0)
+	    cfg->view_timeout_ms == 0 || cfg->checkpoint_interval == 0 ||
+	    cfg->base_n > PBFT_MAX_VALIDATORS ||
+	    (cfg->first_height > 1 && height + 1 < cfg->first_height))
 		return CH_E_INVALID;
 	struct pbft *p = calloc(1, sizeof(*p));
 	if (p == NULL)
@@ -175,6 +181,7 @@ pbft_new(struct pbft **out, const struct pbft_config *cfg, const struct pbft_hos
 	p->host = *host;
 	p->f = pbft_faults(cfg->n);
 	p->quorum = pbft_quorum(cfg->n);
+	p->end = UINT64_MAX;
 	p->height = height;
 	memcpy(p->hash, digest, PBFT_HASH_LEN);
 	p->now = now_ms;
@@ -489,7 +496,7 @@ pbft_future_replay(struct pbft *p)
 		p->nfuture = 0;
 		uint64_t before = p->height;
 		for (size_t i = 0; i < n; i++) {
-			if (msgs[i].height > p->height) {
+			if (msgs[i].height > p->height && msgs[i].height <= p->end) {
 				if (p->host_behind)
 					pbft_future_add(p, &msgs[i]); /* for the next call */
 				else
@@ -871,12 +878,30 @@ moot(const struct pbft *p, const struct pbft_msg *m)
 	return h->has && h->view == m->view && memcmp(h->digest, m->digest, PBFT_HASH_LEN) == 0;
 }
 
+/*
+ * foreign: is m about heights another set orders? (A VIEW-CHANGE names its
+ * sender's committed height C and is about C + 1; the rest name theirs.)
+ */
+static bool
+foreign(const struct pbft *p, const struct pbft_msg *m)
+{
+	uint64_t first = p->cfg.first_height > 1 ? p->cfg.first_height : 1;
+	uint64_t h = m->type == PBFT_VIEWCHANGE ? m->height + 1 : m->height;
+	if (m->type == PBFT_NEWVIEW && m->block_len == 0)
+		return false; /* its VIEW-CHANGEs are checked one by one */
+	if (m->type == PBFT_COMMIT && m->height + 1 == first)
+		return false; /* the certificate of the height before ours: moot or help */
+	return h < first || h > p->end;
+}
+
 bool
 pbft_receive(struct pbft *p, const struct pbft_msg *m, uint64_t now_ms)
 {
 	pbft_enter(p, now_ms);
 	if (m->from >= p->cfg.n)
 		return false;
+	if (foreign(p, m))
+		return true; /* not this set's to judge; the host's state transfer catches up */
 	if (moot(p, m))
 		return true;
 	if (!pbft_verify(p, m))
@@ -899,8 +924,8 @@ pbft_receive(struct pbft *p, const struct pbft_msg *m, uint64_t now_ms)
 bool
 pbft_can_propose(const struct pbft *p)
 {
-	return !p->in_vc && pbft_primary(p->view, p->cfg.n) == p->cfg.self && !p->slot.has_pp &&
-	       p->height >= p->goal && p->height + 1 >= p->nv_height &&
+	return p->height < p->end && !p->in_vc && pbft_primary(p->view, p->cfg.n) == p->cfg.self &&
+	       !p->slot.has_pp && p->height >= p->goal && p->height + 1 >= p->nv_height &&
 	       !(p->nv_fixed && p->height + 1 == p->nv_height) && !pbft_fenced(p, p->view) &&
 	       !(p->pp_vote.has && p->pp_vote.view == p->view && p->pp_vote.height == p->height + 1);
 }
@@ -957,6 +982,12 @@ pbft_set_pending(struct pbft *p, bool pending, uint64_t now_ms)
 }
 
 void
+pbft_set_end(struct pbft *p, uint64_t last)
+{
+	p->end = last;
+}
+
+void
 pbft_synced(struct pbft *p, uint64_t height, const uint8_t digest[PBFT_HASH_LEN],
 	    uint64_t cert_view, const struct pbft_vote *cert, uint32_t ncert, uint64_t now_ms)
 {
@@ -966,7 +997,7 @@ pbft_synced(struct pbft *p, uint64_t height, const uint8_t digest[PBFT_HASH_LEN]
 	p->height = height;
 	memcpy(p->hash, digest, PBFT_HASH_LEN);
 	p->cert_view = cert_view;
-	p->ncert = ncert > p->cfg.n ? p->cfg.n : ncert;
+	p->ncert = ncert > PBFT_MAX_VALIDATORS ? PBFT_MAX_VALIDATORS : ncert;
 	memcpy(p->cert, cert, p->ncert * sizeof(*cert));
 	pbft_reset_slot(p);
 	if (p->prepared.has && p->prepared.height <= p->height)
@@ -1025,6 +1056,8 @@ void
 pbft_tick(struct pbft *p, uint64_t now_ms)
 {
 	pbft_enter(p, now_ms);
+	if (pbft_ended(p))
+		return; /* the host starts the next set's core */
 	if (p->deadline != 0 && p->now >= p->deadline) {
 		p->deadline = 0;
 		if (p->in_vc && p->backoff < 32)

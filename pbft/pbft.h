@@ -23,6 +23,13 @@
  *    differs from the quorum's has diverged (PBFT_ACT_DIVERGED) and must
  *    stop. With one height in flight the message log is a single slot, so
  *    there is no watermark window to bound.
+ *  - Validator sets change by the chain's own rules (chain/valset.h); a core
+ *    runs one set, from cfg.first_height to the end the host sets
+ *    (pbft_set_end), and signs nothing once it has committed that end: the
+ *    host starts a core for the next set, whose views start at 0 again. The
+ *    certificate of the height before first_height, which its VIEW-CHANGEs
+ *    carry, is the set before's (cfg.base_n validators); messages about
+ *    heights of another set are dropped.
  *  - A replica that learns of committed heights above its own asks the host
  *    for state transfer (PBFT_ACT_FETCH); the host fetches blocks with
  *    certificates, checks them against the validator set, commits them and
@@ -176,9 +183,14 @@ struct pbft_host {
 	void *arg;
 	/* sign: sign bytes with this validator's key. */
 	void (*sign)(void *arg, const uint8_t *bytes, size_t len, uint8_t sig[PBFT_SIG_LEN]);
-	/* verify: is sig validator's signature of bytes? */
-	bool (*verify)(void *arg, uint32_t validator, const uint8_t *bytes, size_t len,
-		       const uint8_t sig[PBFT_SIG_LEN]);
+	/*
+	 * verify: is sig the signature of bytes by validator, numbered in the
+	 * set that orders height? (A commit vote names its own height, which
+	 * may be the one before cfg.first_height; every other message one of
+	 * the heights this core orders.)
+	 */
+	bool (*verify)(void *arg, uint64_t height, uint32_t validator, const uint8_t *bytes,
+		       size_t len, const uint8_t sig[PBFT_SIG_LEN]);
 	/*
 	 * validate: is block a valid block at height whose hash is digest,
 	 * proposed by validator proposer (the primary of the PRE-PREPARE's
@@ -201,6 +213,14 @@ struct pbft_config {
 	uint64_t max_view_timeout_ms; /* backoff cap */
 	uint64_t checkpoint_interval; /* K */
 	size_t max_block_bytes;
+	/*
+	 * The validator set this core runs rules from first_height (0 or 1:
+	 * from genesis) until pbft_set_end; the commit certificate of
+	 * first_height - 1, which its VIEW-CHANGEs carry, is by the set before,
+	 * of base_n validators (0: n).
+	 */
+	uint64_t first_height;
+	uint32_t base_n;
 };
 
 /* ---- actions ---- */
@@ -330,6 +350,17 @@ void pbft_propose(struct pbft *p, const uint8_t digest[PBFT_HASH_LEN], const uin
 void pbft_synced(struct pbft *p, uint64_t height, const uint8_t digest[PBFT_HASH_LEN],
 		 uint64_t cert_view, const struct pbft_vote *cert, uint32_t ncert,
 		 uint64_t now_ms);
+
+/*
+ * pbft_set_end tells the core that its validator set orders no height
+ * above last (another set rules from last + 1): it proposes, prepares and
+ * takes no message for a later height, and the host starts a core for the
+ * next set once it has committed last. Messages of a set before
+ * first_height (a VIEW-CHANGE of a replica still below it) are dropped too:
+ * the set of a height is the host's to know, and replicas of different sets
+ * number validators differently.
+ */
+void pbft_set_end(struct pbft *p, uint64_t last);
 
 /* pbft_checkpoint_digest gives the core the state digest after committed block height. */
 void pbft_checkpoint_digest(struct pbft *p, uint64_t height,

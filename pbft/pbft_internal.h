@@ -71,6 +71,7 @@ struct pbft {
 	struct pbft_config cfg;
 	struct pbft_host host;
 	uint32_t f, quorum;
+	uint64_t end; /* the last height this core's set orders (pbft_set_end) */
 	uint64_t now;
 
 	uint64_t view;
@@ -153,6 +154,27 @@ struct pbft {
 /* core.c */
 void pbft_emit_msg(struct pbft *p, int type, uint32_t to, struct pbft_msg *m);
 void pbft_emit_persist(struct pbft *p);
+
+/* pbft_set_n: the validators of the set that signs commit votes at height (0: none this core knows). */
+static inline uint32_t
+pbft_set_n(const struct pbft *p, uint64_t height)
+{
+	uint64_t first = p->cfg.first_height > 1 ? p->cfg.first_height : 1;
+	if (height + 1 == first && first > 1)
+		return p->cfg.base_n ? p->cfg.base_n : p->cfg.n;
+	return height >= first && height <= p->end ? p->cfg.n : 0;
+}
+
+/*
+ * pbft_ended: has this core committed the last height of its set? It then
+ * signs nothing more: a VIEW-CHANGE it made now would name the height the
+ * next set's replicas start from, in views of another set.
+ */
+static inline bool
+pbft_ended(const struct pbft *p)
+{
+	return p->height >= p->end;
+}
 
 /* pbft_fenced: may this replica not sign PRE-PREPAREs, PREPAREs or NEW-VIEWs in view? */
 static inline bool

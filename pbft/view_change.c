@@ -38,10 +38,12 @@ pbft_check_cert(struct pbft *p, uint64_t height, uint64_t view, const uint8_t di
 {
 	if (height == 0)
 		return memcmp(digest, zero_hash, PBFT_HASH_LEN) == 0;
-	if (n < p->quorum)
+	/* the certificate of the height before this set's first is the set before's */
+	uint32_t size = pbft_set_n(p, height);
+	if (size == 0 || n < pbft_quorum(size))
 		return false;
 	for (uint32_t i = 0; i < n; i++) {
-		if (v[i].from >= p->cfg.n || (i > 0 && v[i].from <= v[i - 1].from))
+		if (v[i].from >= size || (i > 0 && v[i].from <= v[i - 1].from))
 			return false;
 		if (!pbft_verify_vote(p, PBFT_COMMIT, v[i].from, view, height, digest, v[i].sig))
 			return false;
@@ -74,6 +76,10 @@ check_prepared(struct pbft *p, const struct pbft_msg *m)
 static bool
 check_vc(struct pbft *p, const struct pbft_msg *m, bool need_block)
 {
+	/* from a replica of this set: it committed at least the height before the set's first */
+	uint64_t first = p->cfg.first_height > 1 ? p->cfg.first_height : 1;
+	if (m->height + 1 < first || m->height + 1 > p->end)
+		return false;
 	if (!pbft_check_cert(p, m->height, m->cert_view, m->digest, m->cert, m->ncert) ||
 	    !check_prepared(p, m))
 		return false;
@@ -132,7 +138,7 @@ static void try_new_view(struct pbft *p);
 void
 pbft_start_view_change(struct pbft *p, uint64_t view)
 {
-	if (view <= p->view)
+	if (view <= p->view || pbft_ended(p))
 		return;
 	p->view = view;
 	p->in_vc = true;
@@ -153,6 +159,8 @@ pbft_start_view_change(struct pbft *p, uint64_t view)
 void
 pbft_retransmit_viewchange(struct pbft *p)
 {
+	if (pbft_ended(p))
+		return;
 	if (!p->has_vc[p->cfg.self] || p->vc[p->cfg.self].view != p->view) {
 		struct pbft_msg m;
 		build_vc(p, &m);

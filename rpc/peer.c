@@ -22,11 +22,25 @@
  *   (posix_pollq_epoll.c nni_posix_pfd_fini()), which runs none of our code.
  *   No POSIX stream, dialer, listener or sleep completes inline (nni_aio_finish
  *   dispatches to the taskq), so starting one under our mutex is safe.
+ * - Changing a peer's address (rpc_peer_set) relies on three more facts.
+ *   core/tcp.c tcp_dialer_close() takes the dial queued on it off at once and
+ *   finishes it with NNG_ECLOSED (through the taskq); a dial that had already
+ *   succeeded may still deliver its stream, which out_conn_cb knows by
+ *   dial_gen and frees. nng_aio_cancel() of a sleep (core/aio.c
+ *   nni_sleep_cancel) finishes it through the taskq too. And tcp_close() and
+ *   tls_close() (supplemental/tls/tls_common.c) finish the queued send under
+ *   the stream's lock, the only lock under which tcp_dowrite()/tls_do_send()
+ *   read its iov, so once nng_stream_close() returns no buffer of ours is
+ *   read again and a cleared peer's queue may be freed at once.
  *
  * Locking rules (one mutex per net, p->mu):
  * 1. Every field of the net, its peers and its slots is used under p->mu,
- *    except what rpc_peer_start sets before the first operation starts and
- *    what rpc_peer_stop frees after the last aio has stopped.
+ *    except what rpc_peer_start sets before the first operation starts, a
+ *    peer's aios and TLS configuration, which rpc_peer_start or rpc_peer_set
+ *    makes before that peer's first operation and which stay until the stop,
+ *    and what rpc_peer_stop frees after the last aio has stopped. A peer's
+ *    addr is written only under p->mu by the one thread that calls
+ *    rpc_peer_set, which may therefore read it without.
  * 2. Operations (dial, accept, sleep, send, recv) start only under p->mu and
  *    only while !p->stopping; one on a stream only while its link is not dead,
  *    counted in link->ops until its callback ends. Each aio has at most one.
@@ -40,10 +54,20 @@
  *    under p->mu or in a callback; only rpc_peer_stop calls it, after setting
  *    p->stopping and closing every listener, dialer and stream under p->mu.
  *    Each nng_aio_stop then waits for at most one short callback, which starts
- *    nothing; after the last, no callback can run and the rest is freed.
+ *    nothing; after the last, no callback can run and the rest is freed. The
+ *    one exception, rpc_peer_set, frees a dialer it replaced after closing it
+ *    under p->mu; that waits only for nng's own resolver and connect
+ *    callbacks, none of which is ours.
  * 6. A reconnect or accept timer that fires during the stop starts nothing; a
  *    dial or accept completing then frees its new stream at once.
+ * 7. A peer's conn aio and its link never both have an operation: a dial or
+ *    sleep starts only while the link has no stream, and a link opens only in
+ *    the callback of a dial. So a new address is dialed by whichever of them
+ *    ends last: at once if both are idle, by the callback of a dial of the
+ *    old address (cut short by the dialer's close) or of a sleep (cut short
+ *    by a cancel), or after the last callback of the old connection.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +90,13 @@ struct qmsg {
 
 struct peer_out {
 	struct rpc_peer_net *net;
-	nng_stream_dialer *dialer;
+	char addr[256];    /* tcp://host:port dialed; "": none, nothing is dialed or queued */
+	nng_tls_config *tls; /* with TLS: accepts only this validator's certificate; NULL: none */
+	nng_stream_dialer *dialer; /* for addr (NULL with it) */
+	uint64_t gen;      /* counts changes of addr */
+	uint64_t dial_gen; /* gen when the dial under way started */
 	nng_aio *conn;     /* dials, or sleeps before the next dial */
+	bool dialing;      /* conn has a dial or a sleep under way */
 	bool sleeping;
 	nng_duration backoff;
 	struct peer_link link;
@@ -165,10 +194,24 @@ peer_link_done(struct peer_link *l)
 	return true;
 }
 
+/* out_dial dials o's address now, if it has one and the net is not stopping. */
+static void
+out_dial(struct peer_out *o)
+{
+	if (o->net->stopping || o->dialer == NULL)
+		return;
+	o->dialing = true;
+	o->dial_gen = o->gen;
+	nng_stream_dialer_dial(o->dialer, o->conn);
+}
+
 /* out_dial_later sleeps o->backoff, then dials (out_conn_cb), doubling the backoff. */
 static void
 out_dial_later(struct peer_out *o)
 {
+	if (o->net->stopping || o->dialer == NULL)
+		return;
+	o->dialing = true;
 	o->sleeping = true;
 	nng_sleep_aio(o->backoff, o->conn);
 	o->backoff = o->backoff * 2 > OUT_BACKOFF_MAX_MS ? OUT_BACKOFF_MAX_MS : o->backoff * 2;
@@ -220,6 +263,7 @@ out_sent(struct peer_out *o, size_t count)
 static void
 out_lost(struct peer_out *o)
 {
+	assert(!o->dialing); /* rule 7: no dial while the link had a stream */
 	o->sending = false;
 	if (rpc_tls_failure(o->link.error))
 		o->stats.tls_failures++;
@@ -227,8 +271,25 @@ out_lost(struct peer_out *o)
 		out_sent(o, 4 + o->head->len - o->tx_off); /* drop it as if written */
 		o->stats.dropped++;
 	}
-	if (!o->net->stopping)
-		out_dial_later(o);
+	out_dial_later(o);
+}
+
+/*
+ * out_forget drops o's queue and zeroes its counters when its address is
+ * cleared. The stream, if any, is closed already, so nng reads none of the
+ * frames again (the notes at the top); tx_off goes too, so the write's late
+ * callback drops nothing more.
+ */
+static void
+out_forget(struct peer_out *o)
+{
+	for (struct qmsg *q = o->head, *next; q != NULL; q = next) {
+		next = q->next;
+		free(q);
+	}
+	o->head = o->tail = NULL;
+	o->qlen = o->qbytes = o->tx_off = 0;
+	memset(&o->stats, 0, sizeof(o->stats));
 }
 
 bool
@@ -242,6 +303,11 @@ peer_link_ok(struct rpc_peer_net *p, struct peer_link *l, int rv)
 	return false;
 }
 
+/*
+ * out_conn_cb ends a sleep (then dials) or a dial. A dial started before
+ * the address last changed is stale: its stream, if any, is to the old
+ * address and is freed, and the new one, if any, is dialed at once.
+ */
 static void
 out_conn_cb(void *arg)
 {
@@ -249,20 +315,23 @@ out_conn_cb(void *arg)
 	struct rpc_peer_net *p = o->net;
 	pthread_mutex_lock(&p->mu);
 	int rv = nng_aio_result(o->conn);
-	if (o->sleeping) {
+	o->dialing = false;
+	if (o->sleeping) { /* slept its time, or was cut short by rpc_peer_set */
 		o->sleeping = false;
-		if (!p->stopping)
-			nng_stream_dialer_dial(o->dialer, o->conn);
-	} else if (rv == 0) {
-		nng_stream *s = nng_aio_get_output(o->conn, 0);
-		if (p->stopping) {
-			nng_stream_free(s);
-		} else {
+		out_dial(o);
+	} else {
+		bool stale = o->dial_gen != o->gen;
+		nng_stream *s = rv == 0 ? nng_aio_get_output(o->conn, 0) : NULL;
+		if (s != NULL && !stale && !p->stopping) {
 			peer_link_open(&o->link, s);
 			o->sending = true; /* the hello */
+		} else {
+			nng_stream_free(s);
+			if (stale)
+				out_dial(o);
+			else if (rv != 0)
+				out_dial_later(o);
 		}
-	} else if (!p->stopping) {
-		out_dial_later(o);
 	}
 	pthread_mutex_unlock(&p->mu);
 }
@@ -312,7 +381,7 @@ out_tx_cb(void *arg)
 int
 rpc_peer_send(struct rpc_peer_net *p, size_t to, const void *msg, size_t len)
 {
-	if (to >= p->npeers || to == p->self || len == 0)
+	if (to >= RPC_PEER_MAX || to == p->self || len == 0)
 		return CH_E_INVALID;
 	struct peer_out *o = &p->outs[to];
 	struct qmsg *q = NULL;
@@ -324,7 +393,11 @@ rpc_peer_send(struct rpc_peer_net *p, size_t to, const void *msg, size_t len)
 	}
 	int rc = 0;
 	pthread_mutex_lock(&p->mu);
-	if (len > p->lim.max_msg_bytes) {
+	if (to >= p->npeers) {
+		rc = CH_E_INVALID;
+	} else if (o->addr[0] == 0) {
+		rc = CH_E_UNAVAILABLE; /* not counted: a peer without an address has no counters */
+	} else if (len > p->lim.max_msg_bytes) {
 		o->stats.oversized++;
 		rc = CH_E_TOO_LARGE;
 	} else if (q == NULL || p->stopping || o->qlen >= p->lim.queue_len ||
@@ -351,8 +424,14 @@ rpc_peer_send(struct rpc_peer_net *p, size_t to, const void *msg, size_t len)
 void
 rpc_peer_broadcast(struct rpc_peer_net *p, const void *msg, size_t len)
 {
-	for (size_t i = 0; i < p->npeers; i++)
-		if (i != p->self)
+	bool to[RPC_PEER_MAX]; /* who has an address now: no copy is made for the others */
+	pthread_mutex_lock(&p->mu);
+	size_t n = p->npeers;
+	for (size_t i = 0; i < n; i++)
+		to[i] = i != p->self && p->outs[i].addr[0] != 0;
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < n; i++)
+		if (to[i])
 			(void)rpc_peer_send(p, i, msg, len);
 }
 
@@ -360,13 +439,15 @@ void
 rpc_peer_stats(struct rpc_peer_net *p, size_t peer, struct rpc_peer_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (peer >= p->npeers || peer == p->self)
+	if (peer >= RPC_PEER_MAX || peer == p->self)
 		return;
 	struct peer_out *o = &p->outs[peer];
 	pthread_mutex_lock(&p->mu);
-	*out = o->stats;
-	out->connected = o->link.up && !o->link.dead;
-	out->queued = o->qlen;
+	if (o->addr[0] != 0) {
+		*out = o->stats;
+		out->connected = o->link.up && !o->link.dead;
+		out->queued = o->qlen;
+	}
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -390,45 +471,163 @@ peer_url(char *out, size_t cap, const char *url, bool tls, struct ch_err *err)
 	return 0;
 }
 
-/* out_tls gives peer i's dialer a configuration that accepts only validator i's certificate. */
+/*
+ * out_tls makes peer i's TLS configuration, which accepts only validator
+ * i's certificate. It is kept for the stop, so that rpc_peer_set can give a
+ * new dialer for i the same one without keeping the key itself.
+ */
 static int
-out_tls(struct peer_out *o, const struct rpc_peer_tls *tls, size_t i, const char *url,
-	struct ch_err *err)
+out_tls(struct peer_out *o, const struct rpc_peer_tls *tls, size_t i, struct ch_err *err)
 {
-	char what[300], name[32];
-	nng_tls_config *c = NULL;
-	snprintf(what, sizeof(what), "p2p dial %s", url);
+	char what[64], name[32];
+	snprintf(what, sizeof(what), "p2p validator %zu", i);
 	snprintf(name, sizeof(name), "validator-%zu", i);
-	int rc = rpc_tls_config(&c, false, tls->cert_pem, tls->key_pem, tls->anchors[i], name, what,
-				err);
-	if (rc != 0)
+	return rpc_tls_config(&o->tls, false, tls->cert_pem, tls->key_pem, tls->anchors[i], name,
+			      what, err);
+}
+
+/* out_dialer makes a dialer for addr, with o's TLS configuration if the net has TLS. */
+static int
+out_dialer(struct peer_out *o, const char *addr, nng_stream_dialer **out, struct ch_err *err)
+{
+	char url[256];
+	nng_stream_dialer *d = NULL;
+	int rv, rc;
+	*out = NULL;
+	if ((rc = peer_url(url, sizeof(url), addr, o->net->tls, err)) != 0)
 		return rc;
-	int rv = nng_stream_dialer_set_ptr(o->dialer, NNG_OPT_TLS_CONFIG, c);
-	nng_tls_config_free(c); /* the dialer holds it */
-	if (rv != 0)
-		return ch_errf(err, CH_E_CONFIG, "%s: tls: %s", what, nng_strerror(rv));
+	if ((rv = nng_stream_dialer_alloc(&d, url)) != 0 ||
+	    (rv = nng_stream_dialer_set_bool(d, NNG_OPT_TCP_NODELAY, true)) != 0) {
+		nng_stream_dialer_free(d);
+		return ch_errf(err, CH_E_CONFIG, "p2p dial %s: %s", url, nng_strerror(rv));
+	}
+	if (o->net->tls && (rv = nng_stream_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, o->tls)) != 0) {
+		nng_stream_dialer_free(d);
+		return ch_errf(err, CH_E_CONFIG, "p2p dial %s: tls: %s", url, nng_strerror(rv));
+	}
+	*out = d;
 	return 0;
 }
 
+/*
+ * out_aios makes o's three aios the first time o gets an address; they stay
+ * until the stop. Only o->conn is looked at: callbacks rewrite o->link
+ * (peer_link_open) under p->mu, but never conn, and conn is set only once
+ * all three are made, before anything can use them.
+ */
 static int
-out_init(struct rpc_peer_net *p, struct peer_out *o, const char *addr,
-	 const struct rpc_peer_tls *tls, size_t i, struct ch_err *err)
+out_aios(struct peer_out *o, const char *addr, struct ch_err *err)
 {
-	char url[256];
-	int rv, rc;
-	o->net = p;
+	nng_aio *conn = NULL, *rx = NULL, *tx = NULL;
+	int rv;
+	if (o->conn != NULL)
+		return 0;
+	if ((rv = nng_aio_alloc(&conn, out_conn_cb, o)) != 0 ||
+	    (rv = nng_aio_alloc(&rx, out_rx_cb, o)) != 0 ||
+	    (rv = nng_aio_alloc(&tx, out_tx_cb, o)) != 0) {
+		nng_aio_free(tx);
+		nng_aio_free(rx);
+		nng_aio_free(conn);
+		return ch_errf(err, CH_E_NOMEM, "p2p dial %s: %s", addr, nng_strerror(rv));
+	}
+	o->link.rx = rx;
+	o->link.tx = tx;
+	o->conn = conn;
+	return 0;
+}
+
+/* out_prepare makes what dialing addr for peer i takes: a dialer (*out) and, once, the aios. */
+static int
+out_prepare(struct peer_out *o, size_t i, const char *addr, nng_stream_dialer **out,
+	    struct ch_err *err)
+{
+	*out = NULL;
+	if (strlen(addr) >= sizeof(o->addr))
+		return ch_errf(err, CH_E_CONFIG, "p2p address %.64s... is too long", addr);
+	if (o->net->tls && o->tls == NULL)
+		return ch_errf(err, CH_E_UNAVAILABLE,
+			       "p2p peer %zu: no TLS anchor for it (adding peers at runtime needs "
+			       "plaintext links)",
+			       i);
+	int rc = out_dialer(o, addr, out, err);
+	if (rc == 0 && (rc = out_aios(o, addr, err)) != 0) {
+		nng_stream_dialer_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/*
+ * out_readdress gives peer i address addr ("": none) and dialer d (NULL
+ * with it), under p->mu. The old dialer is closed here and left in o for
+ * the caller, who took it before, to free without the mutex; the old
+ * connection is closed; a cleared peer forgets its queue and counters. Then
+ * the new address is dialed by whoever ends last (rule 7).
+ */
+static void
+out_readdress(struct peer_out *o, size_t i, const char *addr, nng_stream_dialer *d)
+{
+	struct rpc_peer_net *p = o->net;
+	if (o->dialer != NULL)
+		nng_stream_dialer_close(o->dialer); /* a dial on it ends with NNG_ECLOSED */
+	o->dialer = d;
+	snprintf(o->addr, sizeof(o->addr), "%s", addr);
+	o->gen++;
 	o->backoff = OUT_BACKOFF_MIN_MS;
-	if ((rc = peer_url(url, sizeof(url), addr, tls != NULL, err)) != 0)
+	peer_link_fail(&o->link);
+	if (addr[0] == 0)
+		out_forget(o);
+	else if (i >= p->npeers)
+		p->npeers = i + 1;
+	if (o->sleeping)
+		nng_aio_cancel(o->conn); /* its callback dials the new address */
+	else if (!o->dialing && o->link.s == NULL)
+		out_dial(o);
+}
+
+int
+rpc_peer_set(struct rpc_peer_net *p, size_t index, const char *url, struct ch_err *err)
+{
+	if (index >= RPC_PEER_MAX)
+		return ch_errf(err, CH_E_INVALID, "p2p peer %zu: indexes go up to %d", index,
+			       RPC_PEER_MAX - 1);
+	if (index == p->self)
+		return ch_errf(err, CH_E_INVALID, "p2p peer %zu is this validator", index);
+	const char *addr = url != NULL ? url : "";
+	struct peer_out *o = &p->outs[index];
+	if (strcmp(o->addr, addr) == 0) /* only this thread writes addr (rule 1) */
+		return 0;
+	nng_stream_dialer *d = NULL;
+	int rc = addr[0] != 0 ? out_prepare(o, index, addr, &d, err) : 0;
+	if (rc != 0)
 		return rc;
-	if ((rv = nng_stream_dialer_alloc(&o->dialer, url)) != 0 ||
-	    (rv = nng_stream_dialer_set_bool(o->dialer, NNG_OPT_TCP_NODELAY, true)) != 0)
-		return ch_errf(err, CH_E_CONFIG, "p2p dial %s: %s", url, nng_strerror(rv));
-	if (tls != NULL && (rc = out_tls(o, tls, i, addr, err)) != 0)
-		return rc;
-	if ((rv = nng_aio_alloc(&o->conn, out_conn_cb, o)) != 0 ||
-	    (rv = nng_aio_alloc(&o->link.rx, out_rx_cb, o)) != 0 ||
-	    (rv = nng_aio_alloc(&o->link.tx, out_tx_cb, o)) != 0)
-		return ch_errf(err, CH_E_NOMEM, "p2p dial %s: %s", url, nng_strerror(rv));
+	pthread_mutex_lock(&p->mu);
+	nng_stream_dialer *old = o->dialer;
+	out_readdress(o, index, addr, d);
+	pthread_mutex_unlock(&p->mu);
+	nng_stream_dialer_free(old); /* closed above; waits for no callback of ours (rule 5) */
+	return 0;
+}
+
+/* start_outs makes what dialing the peers rpc_peer_start was given takes (nothing starts yet). */
+static int
+start_outs(struct rpc_peer_net *p, const char *const *peer_urls, const struct rpc_peer_tls *tls,
+	   struct ch_err *err)
+{
+	for (size_t i = 0; i < p->npeers; i++) {
+		struct peer_out *o = &p->outs[i];
+		const char *addr = peer_urls != NULL && peer_urls[i] != NULL ? peer_urls[i] : "";
+		int rc = 0;
+		if (i == p->self)
+			continue;
+		if (tls != NULL && (rc = out_tls(o, tls, i, err)) != 0)
+			return rc;
+		if (addr[0] == 0)
+			continue;
+		if ((rc = out_prepare(o, i, addr, &o->dialer, err)) != 0)
+			return rc;
+		snprintf(o->addr, sizeof(o->addr), "%s", addr);
+	}
 	return 0;
 }
 
@@ -440,14 +639,21 @@ rpc_peer_start(struct rpc_peer_net **out, const char *listen_url, const char *co
 	if (lim->max_msg_bytes == 0 || lim->max_msg_bytes > UINT32_MAX)
 		return ch_errf(err, CH_E_CONFIG, "p2p: max_msg_bytes %zu is not in 1..2^32-1",
 			       lim->max_msg_bytes);
+	if (npeers > RPC_PEER_MAX)
+		return ch_errf(err, CH_E_CONFIG, "p2p: %zu peers, at most %d", npeers,
+			       RPC_PEER_MAX);
+	if (self >= RPC_PEER_MAX && self != SIZE_MAX)
+		return ch_errf(err, CH_E_CONFIG, "p2p: this validator's index %zu is out of range",
+			       self);
 	struct rpc_peer_net *p = calloc(1, sizeof(*p));
-	if (p == NULL || (p->outs = calloc(npeers ? npeers : 1, sizeof(*p->outs))) == NULL) {
+	if (p == NULL || (p->outs = calloc(RPC_PEER_MAX, sizeof(*p->outs))) == NULL) {
 		free(p);
 		return ch_errf(err, CH_E_NOMEM, "out of memory");
 	}
 	pthread_mutex_init(&p->mu, NULL);
 	p->npeers = npeers;
 	p->self = self;
+	p->tls = tls != NULL;
 	p->lim = *lim;
 	if (p->lim.queue_len == 0)
 		p->lim.queue_len = 4096;
@@ -455,10 +661,13 @@ rpc_peer_start(struct rpc_peer_net **out, const char *listen_url, const char *co
 		p->lim.queue_bytes = (size_t)64 << 20;
 	p->fn = fn;
 	p->arg = arg;
+	for (size_t i = 0; i < RPC_PEER_MAX; i++) {
+		p->outs[i].net = p;
+		p->outs[i].backoff = OUT_BACKOFF_MIN_MS;
+	}
 	int rc = listen_url != NULL ? peer_in_start(p, listen_url, tls, err) : 0;
-	for (size_t i = 0; rc == 0 && i < npeers; i++)
-		if (i != self)
-			rc = out_init(p, &p->outs[i], peer_urls[i], tls, i, err);
+	if (rc == 0)
+		rc = start_outs(p, peer_urls, tls, err);
 	if (rc != 0) {
 		rpc_peer_stop(p); /* nothing has started: frees what was made */
 		return rc;
@@ -466,8 +675,7 @@ rpc_peer_start(struct rpc_peer_net **out, const char *listen_url, const char *co
 	pthread_mutex_lock(&p->mu);
 	peer_in_run(p);
 	for (size_t i = 0; i < npeers; i++)
-		if (i != self)
-			nng_stream_dialer_dial(p->outs[i].dialer, p->outs[i].conn);
+		out_dial(&p->outs[i]); /* those with an address */
 	pthread_mutex_unlock(&p->mu);
 	*out = p;
 	return 0;
@@ -481,7 +689,7 @@ rpc_peer_stop(struct rpc_peer_net *p)
 	pthread_mutex_lock(&p->mu);
 	p->stopping = true;
 	peer_in_close(p);
-	for (size_t i = 0; i < p->npeers; i++) {
+	for (size_t i = 0; i < RPC_PEER_MAX; i++) {
 		if (p->outs[i].dialer != NULL)
 			nng_stream_dialer_close(p->outs[i].dialer);
 		peer_link_fail(&p->outs[i].link);
@@ -489,13 +697,13 @@ rpc_peer_stop(struct rpc_peer_net *p)
 	pthread_mutex_unlock(&p->mu);
 	/* each waits for at most one callback, which starts nothing now */
 	peer_in_stop(p);
-	for (size_t i = 0; i < p->npeers; i++) {
+	for (size_t i = 0; i < RPC_PEER_MAX; i++) {
 		nng_aio_stop(p->outs[i].conn);
 		nng_aio_stop(p->outs[i].link.rx);
 		nng_aio_stop(p->outs[i].link.tx);
 	}
 	/* no callback can run now */
-	for (size_t i = 0; i < p->npeers; i++) {
+	for (size_t i = 0; i < RPC_PEER_MAX; i++) {
 		struct peer_out *o = &p->outs[i];
 		nng_stream_free(o->link.s);
 		for (struct qmsg *q = o->head, *next; q != NULL; q = next) {
@@ -506,6 +714,8 @@ rpc_peer_stop(struct rpc_peer_net *p)
 		nng_aio_free(o->link.rx);
 		nng_aio_free(o->link.tx);
 		nng_stream_dialer_free(o->dialer);
+		if (o->tls != NULL)
+			nng_tls_config_free(o->tls); /* ours; a dialer held its own */
 	}
 	peer_in_free(p);
 	pthread_mutex_destroy(&p->mu);

@@ -55,11 +55,17 @@ struct peer_out; /* rpc/peer.c */
 struct rpc_peer_net {
 	pthread_mutex_t mu;
 	bool stopping;
+	/*
+	 * The indexes this net knows are 0..npeers-1: rpc_peer_start's, and
+	 * more when rpc_peer_set gives a higher one an address (it never
+	 * shrinks). self (SIZE_MAX: none) is set once by rpc_peer_start.
+	 */
 	size_t npeers, self;
+	bool tls;              /* links are mutual TLS (rpc_peer_start had a tls) */
 	struct rpc_peer_limits lim;
 	rpc_peer_fn fn;
 	void *arg;
-	struct peer_out *outs; /* npeers; outs[self] unused */
+	struct peer_out *outs; /* RPC_PEER_MAX, made at the start, never moved; outs[self] unused */
 	/* the listening side (rpc/peer_in.c) */
 	nng_stream_listener *listener; /* NULL: dial only */
 	nng_aio *accept;               /* accepts, or waits after a failed accept */

@@ -15,6 +15,13 @@ const struct wallet_option wallet_options[WOPT__COUNT] = {
 	[WOPT_OUT] = {"--out", "FILE", "where to write the new key (mode 0600, never overwritten)"},
 	[WOPT_TO] = {"--to", "ADDR", "recipient address: 40 hex characters, 0x optional"},
 	[WOPT_AMOUNT] = {"--amount", "N", "amount to send, a whole number 1..18446744073709551615"},
+	[WOPT_ID] = {"--id", "ID", "a validator's id: 1..63 characters of [A-Za-z0-9._:/-]"},
+	[WOPT_PUB_KEY] = {"--pub-key", "HEX",
+			  "a validator's public key: 66 hex characters, compressed P-256\n"
+			  "                    (what `chaind show-validator --json` prints as pub_key)"},
+	[WOPT_P2P] = {"--p2p", "ADDR",
+		      "where the other validators reach a new one: tcp://HOST:PORT"},
+	[WOPT_HEIGHT] = {"--height", "N", "the height to show the validator set of (default: the next)"},
 	[WOPT_NONCE] = {"--nonce", "N",
 			"nonce to sign with, never changed (default: the account's next nonce,\n"
 			"                    from the node, and the one after if another transaction\n"
@@ -66,6 +73,29 @@ const struct wallet_command wallet_commands[] = {
 	 1, COMMON, 0, wallet_cmd_block},
 	{"status", "status", "the node's chain id, height, view, peers and mempool", 0, 0, COMMON, 0,
 	 wallet_cmd_status},
+	{"validators", "validators [--height N]",
+	 "the validator set in force at a height (default: the next), with f and the quorum", 0, 0,
+	 COMMON | B(HEIGHT), 0, wallet_cmd_validators},
+	{"validator add",
+	 "validator add --key FILE --id ID --pub-key HEX --p2p ADDR [--wait] [--timeout-ms N] "
+	 "[--nonce N] [--chain-id ID] [--print-only]",
+	 "approve adding validator ID with key HEX at ADDR, signed with your validator key\n"
+	 "      (--key); the change rules two blocks after a quorum of the set approved it", 0, 0,
+	 SEND | B(ID) | B(PUB_KEY) | B(P2P), B(KEY) | B(ID) | B(PUB_KEY) | B(P2P),
+	 wallet_cmd_validator_add},
+	{"validator remove",
+	 "validator remove --key FILE --id ID [--wait] [--timeout-ms N] [--nonce N] "
+	 "[--chain-id ID] [--print-only]",
+	 "approve removing validator ID, signed with your validator key (--key)", 0, 0,
+	 SEND | B(ID), B(KEY) | B(ID), wallet_cmd_validator_remove},
+	{"validator rekey",
+	 "validator rekey --key FILE --id ID --pub-key HEX [--wait] [--timeout-ms N] [--nonce N] "
+	 "[--chain-id ID] [--print-only]",
+	 "approve giving validator ID the new key HEX, signed with your validator key (--key)", 0,
+	 0, SEND | B(ID) | B(PUB_KEY), B(KEY) | B(ID) | B(PUB_KEY), wallet_cmd_validator_rekey},
+	{"validator pending", "validator pending",
+	 "the open validator changes with their approvals, and the sets scheduled to rule", 0, 0,
+	 COMMON, 0, wallet_cmd_validator_pending},
 	{NULL, NULL, NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -95,6 +125,62 @@ find_command(const char *name)
 		if (strcmp(c->name, name) == 0)
 			return c;
 	return NULL;
+}
+
+/* is_group: do some commands' names start with the word group and a space ("validator ")? */
+static bool
+is_group(const char *group)
+{
+	size_t n = strlen(group);
+	for (const struct wallet_command *c = wallet_commands; c->name != NULL; c++)
+		if (strncmp(c->name, group, n) == 0 && c->name[n] == ' ')
+			return true;
+	return false;
+}
+
+/* find_words finds the command the words at w name: two words of a group, or one; *used says. */
+static const struct wallet_command *
+find_words(const char *const *w, int n, int *used)
+{
+	char name[64];
+	const struct wallet_command *c;
+	if (n >= 2 && snprintf(name, sizeof(name), "%s %s", w[0], w[1]) < (int)sizeof(name) &&
+	    (c = find_command(name)) != NULL) {
+		*used = 2;
+		return c;
+	}
+	*used = 1;
+	return n >= 1 ? find_command(w[0]) : NULL;
+}
+
+/* group_usage: the error for a group named without one of its commands. */
+static int
+group_usage(struct wallet_ctx *w, const char *group, const char *word)
+{
+	char list[160] = "";
+	size_t n = strlen(group), len = 0;
+	for (const struct wallet_command *c = wallet_commands; c->name != NULL; c++)
+		if (strncmp(c->name, group, n) == 0 && c->name[n] == ' ' && len < sizeof(list))
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "",
+						c->name + n + 1);
+	if (word == NULL)
+		return usage_errf(w, "%s needs one of: %s (see wallet %s --help)", group, list, group);
+	return usage_errf(w, "unknown command \"%s %s\"; %s takes one of: %s (see wallet %s --help)",
+			  group, word, group, list, group);
+}
+
+/* help_group prints the help of every command of group. */
+static void
+help_group(FILE *f, const char *group)
+{
+	size_t n = strlen(group);
+	bool first = true;
+	for (const struct wallet_command *c = wallet_commands; c->name != NULL; c++)
+		if (strncmp(c->name, group, n) == 0 && c->name[n] == ' ') {
+			fprintf(f, "%s", first ? "" : "\n");
+			wallet_help_command(f, c);
+			first = false;
+		}
 }
 
 /* find_option returns the option named by the first len bytes of s, or -1. */
@@ -184,30 +270,45 @@ run(struct wallet_ctx *w, int argc, char **argv)
 	if ((rc = parse(w, argc, argv, &words)) != 0)
 		return rc;
 	bool help = wallet_has(w, WOPT_HELP);
+	int used = 0, nw = words.n < WALLET_MAX_ARGS + 1 ? words.n : WALLET_MAX_ARGS + 1;
 	if (words.n == 0 && !help)
 		return usage_errf(w, "no command given; one of keygen, address, transfer, set, "
-				     "balance, get, tx, block, status (see wallet --help)");
+				     "balance, get, tx, block, status, validators, validator "
+				     "(see wallet --help)");
 	if (words.n == 0 || (strcmp(words.w[0], "help") == 0 && words.n == 1)) {
 		wallet_help(stdout);
 		return WALLET_OK;
 	}
 	if (strcmp(words.w[0], "help") == 0) {
-		if (words.n > 2 || (c = find_command(words.w[1])) == NULL)
-			return usage_errf(w, "no help for \"%s\" (see wallet --help)", words.w[1]);
+		if (words.n == 2 && is_group(words.w[1])) {
+			help_group(stdout, words.w[1]);
+			return WALLET_OK;
+		}
+		c = find_words(words.w + 1, nw - 1, &used);
+		if (c == NULL || words.n != 1 + used)
+			return usage_errf(w, "no help for \"%s%s%s\" (see wallet --help)", words.w[1],
+					  words.n > 2 ? " " : "", words.n > 2 ? words.w[2] : "");
 		wallet_help_command(stdout, c);
 		return WALLET_OK;
 	}
-	if ((c = find_command(words.w[0])) == NULL)
+	if ((c = find_words(words.w, nw, &used)) == NULL) {
+		if (is_group(words.w[0]) && help && words.n == 1) {
+			help_group(stdout, words.w[0]);
+			return WALLET_OK;
+		}
+		if (is_group(words.w[0]))
+			return group_usage(w, words.w[0], words.n > 1 ? words.w[1] : NULL);
 		return usage_errf(w, "unknown command \"%s\" (see wallet --help)", words.w[0]);
+	}
 	if (help) {
 		wallet_help_command(stdout, c);
 		return WALLET_OK;
 	}
-	if ((rc = check_shape(w, c, words.n - 1)) != 0)
+	if ((rc = check_shape(w, c, words.n - used)) != 0)
 		return rc;
 	w->cmd = c;
-	w->nargs = words.n - 1;
-	memcpy(w->args, words.w + 1, (size_t)w->nargs * sizeof(w->args[0]));
+	w->nargs = words.n - used;
+	memcpy(w->args, words.w + used, (size_t)w->nargs * sizeof(w->args[0]));
 	w->node = wallet_has(w, WOPT_NODE) ? w->val[WOPT_NODE] : WALLET_DEFAULT_NODE;
 	w->json = wallet_has(w, WOPT_JSON);
 	w->tls = (struct rpc_tls_files){.ca = w->val[WOPT_CA],

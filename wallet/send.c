@@ -1,7 +1,9 @@
 /*
- * transfer and set: fill in a transaction, take the chain id and nonce from
- * the options or the node, sign it, then print it (--print-only) or send it
- * with broadcast_tx_sync, or broadcast_tx_commit with --wait.
+ * transfer and set, and the path every sending command shares (the
+ * validator changes of validator.c too): fill in a transaction, take the
+ * chain id and nonce from the options or the node, sign it, then print it
+ * (--print-only) or send it with broadcast_tx_sync, or broadcast_tx_commit
+ * with --wait.
  *
  * A nonce the wallet picked itself can be taken by another transaction of
  * the same account sent at the same time (another wallet, a script running
@@ -119,7 +121,8 @@ print_signed(struct wallet_ctx *w, const struct chain_tx *tx, const char *raw)
 
 /* broadcast sends raw and prints the node's answer (hash, status, height when committed). */
 static int
-broadcast(struct wallet_ctx *w, const struct chain_tx *tx, const char *raw, uint64_t wait_ms)
+broadcast(struct wallet_ctx *w, const struct chain_tx *tx, const char *raw, uint64_t wait_ms,
+	  const struct wallet_send_hooks *hooks)
 {
 	bool wait = wallet_has(w, WOPT_WAIT);
 	cJSON *p = cJSON_CreateObject(), *r;
@@ -139,6 +142,8 @@ broadcast(struct wallet_ctx *w, const struct chain_tx *tx, const char *raw, uint
 		}
 		return WALLET_FAIL;
 	}
+	if (hooks != NULL && hooks->answer != NULL)
+		hooks->answer(w, tx, r);
 	wallet_print(w, r);
 	cJSON_Delete(r);
 	return WALLET_OK;
@@ -175,9 +180,9 @@ next_nonce(struct wallet_ctx *w, const uint8_t pub[CR_PUBKEY_LEN], struct chain_
 	return WALLET_OK;
 }
 
-/* sign_and_send completes tx (type and body set) and prints or sends it. */
-static int
-sign_and_send(struct wallet_ctx *w, struct chain_tx *tx)
+int
+wallet_sign_and_send(struct wallet_ctx *w, struct chain_tx *tx,
+		     const struct wallet_send_hooks *hooks)
 {
 	struct cr_key *k = NULL;
 	char *raw = NULL;
@@ -190,6 +195,9 @@ sign_and_send(struct wallet_ctx *w, struct chain_tx *tx)
 	rc = WALLET_FAIL;
 	if (fill_chain_id(w, tx) != 0 || fill_nonce(w, pub, tx) != 0)
 		goto out;
+	if (hooks != NULL && hooks->check != NULL && !wallet_has(w, WOPT_PRINT_ONLY) &&
+	    hooks->check(w, tx, pub) != 0)
+		goto out;
 	bool picked = !wallet_has(w, WOPT_NONCE);
 	for (int tries = 1;; tries++) {
 		if ((raw = signed_hex(w, tx, k)) == NULL) {
@@ -200,7 +208,7 @@ sign_and_send(struct wallet_ctx *w, struct chain_tx *tx)
 			rc = print_signed(w, tx, raw);
 			break;
 		}
-		rc = broadcast(w, tx, raw, wait_ms);
+		rc = broadcast(w, tx, raw, wait_ms, hooks);
 		if (rc == WALLET_OK || !picked || w->err.code != CH_E_NONCE_TOO_LOW ||
 		    tries == NONCE_TRIES)
 			break;
@@ -224,7 +232,7 @@ wallet_cmd_transfer(struct wallet_ctx *w)
 	if (wallet_parse_addr(w, "--to", w->val[WOPT_TO], tx.to) != 0 ||
 	    wallet_parse_u64(w, "--amount", w->val[WOPT_AMOUNT], 1, UINT64_MAX, &tx.amount) != 0)
 		return WALLET_FAIL;
-	return sign_and_send(w, &tx);
+	return wallet_sign_and_send(w, &tx, NULL);
 }
 
 int
@@ -245,5 +253,5 @@ wallet_cmd_set(struct wallet_ctx *w)
 	memcpy(tx.name, name, nlen + 1);
 	memcpy(tx.value, value, vlen + 1);
 	tx.value_len = (uint16_t)vlen;
-	return sign_and_send(w, &tx);
+	return wallet_sign_and_send(w, &tx, NULL);
 }

@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "chain/tx.h"
 #include "common/err.h"
 #include "crypto/crypto.h"
 #include "rpc/tls.h"
@@ -34,6 +35,10 @@ enum wallet_opt {
 	WOPT_OUT,
 	WOPT_TO,
 	WOPT_AMOUNT,
+	WOPT_ID,
+	WOPT_PUB_KEY,
+	WOPT_P2P,
+	WOPT_HEIGHT,
 	WOPT_NONCE,
 	WOPT_CHAIN_ID,
 	WOPT_WAIT,
@@ -59,7 +64,7 @@ struct wallet_option {
 struct wallet_ctx;
 
 struct wallet_command {
-	const char *name;
+	const char *name; /* one word, or a group and a word: "validator add" */
 	const char *usage; /* the whole line after "wallet " */
 	const char *help;
 	int min_args, max_args; /* positional arguments after the command */
@@ -121,6 +126,29 @@ int wallet_parse_u64(struct wallet_ctx *w, const char *what, const char *s, uint
 /* wallet_load_key loads --key; free with cr_key_free. */
 int wallet_load_key(struct wallet_ctx *w, struct cr_key **out);
 
+/* send.c */
+
+/* What a sending command adds to the common path (each may be NULL). */
+struct wallet_send_hooks {
+	/*
+	 * check runs before signing, once the chain id and nonce are known and
+	 * only when the transaction will be sent: non-zero (w->err set) stops.
+	 */
+	int (*check)(struct wallet_ctx *w, const struct chain_tx *tx,
+		     const uint8_t signer[CR_PUBKEY_LEN]);
+	/* answer may add fields to the node's answer (borrowed) before it is printed. */
+	void (*answer)(struct wallet_ctx *w, const struct chain_tx *tx, cJSON *answer);
+};
+
+/*
+ * wallet_sign_and_send completes tx (type and body set): the chain id and
+ * nonce from the options or the node; signs it with --key and prints it
+ * (--print-only) or sends it (broadcast_tx_commit with --wait) and prints
+ * the node's answer. hooks may be NULL.
+ */
+int wallet_sign_and_send(struct wallet_ctx *w, struct chain_tx *tx,
+			 const struct wallet_send_hooks *hooks);
+
 /* query.c */
 
 /*
@@ -141,5 +169,10 @@ int wallet_cmd_get(struct wallet_ctx *w);
 int wallet_cmd_tx(struct wallet_ctx *w);
 int wallet_cmd_block(struct wallet_ctx *w);
 int wallet_cmd_status(struct wallet_ctx *w);
+int wallet_cmd_validators(struct wallet_ctx *w);
+int wallet_cmd_validator_add(struct wallet_ctx *w);
+int wallet_cmd_validator_remove(struct wallet_ctx *w);
+int wallet_cmd_validator_rekey(struct wallet_ctx *w);
+int wallet_cmd_validator_pending(struct wallet_ctx *w);
 
 #endif

@@ -240,6 +240,9 @@ behind(const struct votes *a, const struct votes *b)
 		return false;
 	if (!a->found || !a->mark.voted)
 		return true;
+	/* views start again with each validator set: a later set's record is ahead */
+	if (a->mark.epoch != b->mark.epoch)
+		return a->mark.epoch < b->mark.epoch;
 	return a->mark.height < b->mark.height || a->mark.view < b->mark.view;
 }
 

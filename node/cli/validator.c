@@ -122,6 +122,32 @@ describe(const char *home, cJSON *o, struct ch_err *err)
 	return rc;
 }
 
+/*
+ * warn_gaps says on stderr what of o the other operators could not use as
+ * it is: an id the chain would refuse in a validator change, or a listen
+ * address on every interface instead of one they can dial.
+ */
+static void
+warn_gaps(const cJSON *o)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+	const cJSON *p2p = cJSON_GetObjectItemCaseSensitive(o, "p2p_address");
+	if (cJSON_IsString(id) && (strlen(id->valuestring) > CHAIN_MAX_VAL_ID ||
+				   !chain_name_valid(id->valuestring, strlen(id->valuestring))))
+		fprintf(stderr,
+			"chaind show-validator: warning: the id \"%s\" (moniker) is not a valid "
+			"validator id (1..%d characters of [A-Za-z0-9._:/-]); pick one that is for "
+			"wallet validator add --id\n",
+			id->valuestring, CHAIN_MAX_VAL_ID);
+	if (cJSON_IsString(p2p) && (strstr(p2p->valuestring, "//0.0.0.0:") != NULL ||
+				    strstr(p2p->valuestring, "//[::]:") != NULL))
+		fprintf(stderr,
+			"chaind show-validator: warning: p2p_address %s listens on every interface; "
+			"give the others tcp://HOST:PORT with this machine's address instead "
+			"(wallet validator add --p2p)\n",
+			p2p->valuestring);
+}
+
 static void
 show_usage(FILE *f)
 {
@@ -131,7 +157,10 @@ show_usage(FILE *f)
 		"its id, public key (what genesis or a vote to add it names), address, peer\n"
 		"address, and the SHA-256 of its JSON-RPC certificate if it serves HTTPS. Its\n"
 		"peer links need no certificate of their own to be exchanged: each start\n"
-		"issues one with the validator key, and peers check it against that key.\n");
+		"issues one with the validator key, and peers check it against that key.\n"
+		"--json prints one object with at least id, pub_key and p2p_address: what\n"
+		"`wallet validator add --id ID --pub-key HEX --p2p ADDR` takes to vote it in.\n"
+		"A warning on stderr says if the id or the address would not do for that.\n");
 }
 
 int
@@ -159,6 +188,7 @@ node_cmd_show_validator(int argc, char **argv)
 		cJSON_Delete(o);
 		return 1;
 	}
+	warn_gaps(o);
 	if (json) {
 		char *s = cJSON_PrintUnformatted(o);
 		printf("%s\n", s != NULL ? s : "{}");

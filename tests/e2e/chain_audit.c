@@ -6,8 +6,10 @@
  *   - every transaction signature, and execution in order: each sender's
  *     nonces run 0, 1, 2, ... with no gap, no overspending;
  *   - the state digest in each header against the replayed state;
- *   - the commit certificate of every directory: a quorum (of the genesis's
- *     engine) of valid votes for exactly this block;
+ *   - the commit certificate of every directory: a quorum (of the chain's
+ *     engine) of valid votes for exactly this block, by the validator set in
+ *     force at its height as the replayed state says (the genesis's, then
+ *     each set the chain's validator changes scheduled: chain/valset.h);
  *   - safety: every other directory holds the same block at each height it
  *     has;
  * and at the end: each directory's tip and state against the replay, total
@@ -30,6 +32,7 @@
 #include "chain/state.h"
 #include "chain/store.h"
 #include "chain/tx.h"
+#include "chain/valset.h"
 #include "node/engine.h"
 
 #define MAX_DIRS 16
@@ -199,25 +202,30 @@ struct dir {
 	struct chain_tip tip;
 };
 
-/* check_cert decodes and verifies the certificate a directory holds for block b. */
+/* check_cert decodes and verifies the certificate a directory holds for block b, by set vs. */
 static void
-check_cert(struct audit *a, const struct chain_genesis *g, const struct dir *d,
-	   const struct chain_block *b, const struct ch_buf *certbuf)
+check_cert(struct audit *a, const struct chain_genesis *g, const struct chain_valset *vs,
+	   const struct dir *d, const struct chain_block *b, const struct ch_buf *certbuf)
 {
 	struct chain_cert c;
 	struct ch_err e;
+	struct node_engine_rules rules;
 	uint8_t pubs[CHAIN_MAX_VALIDATORS][CR_PUBKEY_LEN];
-	for (size_t i = 0; i < g->nvalidators; i++)
-		memcpy(pubs[i], g->validators[i].pub_key, CR_PUBKEY_LEN);
+	for (size_t i = 0; i < vs->n; i++)
+		memcpy(pubs[i], vs->m[i].pub_key, CR_PUBKEY_LEN);
 	ch_err_clear(&e);
+	if (node_engine_rules_of(g->params.engine, vs->n, &rules, &e) != 0) {
+		violation(a, "height %" PRIu64 ": %s", b->header.height, ch_err_msg(&e));
+		return;
+	}
 	if (chain_cert_decode(certbuf->data, certbuf->len, &c, &e) != 0)
 		violation(a, "%s: height %" PRIu64 ": certificate does not decode: %s", d->path,
 			  b->header.height, ch_err_msg(&e));
 	else if (c.height != b->header.height || memcmp(c.block_hash, b->hash, CR_HASH_LEN) != 0)
 		violation(a, "%s: height %" PRIu64 ": certificate is for another block", d->path,
 			  b->header.height);
-	else if (chain_cert_verify(&c, (const uint8_t(*)[CR_PUBKEY_LEN])pubs, g->nvalidators,
-				   a->rules.quorum, &e) != 0)
+	else if (chain_cert_verify(&c, (const uint8_t(*)[CR_PUBKEY_LEN])pubs, vs->n, rules.quorum,
+				   &e) != 0)
 		violation(a, "%s: height %" PRIu64 ": certificate: %s", d->path, b->header.height,
 			  ch_err_msg(&e));
 }
@@ -228,8 +236,8 @@ check_cert(struct audit *a, const struct chain_genesis *g, const struct dir *d,
  * (and a violation) if it breaks a rule: the replay cannot go past it.
  */
 static bool
-replay_block(struct audit *a, const struct chain_genesis *g, const struct chain_block *b,
-	     struct chain_tip *tip, uint64_t *ntx)
+replay_block(struct audit *a, const struct chain_genesis *g, const struct chain_valset *vs,
+	     const struct chain_block *b, struct chain_tip *tip, uint64_t *ntx)
 {
 	struct chain_rules rules;
 	struct chain_base base = {.tip = *tip, .state = {rd_account, rd_data, &a->st}};
@@ -237,8 +245,7 @@ replay_block(struct audit *a, const struct chain_genesis *g, const struct chain_
 	struct ch_err e;
 	ch_err_clear(&e);
 	chain_rules_init(&rules, g);
-	uint32_t proposer = node_engine_proposer_of(g->params.engine, b->header.view,
-						    (uint32_t)g->nvalidators);
+	uint32_t proposer = node_engine_proposer_of(g->params.engine, b->header.view, vs->n);
 	if (chain_block_check(&rules, &base, b, proposer, UINT64_MAX, &x, &e) != 0) {
 		violation(a, "height %" PRIu64 ": %s", tip->height + 1, ch_err_msg(&e));
 		return false;
@@ -415,7 +422,12 @@ main(int argc, char **argv)
 			break;
 		}
 	struct chain_tip tip;
-	uint64_t supply, ntx = 0;
+	uint64_t supply, ntx = 0, nsets = 0;
+	struct chain_valset *vs = malloc(sizeof(*vs));
+	if (vs == NULL) {
+		fprintf(stderr, "chain-audit: out of memory\n");
+		return 2;
+	}
 	genesis_state(&a, &g, &tip, &supply);
 	for (uint64_t h = 1; h <= max_tip; h++) {
 		struct ch_buf blk, cert;
@@ -430,7 +442,20 @@ main(int argc, char **argv)
 			ch_buf_close(&cert);
 			break;
 		}
-		bool valid = replay_block(&a, &g, &b, &tip, &ntx);
+		/* the set in force at h, as the state before it says */
+		struct chain_state_reader rd = {rd_account, rd_data, &a.st};
+		if (chain_valset_at(&rd, h, vs, &e) != 0) {
+			violation(&a, "height %" PRIu64 ": no validator set: %s", h, ch_err_msg(&e));
+			chain_block_close(&b);
+			ch_buf_close(&blk);
+			ch_buf_close(&cert);
+			break;
+		}
+		if (vs->start == h && h > 1)
+			printf("chain-audit: a validator set of %u rules from height %" PRIu64 "\n",
+			       vs->n, h);
+		nsets += vs->start == h;
+		bool valid = replay_block(&a, &g, vs, &b, &tip, &ntx);
 		for (size_t k = 0; k < ndirs && valid; k++) {
 			struct ch_buf other, ocert;
 			/* A lower tip's state is the one this block's header names. */
@@ -450,7 +475,7 @@ main(int argc, char **argv)
 				violation(&a, "SAFETY: %s and %s hold different blocks at height %" PRIu64,
 					  dirs[k].path, dirs[ref].path, h);
 			} else
-				check_cert(&a, &g, &dirs[k], &b, &ocert);
+				check_cert(&a, &g, vs, &dirs[k], &b, &ocert);
 			if (h == dirs[k].tip.height && memcmp(dirs[k].tip.hash, b.hash, CR_HASH_LEN))
 				violation(&a, "%s: tip hash is not block %" PRIu64 "'s", dirs[k].path, h);
 			ch_buf_close(&other);
@@ -480,9 +505,11 @@ main(int argc, char **argv)
 	}
 	printf("audit: %zu directories, %" PRIu64 " blocks, %" PRIu64
 	       " transactions, %zu accounts, supply %" PRIu64 ", %ld acknowledged "
-	       "transactions looked up, %ld missing, %ld safety violations, %ld violations\n",
-	       ndirs, max_tip, ntx, a.st.naccts, total, nacked, a.missing, a.safety,
+	       "transactions looked up, %ld missing, %" PRIu64 " validator sets, "
+	       "%ld safety violations, %ld violations\n",
+	       ndirs, max_tip, ntx, a.st.naccts, total, nacked, a.missing, nsets, a.safety,
 	       a.violations);
+	free(vs);
 	for (size_t k = 0; k < ndirs; k++)
 		chain_store_close(dirs[k].s);
 	chain_genesis_close(&g);

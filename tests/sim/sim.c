@@ -143,6 +143,8 @@ enum {
 	EV_HEAL,
 	EV_FAULTS_END,
 	EV_RETRY,
+	EV_GOV,    /* the governance client's turn */
+	EV_GOV_TX, /* one of its transactions reaches a node */
 };
 
 /* Clients send what has not committed again, this often, once the faults are over. */
@@ -222,7 +224,7 @@ void
 sim_send_raw(struct sim *s, uint32_t from, uint32_t to, const uint8_t *data, size_t len,
 	     uint64_t extra_ms)
 {
-	if (to == from || to >= s->n || !sim_linked(s, from, to) || rng_chance(&s->rng, s->drop))
+	if (to == from || to >= s->total || !sim_linked(s, from, to) || rng_chance(&s->rng, s->drop))
 		return;
 	int copies = rng_chance(&s->rng, s->o.dup) ? 2 : 1;
 	for (int i = 0; i < copies; i++) {
@@ -289,17 +291,31 @@ note_signed(struct sim *s, uint32_t node, uint8_t type, uint64_t view, uint64_t 
 	return true;
 }
 
-/* signed_by: is m's signature its sender's? */
-static bool
-signed_by(struct sim *s, const struct pbft_msg *m)
+/* msg_height: the height whose validator set m's sender belongs to. */
+static uint64_t
+msg_height(const struct sim_node *nd, const struct pbft_msg *m)
 {
+	if (m->type == PBFT_VIEWCHANGE)
+		return m->height + 1;
+	struct chain_tip tip;
+	if (m->type == PBFT_NEWVIEW && m->block_len == 0) /* the core may be opening: ask the store */
+		return chain_store_tip(nd->store, &tip, NULL) == 0 ? tip.height + 1 : 1;
+	return m->height;
+}
+
+/* signed_by: is m's signature its sender's (in the set of its height, as nd's chain says)? */
+static bool
+signed_by(struct sim_node *nd, const struct pbft_msg *m)
+{
+	struct sim *s = nd->s;
+	const struct sim_set *set = sim_set_at(s, nd->store, msg_height(nd, m));
 	struct ch_buf b;
 	uint8_t d[CR_HASH_LEN];
 	ch_buf_init(&b);
 	pbft_msg_signed_bytes(m, &b);
 	cr_sha256(b.data, b.len, d);
 	ch_buf_close(&b);
-	return sim_check_vote(s, m->from, d, m->sig);
+	return set != NULL && sim_set_check(s, set, m->from, d, m->sig);
 }
 
 /*
@@ -324,7 +340,9 @@ note_durable(struct sim_node *nd, const struct pbft_msg *m, bool first)
 			 type_name(m->type), m->view);
 		return;
 	}
-	if (pbft_record_mark(nd->record, nd->record_len, &rm, &e) != 0) {
+	/* the engine's record: the first height of its validator set, then the core's */
+	if (nd->record_len < 8 ||
+	    pbft_record_mark(nd->record + 8, nd->record_len - 8, &rm, &e) != 0) {
 		sim_fail(s, "n%u: its record: %s", nd->id, ch_err_msg(&e));
 		return;
 	}
@@ -343,9 +361,11 @@ static void
 note_consensus(struct sim_node *nd, const struct pbft_msg *m)
 {
 	struct sim *s = nd->s;
-	if (m->from != nd->id) {
+	const struct sim_set *set = sim_set_at(s, nd->store, msg_height(nd, m));
+	uint32_t self = set != NULL ? sim_index_of(set, nd->key) : UINT32_MAX;
+	if (m->from != self) {
 		/* relaying others' commit votes or NEW-VIEW is fine; forging is not */
-		if ((m->type != PBFT_COMMIT && m->type != PBFT_NEWVIEW) || !signed_by(s, m))
+		if ((m->type != PBFT_COMMIT && m->type != PBFT_NEWVIEW) || !signed_by(nd, m))
 			sim_fail(s, "honest n%u sent a %s as n%u", nd->id, type_name(m->type), m->from);
 		return;
 	}
@@ -415,7 +435,7 @@ io_send(void *arg, int to, const uint8_t *msg, size_t len)
 		      m.engine_len, s->o.engine);
 	} else if (m.type == PEER_CONSENSUS) {
 		struct pbft_msg pm;
-		if (pbft_msg_decode(m.engine, m.engine_len, s->n, s->limits.max_block, &pm,
+		if (pbft_msg_decode(m.engine, m.engine_len, s->total, s->limits.max_block, &pm,
 				    &e) != 0) {
 			sim_fail(s, "honest n%u sent a consensus message that does not decode: %s",
 				 nd->id, ch_err_msg(&e));
@@ -434,7 +454,7 @@ io_send(void *arg, int to, const uint8_t *msg, size_t len)
 		extra = rng_range(&s->rng, 0, s->o.fetch_ms);
 	}
 	peer_msg_close(&m);
-	for (uint32_t i = 0; i < s->n; i++)
+	for (uint32_t i = 0; i < s->total; i++)
 		if (to < 0 ? i != nd->id : i == (uint32_t)to)
 			sim_send_raw(s, nd->id, i, msg, len, extra);
 }
@@ -463,7 +483,9 @@ io_sign(void *arg, const uint8_t digest[CR_HASH_LEN], uint8_t sig[CR_SIG_LEN])
 {
 	struct sim_node *nd = arg;
 	if (nd->s->keyed_sigs) {
-		sim_keyed_sig(nd->s->genesis.validators[nd->id].pub_key, digest, sig);
+		uint8_t pub[CR_PUBKEY_LEN];
+		cr_key_pubkey(nd->key, pub);
+		sim_keyed_sig(pub, digest, sig);
 		return true;
 	}
 	return cr_sign(nd->key, digest, sig, NULL) == 0;
@@ -516,9 +538,12 @@ start_node(struct sim_node *nd)
 		sim_fail(s, "n%u: store: %s", nd->id, ch_err_msg(&e));
 		return;
 	}
+	uint8_t pub[CR_PUBKEY_LEN];
+	cr_key_pubkey(nd->key, pub);
 	struct node_core_config cfg = {
 		.genesis = &s->genesis,
 		.self = nd->id,
+		.self_pub = pub,
 		.store = nd->store,
 		.sigcache = s->chain->sigcache,
 		.mempool = {.max_txs = 10000, .max_bytes = 64u << 20, .ttl_ms = 600000,
@@ -613,8 +638,11 @@ check_block(struct sim_node *nd, uint64_t h)
 			 ch_err_msg(&e));
 		goto out;
 	}
-	if (cert->height != h || memcmp(cert->block_hash, b.hash, CR_HASH_LEN) != 0 ||
-	    chain_cert_check(cert, s->n, s->quorum, sim_check_vote, s, &e) != 0)
+	const struct sim_set *set = sim_set_at(s, s->reference, h);
+	if (set == NULL)
+		sim_fail(s, "the agreed chain has no validator set at h%" PRIu64, h);
+	else if (cert->height != h || memcmp(cert->block_hash, b.hash, CR_HASH_LEN) != 0 ||
+		 sim_cert_check(s, set, cert, &e) != 0)
 		sim_fail(s, "n%u committed h%" PRIu64 " %s without a valid certificate: %s", nd->id, h,
 			 sim_hex8(b.hash), e.code ? ch_err_msg(&e) : "another block's");
 	else if (memcmp(b.header.prev_hash, nd->tip_hash, CR_HASH_LEN) != 0)
@@ -731,10 +759,37 @@ on_tx(struct sim *s, struct sim_event *e)
 	}
 }
 
+static void
+on_gov_tx(struct sim *s, struct sim_event *e)
+{
+	struct sim_node *nd = &s->nodes[e->to];
+	if (nd->core == NULL)
+		return;
+	(void)node_core_submit(nd->core, sim_gov_tx(s, e->arg), false, clock_of(s), NULL);
+	after_call(nd);
+	if (nd->core != NULL) {
+		node_core_tick(nd->core, clock_of(s));
+		after_call(nd);
+	}
+}
+
+/* on_gov: the governance client's turn; its approvals reach every node, each after a lag. */
+static void
+on_gov(struct sim *s)
+{
+	uint64_t first, end;
+	sim_gov_step(s, &first, &end);
+	for (uint64_t k = first; k < end; k++)
+		for (uint32_t i = 0; i < s->total; i++)
+			schedule(s, s->now + rng_range(&s->rng, 0, 40), EV_GOV_TX, i, i, k);
+	if (!sim_gov_done(s))
+		schedule(s, s->now + 100, EV_GOV, 0, 0, 0);
+}
+
 void
 sim_partition(struct sim *s, const int *group)
 {
-	memcpy(s->group, group, s->n * sizeof(*group));
+	memcpy(s->group, group, s->total * sizeof(*group));
 	s->split = true;
 }
 
@@ -754,8 +809,8 @@ static void
 retry(struct sim *s)
 {
 	for (uint32_t t = 0; t < s->ntx; t++)
-		for (uint32_t i = 0; i < s->n; i++)
-			if (!s->nodes[i].byz && !s->nodes[i].done[t]) {
+		for (uint32_t i = 0; i < s->total; i++)
+			if (!s->nodes[i].byz && !s->nodes[i].absent && !s->nodes[i].done[t]) {
 				submit(s, t, s->now);
 				break;
 			}
@@ -768,10 +823,10 @@ faults_end(struct sim *s)
 	s->faults_over = true;
 	s->drop = 0;
 	s->split = false;
-	for (uint32_t i = 0; i < s->n; i++) {
+	for (uint32_t i = 0; i < s->total; i++) {
 		struct sim_node *nd = &s->nodes[i];
 		nd->torn = -1;
-		if (nd->core == NULL)
+		if (nd->core == NULL && !nd->absent)
 			sim_restart(s, i);
 	}
 	schedule(s, s->now + RETRY_MS, EV_RETRY, 0, 0, 0);
@@ -806,7 +861,7 @@ dispatch(struct sim *s, struct sim_event *e)
 	case EV_PARTITION:
 		if (s->faults_over)
 			break;
-		for (uint32_t i = 0; i < s->n; i++)
+		for (uint32_t i = 0; i < s->total; i++)
 			s->group[i] = (int)rng_range(&s->rng, 0, e->arg);
 		s->split = true;
 		TRACE(s, "partition");
@@ -821,6 +876,12 @@ dispatch(struct sim *s, struct sim_event *e)
 		break;
 	case EV_RETRY:
 		retry(s);
+		break;
+	case EV_GOV:
+		on_gov(s);
+		break;
+	case EV_GOV_TX:
+		on_gov_tx(s, e);
 		break;
 	}
 }
@@ -849,12 +910,31 @@ sim_now(const struct sim *s)
 	return s->now;
 }
 
+/*
+ * gone: is node i out of the set in force at the agreed tip? (A removed
+ * validator, or a joiner removed before it synced, need not follow the
+ * chain: only members must commit everything.)
+ */
+static bool
+gone(struct sim *s, uint32_t i)
+{
+	struct chain_tip tip;
+	if (s->gov == NULL || chain_store_tip(s->reference, &tip, NULL) != 0)
+		return false;
+	const struct sim_set *set = sim_set_at(s, s->reference, tip.height + 1);
+	return set != NULL && sim_index_of(set, s->nodes[i].key) == UINT32_MAX;
+}
+
 bool
 sim_all_committed(const struct sim *s)
 {
-	for (uint32_t i = 0; i < s->n; i++) {
+	struct sim *w = (struct sim *)s; /* the set cache fills as it reads */
+	if (!sim_gov_done(s))
+		return false;
+	for (uint32_t i = 0; i < s->total; i++) {
 		const struct sim_node *nd = &s->nodes[i];
-		if (!nd->byz && (nd->core == NULL || nd->ndone < s->ntx))
+		if (!nd->byz && !nd->absent && (nd->core == NULL || nd->ndone < s->ntx) &&
+		    !gone(w, i))
 			return false;
 	}
 	return true;
@@ -865,7 +945,7 @@ liveness_report(struct sim *s)
 {
 	char buf[600];
 	size_t k = 0;
-	for (uint32_t i = 0; i < s->n && k < sizeof(buf); i++) {
+	for (uint32_t i = 0; i < s->total && k < sizeof(buf); i++) {
 		const struct sim_node *nd = &s->nodes[i];
 		struct node_engine_status st = {0};
 		if (nd->core != NULL)
@@ -875,15 +955,15 @@ liveness_report(struct sim *s)
 				      nd->byz ? "(byz)" : "", nd->checked, nd->ndone, s->ntx, st.view,
 				      st.in_view_change ? "vc" : "");
 	}
-	sim_fail(s, "liveness: not every tx committed %" PRIu64 "ms after the faults stopped;%s",
-		 s->o.live_ms, buf);
+	sim_fail(s, "liveness: not every tx committed%s %" PRIu64 "ms after the faults stopped;%s",
+		 sim_gov_done(s) ? "" : " (nor every validator change)", s->o.live_ms, buf);
 }
 
 /* count_views adds the views honest validators moved through to the statistics. */
 static void
 count_views(struct sim *s, uint64_t *views)
 {
-	for (uint32_t i = 0; i < s->n; i++) {
+	for (uint32_t i = 0; i < s->total; i++) {
 		uint64_t v = sim_view(s, i);
 		if (!s->nodes[i].byz && v > views[i]) {
 			s->st.view_changes += v - views[i];
@@ -907,7 +987,7 @@ sim_step(struct sim *s)
 	s->st.events++;
 	dispatch(s, &e);
 	free(e.data);
-	for (uint32_t i = 0; i < s->n && !s->failed; i++)
+	for (uint32_t i = 0; i < s->total && !s->failed; i++)
 		check_node(&s->nodes[i]);
 	if (s->st.events > MAX_EVENTS)
 		sim_fail(s, "more than %d events: a message storm?", MAX_EVENTS);
@@ -956,7 +1036,7 @@ sim_get_stats(const struct sim *s, struct sim_stats *st)
 static void
 submit(struct sim *s, uint32_t t, uint64_t at)
 {
-	for (uint32_t i = 0; i < s->n; i++) {
+	for (uint32_t i = 0; i < s->total; i++) {
 		uint64_t lag = rng_range(&s->rng, 0, 30);
 		if (rng_chance(&s->rng, 0.1))
 			lag += rng_range(&s->rng, 0, 400);
@@ -980,6 +1060,10 @@ plan_faults(struct sim *s)
 	if (s->o.crashes)
 		for (int k = (int)rng_range(r, 1, 4); k > 0; k--) {
 			uint32_t i = (uint32_t)rng_range(r, 0, honest - 1);
+			if (s->total > s->n && rng_chance(r, 0.3)) /* a joiner, at times */
+				i = (uint32_t)rng_range(r, s->n, s->total - 1);
+			if (s->nodes[i].absent)
+				continue;
 			uint64_t at = rng_range(r, 0, end);
 			bool torn = s->o.torn && rng_chance(r, 0.6);
 			schedule(s, at, EV_CRASH, i, i, torn);
@@ -1008,13 +1092,14 @@ sim_new(const struct sim_opts *opts, uint64_t seed, FILE *tr)
 {
 	struct sim *s = calloc(1, sizeof(*s));
 	struct ch_err e;
-	if (s == NULL || opts->n < 1 || opts->n > SIM_MAX_N)
+	if (s == NULL || opts->n < 1 || opts->n + opts->joiners > SIM_MAX_N)
 		abort();
 	s->o = *opts;
 	s->seed = seed;
 	s->trace = tr;
 	rng_seed(&s->rng, seed);
 	s->n = opts->n;
+	s->total = opts->n + (opts->changes ? opts->joiners : 0);
 	if (s->o.engine == NULL)
 		s->o.engine = "pbft";
 	s->pbft = strcmp(s->o.engine, "pbft") == 0;
@@ -1051,7 +1136,7 @@ sim_new(const struct sim_opts *opts, uint64_t seed, FILE *tr)
 	    chain_mem_env_new(&s->env, &e) != 0 ||
 	    test_store_open(&s->reference, s->env, "/reference", &s->genesis, &e) != 0)
 		abort();
-	for (uint32_t i = 0; i < s->n; i++) {
+	for (uint32_t i = 0; i < s->total; i++) {
 		struct sim_node *nd = &s->nodes[i];
 		nd->s = s;
 		nd->id = i;
@@ -1060,7 +1145,7 @@ sim_new(const struct sim_opts *opts, uint64_t seed, FILE *tr)
 		snprintf(nd->dir, sizeof(nd->dir), "/n%u", i);
 		if ((nd->done = calloc(s->ntx, 1)) == NULL)
 			abort();
-		if (i >= s->n - s->o.nbyz) {
+		if (i < s->n && i >= s->n - s->o.nbyz) {
 			nd->byz = true;
 			pick_behaviours(s, nd);
 		}
@@ -1073,11 +1158,16 @@ sim_new(const struct sim_opts *opts, uint64_t seed, FILE *tr)
 				fprintf(s->trace, "n%u is Byzantine: behaviours 0x%x\n", i,
 					s->nodes[i].kind);
 	}
+	if (s->o.changes && s->pbft) {
+		sim_gov_init(s);
+		schedule(s, rng_range(&s->rng, 0, s->o.fault_ms / 3), EV_GOV, 0, 0, 0);
+	}
 	for (uint32_t t = 0; t < s->ntx; t++)
 		submit(s, t, rng_range(&s->rng, 0, s->o.fault_ms * 4 / 5));
 	plan_faults(s);
-	for (uint32_t i = 0; i < s->n; i++)
-		start_node(&s->nodes[i]);
+	for (uint32_t i = 0; i < s->total; i++)
+		if (!s->nodes[i].absent)
+			start_node(&s->nodes[i]);
 	return s;
 }
 
@@ -1086,7 +1176,7 @@ sim_free(struct sim *s)
 {
 	if (s == NULL)
 		return;
-	for (uint32_t i = 0; i < s->n; i++) {
+	for (uint32_t i = 0; i < s->total; i++) {
 		struct sim_node *nd = &s->nodes[i];
 		crash_now(nd);
 		free(nd->record);
@@ -1095,6 +1185,7 @@ sim_free(struct sim *s)
 	}
 	for (size_t i = 0; i < s->nheap; i++)
 		free(s->heap[i].data);
+	sim_gov_free(s);
 	chain_store_close(s->reference);
 	chain_mem_env_free(s->env);
 	free(s->verdicts);

@@ -25,6 +25,8 @@
  *    view, height), across restarts (PBFT; Byzantine validators too are
  *    PBFT's only: the crash-fault engines trust every validator);
  *  - an honest core never fails, and its engine's height is its store's.
+ * With validator-set changes, certificates and senders are checked against
+ * the set in force at their height, as the agreed chain's state says.
  * Liveness: once the faults stop (network healed, crashed validators back,
  * at most f Byzantine), every transaction commits on every honest validator
  * within opts.live_ms simulated milliseconds. Clients send each transaction
@@ -78,6 +80,15 @@ struct sim_opts {
 	uint64_t live_ms;    /* liveness bound after fault_ms */
 	uint64_t view_timeout_ms;
 	uint64_t checkpoint_interval;
+	/*
+	 * Validator-set changes (pbft): joiners nodes beyond the genesis's n
+	 * start from genesis with keys no set holds yet, and a governance
+	 * client has the validators vote through a plan drawn from the seed
+	 * (additions, removals, a re-key; sim_gov.c). The run ends once every
+	 * change rules and every transaction committed.
+	 */
+	uint32_t joiners;
+	bool changes;
 };
 
 struct sim;

@@ -10,13 +10,38 @@
 #include "sim_internal.h"
 #include "testchain.h"
 
+/*
+ * self_index: nd's number in the set that orders height, as its chain says
+ * (its node number when the set never changes, or if it knows none).
+ */
+static uint32_t
+self_index(const struct sim_node *nd, uint64_t height)
+{
+	if (nd->s->gov == NULL || nd->store == NULL)
+		return nd->id;
+	const struct sim_set *set = sim_set_at(nd->s, nd->store, height);
+	uint32_t i = set != NULL ? sim_index_of(set, nd->key) : UINT32_MAX;
+	return i == UINT32_MAX ? nd->id : i;
+}
+
+/* next_height: the height nd's core works on. */
+static uint64_t
+next_height(const struct sim_node *nd)
+{
+	struct chain_tip tip;
+	return nd->store != NULL && chain_store_tip(nd->store, &tip, NULL) == 0 ? tip.height + 1 : 1;
+}
+
 void
 sim_sign_pbft(const struct sim_node *nd, struct pbft_msg *m)
 {
 	struct ch_buf b;
 	uint8_t d[CR_HASH_LEN];
 	ch_buf_init(&b);
-	m->from = nd->id;
+	uint64_t h = m->type == PBFT_VIEWCHANGE			  ? m->height + 1
+		     : m->type == PBFT_NEWVIEW && m->block_len == 0 ? next_height(nd)
+								      : m->height;
+	m->from = self_index(nd, h);
 	pbft_msg_signed_bytes(m, &b);
 	cr_sha256(b.data, b.len, d);
 	if (!ch_buf_ok(&b) || cr_sign(nd->key, d, m->sig, NULL) != 0)
@@ -28,7 +53,7 @@ sim_sign_pbft(const struct sim_node *nd, struct pbft_msg *m)
 static void
 send_to(struct sim_node *nd, int to, const uint8_t *msg, size_t len)
 {
-	for (uint32_t i = 0; i < nd->s->n; i++)
+	for (uint32_t i = 0; i < nd->s->total; i++)
 		if (to < 0 ? i != nd->id : i == (uint32_t)to)
 			sim_send_raw(nd->s, nd->id, i, msg, len, 0);
 }
@@ -168,7 +193,7 @@ lying_proposal(struct sim_node *nd, const struct pbft_msg *m, struct pbft_msg *a
 static void
 keep_vc(struct sim_node *nd, const struct pbft_msg *m)
 {
-	if (m->from >= nd->s->n || (nd->has_vc[m->from] && nd->vc[m->from].view > m->view))
+	if (m->from >= nd->s->total || (nd->has_vc[m->from] && nd->vc[m->from].view > m->view))
 		return;
 	if (nd->has_vc[m->from])
 		pbft_msg_close(&nd->vc[m->from]);
@@ -185,15 +210,24 @@ static void
 newviews(struct sim_node *nd, int to, const struct pbft_msg *orig)
 {
 	struct sim *s = nd->s;
-	uint32_t idx[SIM_MAX_N], k = 0;
-	for (uint32_t i = 0; i < s->n; i++)
+	uint32_t idx[SIM_MAX_N], k = 0, quorum = s->quorum;
+	if (s->gov != NULL) { /* the quorum of the set in force */
+		const struct sim_set *set = sim_set_at(s, nd->store, next_height(nd));
+		struct node_engine_rules er;
+		if (set == NULL || node_engine_rules_of(s->o.engine, sim_set_n(set), &er, NULL) != 0) {
+			sim_send_pbft(nd, to, orig);
+			return;
+		}
+		quorum = er.quorum;
+	}
+	for (uint32_t i = 0; i < s->total; i++)
 		if (nd->has_vc[i] && nd->vc[i].view == orig->view)
 			idx[k++] = i;
-	if (k < s->quorum) {
+	if (k < quorum) {
 		sim_send_pbft(nd, to, orig);
 		return;
 	}
-	for (uint32_t r = 0; r < s->n; r++) {
+	for (uint32_t r = 0; r < s->total; r++) {
 		if (r == nd->id || (to >= 0 && (uint32_t)to != r))
 			continue;
 		for (uint32_t i = k - 1; i > 0; i--) {
@@ -201,7 +235,7 @@ newviews(struct sim_node *nd, int to, const struct pbft_msg *orig)
 			idx[i] = idx[j];
 			idx[j] = t;
 		}
-		uint32_t q = (uint32_t)rng_range(&s->rng, s->quorum, k);
+		uint32_t q = (uint32_t)rng_range(&s->rng, quorum, k);
 		struct pbft_msg nv;
 		memset(&nv, 0, sizeof(nv));
 		nv.type = PBFT_NEWVIEW;
@@ -285,7 +319,8 @@ block_on_tip(const struct sim_node *nd, const struct sim_node *to, uint64_t view
 		const struct chain_tx *tx = &s->chain->txs[t];
 		(void)chain_mempool_add(pool, tx, committed_nonce(&base.state, tx->sender), 0, NULL);
 	}
-	bool ok = chain_block_build(&s->rules, &base, pool, nd->id, view, base.tip.time_ms + 1,
+	bool ok = chain_block_build(&s->rules, &base, pool, self_index(nd, base.tip.height + 1), view,
+				    base.tip.time_ms + 1,
 				    NULL, NULL, p, NULL) == 0;
 	chain_mempool_free(pool);
 	return ok;
@@ -302,9 +337,9 @@ fork_tips(struct sim_node *nd)
 	struct sim *s = nd->s;
 	struct node_engine_status st;
 	node_core_engine(nd->core, &st);
-	if (st.leader != nd->id)
+	if (st.leader == NODE_ENGINE_NO_LEADER || st.leader != node_core_member(nd->core))
 		return;
-	for (uint32_t r = 0; r < s->n; r++) {
+	for (uint32_t r = 0; r < s->total; r++) {
 		struct chain_proposal p;
 		if (r == nd->id || s->nodes[r].byz || !block_on_tip(nd, &s->nodes[r], st.view, &p))
 			continue;
@@ -356,7 +391,7 @@ forged_answer(struct sim_node *nd, int to, const struct peer_msg *req)
 	cert->view = v.view;
 	memcpy(cert->block_hash, v.digest, CR_HASH_LEN);
 	cert->count = 1;
-	cert->votes[0].validator = (uint16_t)nd->id;
+	cert->votes[0].validator = (uint16_t)self_index(nd, next_height(nd));
 	memcpy(cert->votes[0].sig, v.sig, CR_SIG_LEN);
 	ch_buf_init(&cenc);
 	ch_buf_init(&out);
@@ -394,7 +429,7 @@ out_consensus(struct sim_node *nd, int to, const struct pbft_msg *m, const uint8
 	if (lying_proposal(nd, m, &alt, &enc)) {
 		/* each validator gets the lie or the truth (invalid ones: mostly the lie) */
 		double p = (nd->kind & SIM_BYZ_INVALID) ? 0.8 : 0.5;
-		for (uint32_t i = 0; i < s->n; i++)
+		for (uint32_t i = 0; i < s->total; i++)
 			if (i != nd->id && (to < 0 || (uint32_t)to == i)) {
 				if (rng_chance(&s->rng, p))
 					sim_send_pbft(nd, (int)i, &alt);
@@ -408,7 +443,7 @@ out_consensus(struct sim_node *nd, int to, const struct pbft_msg *m, const uint8
 	if ((nd->kind & SIM_BYZ_VOTES) && (m->type == PBFT_PREPARE || m->type == PBFT_COMMIT)) {
 		uint8_t d[PBFT_HASH_LEN];
 		random_digest(s, d);
-		for (uint32_t i = 0; i < s->n; i++) {
+		for (uint32_t i = 0; i < s->total; i++) {
 			if (i == nd->id || (to >= 0 && (uint32_t)to != i))
 				continue;
 			if (rng_chance(&s->rng, 0.5))
@@ -433,7 +468,7 @@ sim_byz_out(struct sim_node *nd, int to, const uint8_t *msg, size_t len)
 		send_to(nd, to, msg, len);
 		return;
 	}
-	if (pm.type == PEER_CONSENSUS && pbft_msg_decode(pm.engine, pm.engine_len, s->n,
+	if (pm.type == PEER_CONSENSUS && pbft_msg_decode(pm.engine, pm.engine_len, s->total,
 							 s->limits.max_block, &m, NULL) == 0) {
 		out_consensus(nd, to, &m, msg, len);
 		pbft_msg_close(&m);
@@ -473,7 +508,7 @@ sim_byz_in(struct sim_node *nd, const struct peer_msg *pm, const uint8_t *raw, s
 	if (nd->kind & (SIM_BYZ_REPLAY | SIM_BYZ_GARBAGE))
 		remember(nd, raw, len);
 	if (pm->type != PEER_CONSENSUS ||
-	    pbft_msg_decode(pm->engine, pm->engine_len, s->n, s->limits.max_block, &m,
+	    pbft_msg_decode(pm->engine, pm->engine_len, s->total, s->limits.max_block, &m,
 			    NULL) != 0)
 		return;
 	if (m.type == PBFT_VIEWCHANGE)
@@ -496,7 +531,7 @@ sim_byz_tick(struct sim_node *nd)
 	struct rng *r = &s->rng;
 	if (nd->kind & SIM_BYZ_SILENT)
 		return;
-	uint32_t to = (uint32_t)rng_range(r, 0, s->n - 1);
+	uint32_t to = (uint32_t)rng_range(r, 0, s->total - 1);
 	if ((nd->kind & SIM_BYZ_REPLAY) && nd->nreplay > 0 && rng_chance(r, 0.3)) {
 		const struct sim_raw *x = &nd->replay[rng_range(r, 0, nd->nreplay - 1)];
 		sim_send_raw(s, nd->id, to, x->data, x->len, 0);

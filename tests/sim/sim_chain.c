@@ -22,11 +22,8 @@ make_chain(uint32_t n)
 		abort();
 	c->n = n;
 	test_genesis(&c->genesis, "sim", n, SIM_ACCOUNTS, SIM_BALANCE);
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < SIM_MAX_N; i++) /* beyond n: joiners' keys */
 		c->validator[i] = test_key("validator", i);
-		if (cr_pubkey_parse(&c->validator_pub[i], c->genesis.validators[i].pub_key, NULL) != 0)
-			abort();
-	}
 	for (uint32_t j = 0; j < SIM_ACCOUNTS; j++) {
 		c->account[j] = test_key("account", j);
 		memcpy(c->account_addr[j], c->genesis.accounts[j].address, CR_ADDR_LEN);
@@ -76,9 +73,13 @@ sim_reference_commit(struct sim *s, const uint8_t *block, size_t len, const stru
 		sim_fail(s, "reference replay of h%" PRIu64 ": %s", height, ch_err_msg(&e));
 		return -1;
 	}
-	int rc = chain_block_check(&s->rules, &base, &b,
-				   node_engine_proposer_of(s->o.engine, b.header.view, s->n),
-				   UINT64_MAX, &x, &e);
+	const struct sim_set *set = sim_set_at(s, s->reference, height);
+	int rc = set == NULL ? ch_errf(&e, CH_E_CORRUPT, "no validator set") : 0;
+	if (rc == 0)
+		rc = chain_block_check(&s->rules, &base, &b,
+				       node_engine_proposer_of(s->o.engine, b.header.view,
+							       sim_set_n(set)),
+				       UINT64_MAX, &x, &e);
 	if (rc == 0) {
 		uint8_t digest[CR_HASH_LEN];
 		chain_exec_digest(x, base.tip.state_digest, digest);
@@ -138,13 +139,4 @@ sim_verify(struct sim *s, const uint8_t pub[CR_PUBKEY_LEN], const struct cr_pubk
 	memcpy(v->digest, digest, CR_HASH_LEN);
 	memcpy(v->sig, sig, CR_SIG_LEN);
 	return ok;
-}
-
-bool
-sim_check_vote(void *arg, uint32_t v, const uint8_t digest[CR_HASH_LEN],
-	       const uint8_t sig[CR_SIG_LEN])
-{
-	struct sim *s = arg;
-	return v < s->n && sim_verify(s, s->genesis.validators[v].pub_key,
-				      s->chain->validator_pub[v], digest, sig);
 }

@@ -13,6 +13,7 @@
 #include "chain/rules.h"
 #include "chain/sigcache.h"
 #include "chain/store.h"
+#include "chain/valset.h"
 #include "node/core.h"
 #include "node/engine.h"
 #include "node/peer_msg.h"
@@ -42,7 +43,8 @@ struct sim_node {
 	struct node_core *core;    /* NULL while crashed */
 	struct chain_store *store; /* open while running */
 	char dir[32];              /* the store's directory on the simulation's file system */
-	struct cr_key *key;        /* borrowed from the world */
+	struct cr_key *key;        /* borrowed from the world (a re-key switches it) */
+	bool absent;               /* a joiner no change adds: never started */
 	bool byz;
 	unsigned kind;             /* SIM_BYZ_* of a Byzantine validator */
 	uint8_t *record;           /* the vote record on "disk" */
@@ -67,7 +69,6 @@ struct sim_chain {
 	uint32_t n;
 	struct chain_genesis genesis;
 	struct cr_key *validator[SIM_MAX_N];
-	struct cr_pubkey *validator_pub[SIM_MAX_N]; /* decoded once */
 	struct chain_sigcache *sigcache; /* the transactions' verdicts: the same in every run */
 	struct cr_key *account[SIM_ACCOUNTS];
 	uint8_t account_addr[SIM_ACCOUNTS][CR_ADDR_LEN];
@@ -108,7 +109,10 @@ struct sim {
 	struct rng rng;
 	uint64_t now;
 	FILE *trace;
-	uint32_t n, f, quorum;
+	uint32_t n, f, quorum; /* of the genesis set */
+	uint32_t total;        /* nodes: the n genesis validators, then the joiners */
+	struct sim_gov *gov;   /* sim_gov.c (NULL: the set never changes) */
+	struct sim_sets *sets; /* sim_gov.c: the sets of heights, cached */
 	bool pbft; /* the engine is PBFT: its messages are checked for equivocation */
 	bool keyed_sigs; /* validators sign with sim_keyed_sig, not P-256 (crash-fault engines) */
 	uint32_t ntx, block_max;
@@ -168,9 +172,21 @@ void sim_keyed_sig(const uint8_t pub[CR_PUBKEY_LEN], const uint8_t digest[CR_HAS
 		   uint8_t sig[CR_SIG_LEN]);
 bool sim_verify(struct sim *s, const uint8_t pub[CR_PUBKEY_LEN], const struct cr_pubkey *pk,
 		const uint8_t digest[CR_HASH_LEN], const uint8_t sig[CR_SIG_LEN]);
-/* sim_check_vote checks validator v's signature (chain_vote_check_fn, arg the sim). */
-bool sim_check_vote(void *arg, uint32_t v, const uint8_t digest[CR_HASH_LEN],
-		    const uint8_t sig[CR_SIG_LEN]);
+
+/* sim_gov.c */
+struct sim_set;
+const struct sim_set *sim_set_at(struct sim *s, struct chain_store *store, uint64_t height);
+uint32_t sim_set_n(const struct sim_set *set);
+bool sim_set_check(struct sim *s, const struct sim_set *set, uint32_t v,
+		   const uint8_t digest[CR_HASH_LEN], const uint8_t sig[CR_SIG_LEN]);
+int sim_cert_check(struct sim *s, const struct sim_set *set, const struct chain_cert *cert,
+		   struct ch_err *err);
+uint32_t sim_index_of(const struct sim_set *set, const struct cr_key *key);
+void sim_gov_init(struct sim *s);
+void sim_gov_free(struct sim *s);
+bool sim_gov_done(const struct sim *s);
+void sim_gov_step(struct sim *s, uint64_t *first, uint64_t *end);
+const struct chain_tx *sim_gov_tx(const struct sim *s, uint64_t k);
 
 /* sim_byz.c: a faulty validator's core wants msg sent; byz_in: it received m. */
 void sim_byz_out(struct sim_node *nd, int to, const uint8_t *msg, size_t len);

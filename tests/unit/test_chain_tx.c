@@ -53,8 +53,15 @@ struct raw {
 	const char *name; /* nlen bytes */
 	uint16_t vlen;
 	const uint8_t *value; /* vlen bytes */
-	bool no_value;        /* write vlen but not the value bytes */
+	bool no_value;        /* write vlen (alen) but not the value (address) bytes */
+	/* validator: op | nlen | name (the id) | val_pub | alen | addr */
+	uint8_t op;
+	const uint8_t *val_pub; /* 33 bytes; NULL: all zero */
+	uint8_t alen;
+	const char *addr; /* alen bytes */
 };
+
+static uint8_t other_pub[CR_PUBKEY_LEN]; /* a real P-256 key besides the signer's (main) */
 
 static void
 raw_default(struct raw *w, uint8_t type)
@@ -71,6 +78,14 @@ raw_default(struct raw *w, uint8_t type)
 	w->nlen = 1;
 	w->value = (const uint8_t *)"v";
 	w->vlen = 1;
+	w->op = CHAIN_VAL_ADD;
+	w->val_pub = other_pub;
+	w->addr = "tcp://10.0.0.9:7000";
+	w->alen = 19;
+	if (type == CHAIN_TX_VALIDATOR) {
+		w->name = "node-9";
+		w->nlen = 6;
+	}
 }
 
 static void
@@ -98,6 +113,15 @@ raw_encode(const struct raw *w, struct ch_buf *b)
 	if (w->type == CHAIN_TX_TRANSFER) {
 		ch_buf_put(b, to, sizeof(to));
 		put_be(b, w->amount, 8);
+	} else if (w->type == CHAIN_TX_VALIDATOR) {
+		static const uint8_t zero[CR_PUBKEY_LEN];
+		ch_buf_u8(b, w->op);
+		ch_buf_u8(b, w->nlen);
+		ch_buf_put(b, w->name, w->nlen);
+		ch_buf_put(b, w->val_pub != NULL ? w->val_pub : zero, CR_PUBKEY_LEN);
+		ch_buf_u8(b, w->alen);
+		if (!w->no_value)
+			ch_buf_put(b, w->addr, w->alen);
 	} else {
 		ch_buf_u8(b, w->nlen);
 		ch_buf_put(b, w->name, w->nlen);
@@ -350,8 +374,8 @@ test_bad_header_fields(void)
 	raw_default(&w, CHAIN_TX_TRANSFER);
 	w.type = 0;
 	EXPECT_BAD(w, "type 0");
-	w.type = 3;
-	EXPECT_BAD(w, "type 3");
+	w.type = 4; /* 3 is a validator change */
+	EXPECT_BAD(w, "type 4");
 	w.type = 255;
 	EXPECT_BAD(w, "type 255");
 
@@ -623,7 +647,13 @@ test_charset_helpers(void)
 	CHECK(!chain_id_valid("", 0) && !chain_id_valid("a\0", 2));
 	CHECK(strcmp(chain_tx_type_name(CHAIN_TX_TRANSFER), "transfer") == 0);
 	CHECK(strcmp(chain_tx_type_name(CHAIN_TX_SET), "set") == 0);
+	CHECK(strcmp(chain_tx_type_name(CHAIN_TX_VALIDATOR), "validator") == 0);
 	CHECK(strcmp(chain_tx_type_name(0), "unknown") == 0);
+	CHECK(strcmp(chain_val_op_name(CHAIN_VAL_ADD), "add") == 0);
+	CHECK(strcmp(chain_val_op_name(CHAIN_VAL_REMOVE), "remove") == 0);
+	CHECK(strcmp(chain_val_op_name(CHAIN_VAL_REKEY), "rekey") == 0);
+	CHECK(strcmp(chain_val_op_name(0), "unknown") == 0 &&
+	      strcmp(chain_val_op_name(4), "unknown") == 0);
 }
 
 static void
@@ -655,11 +685,363 @@ test_signature_binds_chain_and_key(void)
 	cr_key_free(k2);
 }
 
+/* ---- validator changes ---- */
+
+/*
+ * fill_validator fills tx with a validator change of op on id, with key pub
+ * (NULL: all zero) and address addr (NULL: none), unsigned.
+ */
+static void
+fill_validator(struct chain_tx *tx, uint8_t op, const char *id, const uint8_t *pub,
+	       const char *addr)
+{
+	memset(tx, 0, sizeof(*tx));
+	strcpy(tx->chain_id, "test-chain");
+	tx->type = CHAIN_TX_VALIDATOR;
+	tx->nonce = 11;
+	tx->val_op = op;
+	snprintf(tx->name, sizeof(tx->name), "%s", id);
+	if (pub != NULL)
+		memcpy(tx->val_pub, pub, CR_PUBKEY_LEN);
+	if (addr != NULL) {
+		tx->value_len = (uint16_t)strlen(addr);
+		memcpy(tx->value, addr, tx->value_len);
+	}
+}
+
+static void
+make_validator(struct chain_tx *tx, uint8_t op, const char *id, const uint8_t *pub,
+	       const char *addr)
+{
+	struct ch_err e;
+	fill_validator(tx, op, id, pub, addr);
+	if (chain_tx_sign(tx, key, &e) != 0) {
+		fprintf(stderr, "make_validator: %s\n", e.msg);
+		abort();
+	}
+}
+
+static void
+test_validator_roundtrip(void)
+{
+	static char id63[CHAIN_MAX_VAL_ID + 1], addr127[CHAIN_MAX_VAL_ADDR + 1];
+	memset(id63, 'i', CHAIN_MAX_VAL_ID);
+	memset(addr127, 'a', CHAIN_MAX_VAL_ADDR);
+	static const uint8_t zero[CR_PUBKEY_LEN];
+	const struct {
+		uint8_t op;
+		const char *id;
+		const uint8_t *pub;
+		const char *addr;
+	} cases[] = {
+		{CHAIN_VAL_ADD, "node-4", other_pub, "tcp://10.0.0.4:7000"},
+		{CHAIN_VAL_REMOVE, "node-1", NULL, NULL},
+		{CHAIN_VAL_REKEY, "node-2", other_pub, NULL},
+		{CHAIN_VAL_ADD, id63, other_pub, addr127}, /* the longest id and address */
+		{CHAIN_VAL_ADD, "Az09._:/-", other_pub, "Az09._:/-"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct chain_tx a, b;
+		struct ch_buf enc, again;
+		struct ch_err e;
+		make_validator(&a, cases[i].op, cases[i].id, cases[i].pub, cases[i].addr);
+		ch_buf_init(&enc);
+		ch_buf_init(&again);
+		chain_tx_encode(&a, &enc);
+		REQUIRE(ch_buf_ok(&enc));
+		CHECK(enc.len <= CHAIN_MAX_TX_BYTES && enc.len >= CHAIN_MIN_TX_BYTES);
+		CHECK_EQ_INT(enc.len, a.size);
+		REQUIRE(chain_tx_decode(enc.data, enc.len, &b, &e) == 0);
+		CHECK(b.type == CHAIN_TX_VALIDATOR && b.val_op == cases[i].op);
+		CHECK(strcmp(b.name, cases[i].id) == 0);
+		const uint8_t *pub = cases[i].pub != NULL ? cases[i].pub : zero;
+		CHECK(memcmp(b.val_pub, pub, CR_PUBKEY_LEN) == 0);
+		size_t alen = cases[i].addr != NULL ? strlen(cases[i].addr) : 0;
+		CHECK(b.value_len == alen && memcmp(b.value, a.value, alen) == 0);
+		CHECK(b.value[b.value_len] == 0);
+		CHECK(b.nonce == a.nonce && memcmp(b.pubkey, a.pubkey, CR_PUBKEY_LEN) == 0);
+		CHECK(memcmp(b.hash, a.hash, 32) == 0 && memcmp(b.sender, a.sender, 20) == 0);
+		CHECK(memcmp(b.sig, a.sig, 64) == 0);
+		CHECK_EQ_INT(chain_tx_verify(&b, &e), 0);
+		CHECK_EQ_INT(chain_tx_check_fields(&b, &e), 0);
+		chain_tx_encode(&b, &again);
+		CHECK(again.len == enc.len && memcmp(again.data, enc.data, enc.len) == 0);
+		ch_buf_close(&enc);
+		ch_buf_close(&again);
+	}
+	/* the signature covers the op, the id, the key and the address */
+	struct chain_tx a, b;
+	struct ch_err e;
+	make_validator(&a, CHAIN_VAL_ADD, "node-4", other_pub, "tcp://h:1");
+	b = a;
+	b.val_op = CHAIN_VAL_REKEY;
+	b.value_len = 0;
+	CHECK_EQ_INT(chain_tx_verify(&b, &e), CH_E_BAD_SIGNATURE);
+	b = a;
+	b.name[5] = '5';
+	CHECK_EQ_INT(chain_tx_verify(&b, &e), CH_E_BAD_SIGNATURE);
+	b = a;
+	b.val_pub[CR_PUBKEY_LEN - 1] ^= 1;
+	CHECK_EQ_INT(chain_tx_verify(&b, &e), CH_E_BAD_SIGNATURE);
+	b = a;
+	b.value[8] = '2';
+	CHECK_EQ_INT(chain_tx_verify(&b, &e), CH_E_BAD_SIGNATURE);
+}
+
+/* The validator body's bytes, as tx.h lays them out. */
+static void
+test_validator_layout(void)
+{
+	struct chain_tx a;
+	struct ch_buf enc;
+	make_validator(&a, CHAIN_VAL_ADD, "ab", other_pub, "t:1");
+	ch_buf_init(&enc);
+	chain_tx_encode(&a, &enc);
+	REQUIRE(enc.len == 55 + 1 + 1 + 2 + 33 + 1 + 3 + 64);
+	const uint8_t *p = enc.data;
+	CHECK(p[12] == CHAIN_TX_VALIDATOR);
+	p += 55;
+	CHECK(p[0] == CHAIN_VAL_ADD && p[1] == 2 && memcmp(p + 2, "ab", 2) == 0);
+	CHECK(memcmp(p + 4, other_pub, CR_PUBKEY_LEN) == 0);
+	CHECK(p[37] == 3 && memcmp(p + 38, "t:1", 3) == 0);
+	CHECK(memcmp(p + 41, a.sig, 64) == 0);
+	ch_buf_close(&enc);
+
+	make_validator(&a, CHAIN_VAL_REMOVE, "ab", NULL, NULL);
+	ch_buf_init(&enc);
+	chain_tx_encode(&a, &enc);
+	REQUIRE(enc.len == 55 + 1 + 1 + 2 + 33 + 1 + 64);
+	p = enc.data + 55;
+	static const uint8_t zero[CR_PUBKEY_LEN];
+	CHECK(p[0] == CHAIN_VAL_REMOVE && p[1] == 2 && memcmp(p + 4, zero, CR_PUBKEY_LEN) == 0);
+	CHECK(p[37] == 0);
+	ch_buf_close(&enc);
+}
+
+static void
+test_validator_truncation(void)
+{
+	static char id63[CHAIN_MAX_VAL_ID + 1], addr127[CHAIN_MAX_VAL_ADDR + 1];
+	memset(id63, 'i', CHAIN_MAX_VAL_ID);
+	memset(addr127, 'a', CHAIN_MAX_VAL_ADDR);
+	struct chain_tx a;
+	make_validator(&a, CHAIN_VAL_ADD, "node-4", other_pub, "tcp://10.0.0.4:7000");
+	check_prefixes(&a);
+	make_validator(&a, CHAIN_VAL_ADD, id63, other_pub, addr127);
+	check_prefixes(&a);
+	make_validator(&a, CHAIN_VAL_REMOVE, "node-1", NULL, NULL);
+	check_prefixes(&a);
+	make_validator(&a, CHAIN_VAL_REKEY, "node-2", other_pub, NULL);
+	check_prefixes(&a);
+
+	/* an address length past the end of the input: truncated, nothing over-read */
+	struct raw w;
+	raw_default(&w, CHAIN_TX_VALIDATOR);
+	w.alen = 100;
+	w.no_value = true; /* the 64 signature bytes are all that follows */
+	EXPECT_BAD(w, "truncated");
+}
+
+static void
+test_validator_bad_body(void)
+{
+	struct raw w;
+	struct ch_err e;
+	char id64[CHAIN_MAX_VAL_ID + 1], addr128[CHAIN_MAX_VAL_ADDR + 1];
+	static char big[256];
+	memset(id64, 'i', sizeof(id64));
+	memset(addr128, 'a', sizeof(addr128));
+	memset(big, 'b', sizeof(big));
+
+	/* the control: valid additions, removals and rekeys decode */
+	raw_default(&w, CHAIN_TX_VALIDATOR);
+	CHECK_EQ_INT(raw_decode(&w, &e), 0);
+	w.name = id64;
+	w.nlen = CHAIN_MAX_VAL_ID;
+	w.addr = addr128;
+	w.alen = CHAIN_MAX_VAL_ADDR;
+	CHECK_EQ_INT(raw_decode(&w, &e), 0);
+	raw_default(&w, CHAIN_TX_VALIDATOR);
+	w.op = CHAIN_VAL_REMOVE;
+	w.val_pub = NULL;
+	w.alen = 0;
+	CHECK_EQ_INT(raw_decode(&w, &e), 0);
+	w.op = CHAIN_VAL_REKEY;
+	w.val_pub = other_pub;
+	CHECK_EQ_INT(raw_decode(&w, &e), 0);
+
+	/* id lengths */
+	raw_default(&w, CHAIN_TX_VALIDATOR);
+	w.nlen = 0;
+	EXPECT_BAD(w, "validator id length 0 (must be 1..63)");
+	w.name = id64;
+	w.nlen = CHAIN_MAX_VAL_ID + 1;
+	EXPECT_BAD(w, "validator id length 64");
+	w.name = big;
+	w.nlen = 255;
+	EXPECT_BAD(w, "validator id length 255");
+
+	/* address lengths */
+	raw_default(&w, CHAIN_TX_VALIDATOR);
+	w.addr = addr128;
+	w.alen = CHAIN_MAX_VAL_ADDR + 1;
+	EXPECT_BAD(w, "validator address length 128 (must be 0..127)");
+	w.addr = big;
+	w.alen = 255;
+	EXPECT_BAD(w, "validator address length 255");
+	w.no_value = true;
+	EXPECT_BAD(w, "validator address length 255");
+
+	/* ops */
+	static const uint8_t bad_ops[] = {0, 4, 255};
+	for (size_t i = 0; i < sizeof(bad_ops); i++) {
+		char want[48];
+		raw_default(&w, CHAIN_TX_VALIDATOR);
+		w.op = bad_ops[i];
+		snprintf(want, sizeof(want), "validator change op %u", bad_ops[i]);
+		EXPECT_BAD(w, want);
+	}
+
+	/* what each op may carry */
+	raw_default(&w, CHAIN_TX_VALIDATOR);
+	w.op = CHAIN_VAL_REMOVE;
+	w.alen = 0; /* a key, no address */
+	EXPECT_BAD(w, "a validator removal carries no key");
+	w.val_pub = NULL;
+	w.alen = 19; /* no key, an address */
+	EXPECT_BAD(w, "only a validator addition carries an address");
+	raw_default(&w, CHAIN_TX_VALIDATOR);
+	w.op = CHAIN_VAL_REKEY; /* a key and an address */
+	EXPECT_BAD(w, "only a validator addition carries an address");
+	w.alen = 0;
+	w.val_pub = NULL; /* no key */
+	EXPECT_BAD(w, "compressed P-256 point");
+	raw_default(&w, CHAIN_TX_VALIDATOR);
+	w.alen = 0; /* an addition without an address */
+	EXPECT_BAD(w, "validator address must be 1..127 bytes");
+	w.alen = 19;
+	w.val_pub = NULL; /* or without a key */
+	EXPECT_BAD(w, "compressed P-256 point");
+	uint8_t uncompressed[CR_PUBKEY_LEN];
+	memcpy(uncompressed, other_pub, CR_PUBKEY_LEN);
+	uncompressed[0] = 0x04;
+	w.val_pub = uncompressed;
+	EXPECT_BAD(w, "compressed P-256 point");
+
+	/* ids and addresses: the name charset, and no NUL */
+	static const char *bad_ids[] = {"a b", "a\\b", "a?", "\xc3\xa9", "a\n"};
+	static const uint8_t bad_id_lens[] = {3, 3, 2, 2, 2};
+	for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+		raw_default(&w, CHAIN_TX_VALIDATOR);
+		w.name = bad_ids[i];
+		w.nlen = bad_id_lens[i];
+		EXPECT_BAD(w, "validator id must be");
+	}
+	raw_default(&w, CHAIN_TX_VALIDATOR);
+	w.name = "a\0b";
+	w.nlen = 3;
+	EXPECT_BAD(w, "NUL in the validator id");
+	w.name = "ab\0";
+	EXPECT_BAD(w, "NUL in the validator id");
+	static const char *bad_addrs[] = {"tcp://a b", "tcp://a\0b", "tcp://\xc3\xa9", "a\n", "a?"};
+	static const uint8_t bad_addr_lens[] = {9, 9, 8, 2, 2};
+	for (size_t i = 0; i < sizeof(bad_addrs) / sizeof(bad_addrs[0]); i++) {
+		raw_default(&w, CHAIN_TX_VALIDATOR);
+		w.addr = bad_addrs[i];
+		w.alen = bad_addr_lens[i];
+		EXPECT_BAD(w, "validator address must be");
+	}
+}
+
+/* EXPECT_FIELDS_BAD: tx fails check_fields and sign with CH_E_TX_INVALID naming what, unsigned. */
+#define EXPECT_FIELDS_BAD(tx, what)                                                    \
+	do {                                                                           \
+		struct ch_err e_;                                                      \
+		static const uint8_t nosig_[CR_SIG_LEN];                               \
+		CHECK_EQ_INT(chain_tx_check_fields(&(tx), &e_), CH_E_TX_INVALID);      \
+		if (strstr(e_.msg, (what)) == NULL) {                                  \
+			fprintf(stderr, "%s:%d: message \"%s\" lacks \"%s\"\n",        \
+				__FILE__, __LINE__, e_.msg, (what));                   \
+			test_failed_checks++;                                          \
+		}                                                                      \
+		CHECK_EQ_INT(chain_tx_sign(&(tx), key, &e_), CH_E_TX_INVALID);         \
+		CHECK_EQ_INT(e_.code, CH_E_TX_INVALID);                                \
+		CHECK(memcmp((tx).sig, nosig_, CR_SIG_LEN) == 0);                      \
+	} while (0)
+
+static void
+test_validator_check_fields(void)
+{
+	struct chain_tx t;
+	struct ch_err e;
+	char id64[CHAIN_MAX_VAL_ID + 2];
+	memset(id64, 'i', sizeof(id64));
+	id64[CHAIN_MAX_VAL_ID + 1] = 0;
+
+	fill_validator(&t, CHAIN_VAL_ADD, "node-4", other_pub, "tcp://h:1");
+	CHECK_EQ_INT(chain_tx_check_fields(&t, &e), 0);
+
+	fill_validator(&t, CHAIN_VAL_ADD, "", other_pub, "tcp://h:1");
+	EXPECT_FIELDS_BAD(t, "validator id must be 1..63");
+	fill_validator(&t, CHAIN_VAL_ADD, id64, other_pub, "tcp://h:1"); /* 64 bytes */
+	CHECK_EQ_INT(strlen(t.name), CHAIN_MAX_VAL_ID + 1);
+	EXPECT_FIELDS_BAD(t, "validator id must be 1..63");
+	fill_validator(&t, CHAIN_VAL_ADD, "a b", other_pub, "tcp://h:1");
+	EXPECT_FIELDS_BAD(t, "validator id must be");
+
+	fill_validator(&t, CHAIN_VAL_ADD, "node-4", other_pub, NULL);
+	memset(t.value, 'a', CHAIN_MAX_VAL_ADDR + 1);
+	t.value_len = CHAIN_MAX_VAL_ADDR + 1; /* 128 */
+	EXPECT_FIELDS_BAD(t, "validator address must be 1..127");
+	t.value_len = CHAIN_MAX_VALUE + 1; /* far out, and beyond what a u8 length could encode */
+	EXPECT_FIELDS_BAD(t, "validator address must be 1..127");
+	t.value_len = 0;
+	EXPECT_FIELDS_BAD(t, "validator address must be 1..127");
+
+	static const uint8_t bad_ops[] = {0, 4, 255};
+	for (size_t i = 0; i < sizeof(bad_ops); i++) {
+		fill_validator(&t, bad_ops[i], "node-4", other_pub, "tcp://h:1");
+		EXPECT_FIELDS_BAD(t, "validator change op");
+	}
+
+	fill_validator(&t, CHAIN_VAL_REMOVE, "node-4", other_pub, NULL);
+	EXPECT_FIELDS_BAD(t, "a validator removal carries no key");
+	fill_validator(&t, CHAIN_VAL_REMOVE, "node-4", NULL, "tcp://h:1");
+	EXPECT_FIELDS_BAD(t, "only a validator addition carries an address");
+	fill_validator(&t, CHAIN_VAL_REKEY, "node-4", other_pub, "tcp://h:1");
+	EXPECT_FIELDS_BAD(t, "only a validator addition carries an address");
+	fill_validator(&t, CHAIN_VAL_REKEY, "node-4", NULL, NULL);
+	EXPECT_FIELDS_BAD(t, "compressed P-256 point");
+	fill_validator(&t, CHAIN_VAL_ADD, "node-4", NULL, "tcp://h:1");
+	EXPECT_FIELDS_BAD(t, "compressed P-256 point");
+
+	/* the fields of the other types do not matter to a validator change */
+	fill_validator(&t, CHAIN_VAL_REMOVE, "node-4", NULL, NULL);
+	t.amount = 0;
+	memset(t.to, 0xee, CR_ADDR_LEN);
+	CHECK_EQ_INT(chain_tx_check_fields(&t, &e), 0);
+	CHECK_EQ_INT(chain_tx_sign(&t, key, &e), 0);
+	CHECK_EQ_INT(chain_tx_verify(&t, &e), 0);
+}
+
+static void
+test_validator_flips(void)
+{
+	struct chain_tx a;
+	make_validator(&a, CHAIN_VAL_ADD, "node-4", other_pub, "tcp://10.0.0.4:7000");
+	check_flips(&a);
+	make_validator(&a, CHAIN_VAL_REMOVE, "node-1", NULL, NULL);
+	check_flips(&a);
+}
+
 int
 main(void)
 {
-	if (cr_key_generate(&key, NULL) != 0)
+	struct cr_key *other = NULL;
+	if (cr_key_generate(&key, NULL) != 0 || cr_key_generate(&other, NULL) != 0)
 		return 1;
+	cr_key_pubkey(other, other_pub);
+	cr_key_free(other);
 	RUN(test_roundtrip);
 	RUN(test_layout_and_sighash);
 	RUN(test_truncation_and_trailing);
@@ -671,6 +1053,12 @@ main(void)
 	RUN(test_sign_checks_fields);
 	RUN(test_charset_helpers);
 	RUN(test_signature_binds_chain_and_key);
+	RUN(test_validator_roundtrip);
+	RUN(test_validator_layout);
+	RUN(test_validator_truncation);
+	RUN(test_validator_bad_body);
+	RUN(test_validator_check_fields);
+	RUN(test_validator_flips);
 	cr_key_free(key);
 	return TEST_DONE();
 }

@@ -455,6 +455,8 @@ test_status(void *arg)
 	CHECK(cJSON_IsTrue(get(r, "view_change")));
 	CHECK(num(r, "stable_checkpoint") == 100);
 	CHECK(num(r, "validators") == NVALIDATORS);
+	CHECK(num(r, "validator_set_start") == 1);
+	CHECK(cJSON_IsTrue(get(r, "member")));
 	CHECK(num(r, "mempool_txs") == 0);
 	CHECK(num(r, "uptime_ms") == 2500);
 	const cJSON *peers = get(r, "peers");
@@ -465,7 +467,7 @@ test_status(void *arg)
 		char id[16], addr[64];
 		snprintf(id, sizeof(id), "n%d", v);
 		snprintf(addr, sizeof(addr), "sim://%d", v);
-		CHECK(num(p, "index") == v);
+		CHECK(num(p, "index") == v && num(p, "slot") == v);
 		CHECK(strcmp(str(p, "id"), id) == 0);
 		CHECK(strcmp(str(p, "address"), addr) == 0);
 		CHECK(cJSON_IsBool(get(p, "connected")) && cJSON_IsTrue(get(p, "connected")) == (v % 2));
@@ -487,6 +489,7 @@ test_validators(void *arg)
 	REQUIRE(r != NULL);
 	CHECK(num(r, "f") == 1);
 	CHECK(num(r, "quorum") == 3);
+	CHECK(num(r, "height") == 1 && num(r, "start_height") == 1);
 	const cJSON *vs = get(r, "validators");
 	REQUIRE(cJSON_IsArray(vs) && cJSON_GetArraySize(vs) == NVALIDATORS);
 	for (int i = 0; i < NVALIDATORS; i++) {
@@ -501,12 +504,280 @@ test_validators(void *arg)
 		cr_hex_encode(a, CR_ADDR_LEN, addr);
 		snprintf(id, sizeof(id), "n%d", i);
 		snprintf(p2p, sizeof(p2p), "sim://%d", i);
-		CHECK(num(v, "index") == i);
+		CHECK(num(v, "index") == i && num(v, "slot") == i);
 		CHECK(strcmp(str(v, "id"), id) == 0);
 		CHECK(strcmp(str(v, "pub_key"), pub) == 0);
 		CHECK(strcmp(str(v, "address"), addr) == 0);
 		CHECK(strcmp(str(v, "p2p_address"), p2p) == 0);
 	}
+	cJSON_Delete(j);
+}
+
+/* ---- the validator set ---- */
+
+/*
+ * val_change signs, with genesis validator signer's key, a change op of
+ * validator id: its new key test_key("validator", key) (none for a
+ * removal) and address addr (an addition's, else NULL).
+ */
+static void
+val_change(struct chain_tx *tx, uint32_t signer, uint64_t nonce, uint8_t op, const char *id,
+	   uint32_t key, const char *addr)
+{
+	struct cr_key *k = test_key("validator", signer);
+	memset(tx, 0, sizeof(*tx));
+	snprintf(tx->chain_id, sizeof(tx->chain_id), "%s", CHAIN_ID);
+	tx->type = CHAIN_TX_VALIDATOR;
+	tx->nonce = nonce;
+	tx->val_op = op;
+	snprintf(tx->name, sizeof(tx->name), "%s", id);
+	if (op != CHAIN_VAL_REMOVE) {
+		struct cr_key *nk = test_key("validator", key);
+		cr_key_pubkey(nk, tx->val_pub);
+		cr_key_free(nk);
+	}
+	if (addr != NULL) {
+		tx->value_len = (uint16_t)strlen(addr);
+		memcpy(tx->value, addr, tx->value_len + 1);
+	}
+	if (chain_tx_sign(tx, k, NULL) != 0)
+		abort();
+	cr_key_free(k);
+}
+
+static const char *
+key_hex(const char *label, uint32_t i)
+{
+	static char bufs[2][2 * CR_PUBKEY_LEN + 1];
+	static int turn;
+	char *out = bufs[turn++ % 2];
+	uint8_t pub[CR_PUBKEY_LEN];
+	struct cr_key *k = test_key(label, i);
+	cr_key_pubkey(k, pub);
+	cr_key_free(k);
+	cr_hex_encode(pub, CR_PUBKEY_LEN, out);
+	return out;
+}
+
+/* ids_are: is arr the JSON array of these strings? */
+static bool
+ids_are(const cJSON *arr, int n, ...)
+{
+	va_list ap;
+	bool ok = cJSON_IsArray(arr) && cJSON_GetArraySize(arr) == n;
+	va_start(ap, n);
+	for (int i = 0; i < n; i++) {
+		const char *want = va_arg(ap, const char *);
+		const cJSON *v = cJSON_GetArrayItem(arr, i);
+		ok = ok && cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
+	}
+	va_end(ap);
+	return ok;
+}
+
+/* validators by height: 1 to tip + CHAIN_VAL_DELAY; what is not a height is refused. */
+static void
+test_validators_height(void *arg)
+{
+	struct fx *f = arg;
+	static const char *const good[] = {"{}", "[]", "{\"height\":1}", "[2]", "{\"height\":\"2\"}"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		cJSON *j = rpc(f, CALL("validators", "%s"), good[i]);
+		const cJSON *r = result(j);
+		REQUIRE(r != NULL);
+		CHECK(num(r, "height") == (i < 2 ? 1 : i == 2 ? 1 : 2));
+		CHECK(num(r, "start_height") == 1);
+		CHECK(cJSON_GetArraySize(get(r, "validators")) == NVALIDATORS);
+		CHECK(num(r, "f") == 1 && num(r, "quorum") == 3);
+		cJSON_Delete(j);
+	}
+	/* beyond what the committed state decides */
+	cJSON *j = rpc(f, CALL("validators", "{\"height\":3}"));
+	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
+	CHECK(strstr(error_msg(j), "not known yet") != NULL);
+	CHECK(strstr(error_msg(j), "at most 2") != NULL);
+	cJSON_Delete(j);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("validators", "[18446744073709551615]"))),
+		     RPC_INVALID_PARAMS);
+	j = rpc(f, CALL("validators", "{\"height\":0}"));
+	CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
+	CHECK(strstr(error_msg(j), "at least 1") != NULL);
+	cJSON_Delete(j);
+	static const char *const bad[] = {"{\"height\":-1}", "{\"height\":1.5}",
+					  "{\"height\":\"tip\"}", "{\"height\":true}", "[\"\"]",
+					  "{\"height\":null}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		j = rpc(f, CALL("validators", "%s"), bad[i]);
+		CHECK_EQ_INT(error_code(j), RPC_INVALID_PARAMS);
+		CHECK(strstr(error_msg(j), "height") != NULL);
+		cJSON_Delete(j);
+	}
+}
+
+/* validator_changes with nothing open: empty lists, for the next height. */
+static void
+test_validator_changes_none(void *arg)
+{
+	struct fx *f = arg;
+	cJSON *j = rpc(f, CALL("validator_changes", "{}"));
+	const cJSON *r = result(j);
+	REQUIRE(r != NULL);
+	CHECK(num(r, "height") == 1);
+	CHECK(cJSON_IsArray(get(r, "changes")) && cJSON_GetArraySize(get(r, "changes")) == 0);
+	CHECK(cJSON_IsArray(get(r, "scheduled")) && cJSON_GetArraySize(get(r, "scheduled")) == 0);
+	cJSON_Delete(j);
+}
+
+/*
+ * A change's life over the RPC: one approval leaves it open (validator_changes,
+ * the block's and the tx's JSON views); a quorum schedules it two blocks on
+ * (validators by height, status, peers); a removal shows no key or address.
+ */
+static void
+test_validator_changes(void *arg)
+{
+	struct fx *f = arg;
+	uint8_t bh[CR_HASH_LEN];
+	struct chain_tx add[3], rm;
+	for (uint32_t v = 0; v < 3; v++)
+		val_change(&add[v], v, 0, CHAIN_VAL_ADD, "n4", 4, "sim://4");
+
+	/* block 1: n0 approves adding n4 */
+	CHECK(sync_ok(f, &add[0]));
+	REQUIRE(commit_pool(f, bh));
+	REQUIRE(f->c.tip.height == 1);
+	cJSON *j = rpc(f, CALL("validator_changes", "[]"));
+	const cJSON *r = result(j);
+	REQUIRE(r != NULL);
+	CHECK(num(r, "height") == 2);
+	REQUIRE(cJSON_GetArraySize(get(r, "changes")) == 1);
+	const cJSON *ch = cJSON_GetArrayItem(get(r, "changes"), 0);
+	CHECK(strcmp(str(ch, "op"), "add") == 0 && strcmp(str(ch, "id"), "n4") == 0);
+	CHECK(strcmp(str(ch, "pub_key"), key_hex("validator", 4)) == 0);
+	CHECK(strcmp(str(ch, "p2p_address"), "sim://4") == 0);
+	CHECK(num(ch, "first_height") == 1 && num(ch, "open_until") == 1000);
+	CHECK(cJSON_GetArraySize(get(ch, "approvals")) == 1 &&
+	      cJSON_GetArrayItem(get(ch, "approvals"), 0)->valuedouble == 0);
+	CHECK(ids_are(get(ch, "approved_by"), 1, "n0"));
+	CHECK(num(ch, "quorum") == 3);
+	CHECK(cJSON_GetArraySize(get(r, "scheduled")) == 0);
+	cJSON_Delete(j);
+
+	/* the block and the tx show the change */
+	j = rpc(f, CALL("block", "{\"height\":1}"));
+	const cJSON *vt = get(result(j), "validator_txs");
+	REQUIRE(cJSON_GetArraySize(vt) == 1);
+	const cJSON *t = cJSON_GetArrayItem(vt, 0);
+	CHECK(num(t, "index") == 0 && strcmp(str(t, "hash"), hash_hex(add[0].hash)) == 0);
+	CHECK(strcmp(str(t, "type"), "validator") == 0 && strcmp(str(t, "op"), "add") == 0);
+	CHECK(strcmp(str(t, "validator_id"), "n4") == 0);
+	CHECK(strcmp(str(t, "validator_pub_key"), key_hex("validator", 4)) == 0);
+	CHECK(strcmp(str(t, "p2p_address"), "sim://4") == 0);
+	CHECK(strcmp(str(t, "pub_key"), key_hex("validator", 0)) == 0);
+	CHECK(get(t, "name") == NULL && get(t, "value") == NULL);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("tx", "{\"hash\":\"%s\"}"), hash_hex(add[0].hash));
+	CHECK(strcmp(str(get(result(j), "tx"), "validator_id"), "n4") == 0);
+	cJSON_Delete(j);
+
+	/* block 2: n1 and n2 approve; the quorum of 3 schedules n4 from height 4 */
+	CHECK(sync_ok(f, &add[1]) && sync_ok(f, &add[2]));
+	REQUIRE(commit_pool(f, bh));
+	REQUIRE(f->c.tip.height == 2);
+	j = rpc(f, CALL("validator_changes", "{}"));
+	r = result(j);
+	REQUIRE(r != NULL);
+	CHECK(num(r, "height") == 3 && cJSON_GetArraySize(get(r, "changes")) == 0);
+	REQUIRE(cJSON_GetArraySize(get(r, "scheduled")) == 1);
+	const cJSON *sc = cJSON_GetArrayItem(get(r, "scheduled"), 0);
+	CHECK(num(sc, "start_height") == 4);
+	CHECK(ids_are(get(sc, "validators"), 5, "n0", "n1", "n2", "n3", "n4"));
+	cJSON_Delete(j);
+
+	/* the next height still has the genesis set; height 4 the new one */
+	j = rpc(f, CALL("validators", "{}"));
+	r = result(j);
+	CHECK(num(r, "height") == 3 && num(r, "start_height") == 1);
+	CHECK(cJSON_GetArraySize(get(r, "validators")) == 4 && num(r, "quorum") == 3);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("validators", "{\"height\":4}"));
+	r = result(j);
+	REQUIRE(r != NULL);
+	CHECK(num(r, "height") == 4 && num(r, "start_height") == 4);
+	CHECK(num(r, "f") == 1 && num(r, "quorum") == 4);
+	REQUIRE(cJSON_GetArraySize(get(r, "validators")) == 5);
+	const cJSON *v4 = cJSON_GetArrayItem(get(r, "validators"), 4);
+	CHECK(num(v4, "index") == 4 && num(v4, "slot") == 4 && strcmp(str(v4, "id"), "n4") == 0);
+	CHECK(strcmp(str(v4, "pub_key"), key_hex("validator", 4)) == 0);
+	CHECK(strcmp(str(v4, "p2p_address"), "sim://4") == 0);
+	cJSON_Delete(j);
+	CHECK_EQ_INT(error_of(rpc(f, CALL("validators", "[5]"))), RPC_INVALID_PARAMS);
+
+	/* status: the set in force, this node in it; peers: the latest set but this node */
+	j = rpc(f, CALL("status", "{}"));
+	r = result(j);
+	REQUIRE(r != NULL);
+	CHECK(num(r, "validators") == 4 && num(r, "validator_set_start") == 1);
+	CHECK(cJSON_IsTrue(get(r, "member")));
+	const cJSON *peers = get(r, "peers");
+	REQUIRE(cJSON_GetArraySize(peers) == 4);
+	const cJSON *p4 = cJSON_GetArrayItem(peers, 3);
+	CHECK(num(p4, "slot") == 4 && num(p4, "index") == 4 && strcmp(str(p4, "id"), "n4") == 0);
+	CHECK(strcmp(str(p4, "address"), "sim://4") == 0 && num(p4, "height") == 14);
+	cJSON_Delete(j);
+
+	/* seen from n4's node (not in force yet): not a member, every genesis validator a peer */
+	uint8_t pub4[CR_PUBKEY_LEN];
+	REQUIRE(cr_hex_decode_exact(key_hex("validator", 4), pub4, CR_PUBKEY_LEN) == 0);
+	f->renv.self_pub = pub4;
+	f->renv.self = UINT32_MAX;
+	j = rpc(f, CALL("status", "{}"));
+	r = result(j);
+	CHECK(cJSON_IsFalse(get(r, "member")));
+	peers = get(r, "peers");
+	REQUIRE(cJSON_GetArraySize(peers) == 4);
+	CHECK(num(cJSON_GetArrayItem(peers, 0), "slot") == 0);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("net_info", "{}"));
+	CHECK(cJSON_GetArraySize(get(result(j), "peers")) == 4);
+	cJSON_Delete(j);
+
+	/* block 3: n0 approves removing n1; block 4: n4 is in force */
+	val_change(&rm, 0, 1, CHAIN_VAL_REMOVE, "n1", 0, NULL);
+	CHECK(sync_ok(f, &rm));
+	REQUIRE(commit_pool(f, bh));
+	j = rpc(f, CALL("validator_changes", "{}"));
+	r = result(j);
+	REQUIRE(cJSON_GetArraySize(get(r, "changes")) == 1);
+	ch = cJSON_GetArrayItem(get(r, "changes"), 0);
+	CHECK(strcmp(str(ch, "op"), "remove") == 0 && strcmp(str(ch, "id"), "n1") == 0);
+	CHECK(cJSON_IsNull(get(ch, "pub_key")) && cJSON_IsNull(get(ch, "p2p_address")));
+	CHECK(num(ch, "quorum") == 4); /* of the set at height 4 */
+	CHECK(ids_are(get(ch, "approved_by"), 1, "n0"));
+	CHECK(cJSON_GetArraySize(get(r, "scheduled")) == 0);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("block", "[3]"));
+	t = cJSON_GetArrayItem(get(result(j), "validator_txs"), 0);
+	CHECK(strcmp(str(t, "op"), "remove") == 0 && strcmp(str(t, "validator_id"), "n1") == 0);
+	CHECK(get(t, "validator_pub_key") == NULL && get(t, "p2p_address") == NULL);
+	cJSON_Delete(j);
+	j = rpc(f, CALL("status", "{}"));
+	r = result(j);
+	CHECK(num(r, "validators") == 5 && num(r, "validator_set_start") == 4);
+	CHECK(cJSON_IsTrue(get(r, "member")));
+	CHECK(cJSON_GetArraySize(get(r, "peers")) == 4); /* n0..n3 */
+	cJSON_Delete(j);
+	/* the past is still known */
+	j = rpc(f, CALL("validators", "[3]"));
+	CHECK(num(result(j), "start_height") == 1);
+	cJSON_Delete(j);
+	/* a block without validator changes has no validator_txs */
+	struct chain_tx tx;
+	transfer(&tx, ALICE, 0, 1);
+	CHECK(sync_ok(f, &tx));
+	REQUIRE(commit_pool(f, bh));
+	j = rpc(f, CALL("block", "{}"));
+	CHECK(result(j) != NULL && get(result(j), "validator_txs") == NULL);
 	cJSON_Delete(j);
 }
 
@@ -1251,6 +1522,9 @@ main(void)
 	}
 	RUN_WITH(test_status, setup, teardown);
 	RUN_WITH(test_validators, setup, teardown);
+	RUN_WITH(test_validators_height, setup, teardown);
+	RUN_WITH(test_validator_changes_none, setup, teardown);
+	RUN_WITH(test_validator_changes, setup, teardown);
 	RUN_WITH(test_net_info, setup, teardown);
 	RUN_WITH(test_account, setup, teardown);
 	RUN_WITH(test_sync_good, setup, teardown);

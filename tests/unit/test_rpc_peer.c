@@ -2,9 +2,11 @@
  * The validator transport (rpc/peer.c) on loopback TCP: delivery both ways
  * and in order, queueing while a peer is down, the queue bounds, the
  * per-connection message rate, the inbound connection limit, the hello and
- * frame checks seen from raw TCP clients, and 200 start/stop cycles under a
- * flood, each stop within 1 s. Ports are random in 20000-31000 (below the
- * kernel's ephemeral range), retried while in use.
+ * frame checks seen from raw TCP clients, peers added, moved and removed
+ * at runtime (rpc_peer_set, also under TLS), a node without an index of its
+ * own, and 200 start/stop cycles under a flood, each stop within 1 s. Ports
+ * are random in 20000-31000 (below the kernel's ephemeral range), retried
+ * while in use.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,17 +19,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crypto/cert.h"
 #include "rpc/peer.h"
 #include "test.h"
+#include "testchain.h"
 
 struct inbox {
 	pthread_mutex_t mu;
 	unsigned count;
 	unsigned next;      /* the sequence number expected next */
 	unsigned disorder;  /* messages out of order or damaged */
+	unsigned damaged;   /* messages whose bytes are wrong, whatever their order */
 };
 
-#define INBOX_INIT {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0}
+#define INBOX_INIT {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0}
 
 /* a message: "seq=N;" then bytes (uint8_t)(N + i) up to its length */
 static size_t
@@ -55,6 +60,8 @@ on_msg(void *arg, uint8_t *msg, size_t len)
 	pthread_mutex_lock(&in->mu);
 	if (!ok || seq != in->next)
 		in->disorder++;
+	if (!ok)
+		in->damaged++;
 	in->next = seq + 1;
 	in->count++;
 	pthread_mutex_unlock(&in->mu);
@@ -582,6 +589,295 @@ test_stop_under_flood(void)
 	CHECK(delivered > cycles);
 }
 
+/* ---- addresses given, changed and cleared at runtime (rpc_peer_set) ---- */
+
+/* start_at starts a transport on listen (NULL: dial only) with the n addresses u, as index self. */
+static bool
+start_at(struct rpc_peer_net **net, const char *listen, const char *const *u, size_t n,
+	 size_t self, const struct rpc_peer_tls *tls, struct inbox *in)
+{
+	struct ch_err err;
+	return rpc_peer_start(net, listen, u, n, self, &roomy, tls, on_msg, in, &err) == 0;
+}
+
+/* wait_in_conns waits (at most 5 s) until net has n inbound connections open. */
+static bool
+wait_in_conns(struct rpc_peer_net *net, uint32_t n)
+{
+	struct rpc_peer_in_stats st;
+	for (int i = 0; i < 500; i++) {
+		rpc_peer_in_stats(net, &st);
+		if (st.connections == n)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* quad_urls writes four loopback addresses on consecutive ports from a random one. */
+static void
+quad_urls(char u[4][64])
+{
+	int port = 20000 + rand() % 11000;
+	for (int i = 0; i < 4; i++)
+		snprintf(u[i], 64, "tcp://127.0.0.1:%d", port + i);
+}
+
+/*
+ * trio starts a (validator 0, on u[0], no address for 1), b (validator 1,
+ * on u[1], dialing a) and c (also index 1, on u[2], dialing a); nobody
+ * listens on u[3].
+ */
+static bool
+trio(struct rpc_peer_net **a, struct rpc_peer_net **b, struct rpc_peer_net **c,
+     struct inbox *in_a, struct inbox *in_b, struct inbox *in_c, char u[4][64])
+{
+	for (int tries = 0; tries < 20; tries++) {
+		quad_urls(u);
+		const char *ua[2] = {u[0], NULL}, *ub[2] = {u[0], u[1]}, *uc[2] = {u[0], ""};
+		if (!start_at(a, u[0], ua, 2, 0, NULL, in_a))
+			continue;
+		if (!start_at(b, u[1], ub, 2, 1, NULL, in_b)) {
+			rpc_peer_stop(*a);
+			continue;
+		}
+		if (start_at(c, u[2], uc, 2, 1, NULL, in_c))
+			return true;
+		rpc_peer_stop(*a);
+		rpc_peer_stop(*b);
+	}
+	return false;
+}
+
+/*
+ * Validator 0 (a) starts with no address for 1. rpc_peer_set adds 1 (b),
+ * moves it to c (b's connection closes, counters stay), clears it (sends
+ * are refused again, c's connection closes), drops what was queued for an
+ * address that was cleared, and gives an index beyond the start's one.
+ */
+static void
+test_set_addresses(void)
+{
+	struct rpc_peer_net *a = NULL, *b = NULL, *c = NULL;
+	struct inbox in_a = INBOX_INIT, in_b = INBOX_INIT, in_c = INBOX_INIT;
+	char u[4][64];
+	REQUIRE(trio(&a, &b, &c, &in_a, &in_b, &in_c, u));
+	struct ch_err err;
+	struct rpc_peer_stats st;
+	uint8_t buf[64];
+
+	/* no address for 1: refused, nothing queued or counted */
+	CHECK_EQ_INT(rpc_peer_send(a, 1, buf, make_msg(buf, 40, 0)), CH_E_UNAVAILABLE);
+	CHECK_EQ_INT(rpc_peer_send(a, 2, buf, 40), CH_E_INVALID); /* an index a does not know */
+	rpc_peer_broadcast(a, buf, 40);                           /* to nobody */
+	rpc_peer_stats(a, 1, &st);
+	CHECK(!st.connected && st.sent == 0 && st.dropped == 0 && st.queued == 0);
+	CHECK_EQ_INT(rpc_peer_set(a, 0, u[1], &err), CH_E_INVALID); /* itself */
+	CHECK_EQ_INT(rpc_peer_set(a, RPC_PEER_MAX, u[1], &err), CH_E_INVALID);
+	CHECK_EQ_INT(rpc_peer_set(a, 1, "udp://127.0.0.1:1", &err), CH_E_CONFIG);
+	CHECK_EQ_INT(rpc_peer_send(a, 1, buf, 40), CH_E_UNAVAILABLE); /* still none */
+
+	/* added: messages arrive; the same address again keeps the connection */
+	double t0 = now_s();
+	CHECK_EQ_INT(rpc_peer_set(a, 1, u[1], &err), 0);
+	send_seq(a, 1, 0, 5, 40);
+	CHECK(wait_count(&in_b, 5, 5000));
+	printf("     the first messages to an added peer arrived after %.1f ms\n",
+	       (now_s() - t0) * 1000);
+	REQUIRE(wait_connected(a, 1));
+	CHECK_EQ_INT(rpc_peer_set(a, 1, u[1], &err), 0);
+	rpc_peer_stats(a, 1, &st);
+	CHECK(st.connected);
+	CHECK_EQ_INT(st.sent, 5);
+	rpc_peer_broadcast(a, buf, make_msg(buf, 40, 5));
+	CHECK(wait_count(&in_b, 6, 5000));
+	CHECK(wait_in_conns(b, 1));
+
+	/* moved to c: b's connection closes, the next messages go to c, the counters stay */
+	CHECK_EQ_INT(rpc_peer_set(a, 1, u[2], &err), 0);
+	CHECK(wait_in_conns(b, 0));
+	send_seq(a, 1, 0, 3, 40);
+	CHECK(wait_count(&in_c, 3, 5000));
+	CHECK(wait_in_conns(c, 1));
+	rpc_peer_stats(a, 1, &st);
+	CHECK_EQ_INT(st.sent, 9);
+
+	/* cleared: refused again, reads as zeros, the connection closes */
+	CHECK_EQ_INT(rpc_peer_set(a, 1, NULL, &err), 0);
+	CHECK_EQ_INT(rpc_peer_send(a, 1, buf, make_msg(buf, 40, 3)), CH_E_UNAVAILABLE);
+	rpc_peer_stats(a, 1, &st);
+	CHECK(!st.connected && st.sent == 0 && st.queued == 0);
+	CHECK(wait_in_conns(c, 0));
+
+	/* what waits for an address that is then cleared is dropped, not sent to the next */
+	CHECK_EQ_INT(rpc_peer_set(a, 1, u[3], &err), 0); /* nobody listens there */
+	send_seq(a, 1, 100, 3, 40);
+	rpc_peer_stats(a, 1, &st);
+	CHECK_EQ_INT(st.queued, 3);
+	CHECK_EQ_INT(rpc_peer_set(a, 1, "", &err), 0);
+	CHECK_EQ_INT(rpc_peer_set(a, 1, u[2], &err), 0);
+	send_seq(a, 1, 3, 1, 40);
+	CHECK(wait_count(&in_c, 4, 5000));
+	usleep(200 * 1000);
+	CHECK_EQ_INT(count(&in_c), 4); /* seq 100.. would also count as disorder */
+
+	/* an index beyond the start's two: known from now on */
+	CHECK_EQ_INT(rpc_peer_set(a, 5, u[1], &err), 0);
+	send_seq(a, 5, 6, 1, 40);
+	CHECK(wait_count(&in_b, 7, 5000));
+	CHECK_EQ_INT(rpc_peer_send(a, 4, buf, 40), CH_E_UNAVAILABLE);
+	CHECK_EQ_INT(rpc_peer_send(a, 6, buf, 40), CH_E_INVALID);
+	CHECK_EQ_INT(in_a.disorder + in_b.disorder + in_c.disorder, 0);
+	rpc_peer_stop(a);
+	rpc_peer_stop(b);
+	rpc_peer_stop(c);
+}
+
+/* A node without an index of its own (self SIZE_MAX) dials every index it has an address for. */
+static void
+test_no_self(void)
+{
+	struct rpc_peer_net *net[2], *d = NULL;
+	struct inbox in[2] = {INBOX_INIT, INBOX_INIT}, in_d = INBOX_INIT;
+	char urls[2][64];
+	REQUIRE(pair(net, in, &roomy, urls));
+	const char *u[2] = {urls[0], NULL};
+	REQUIRE(start_at(&d, NULL, u, 2, SIZE_MAX, NULL, &in_d));
+	send_seq(d, 0, 0, 3, 30);
+	CHECK(wait_count(&in[0], 3, 5000));
+	uint8_t buf[64];
+	struct ch_err err;
+	CHECK_EQ_INT(rpc_peer_send(d, 1, buf, 30), CH_E_UNAVAILABLE);
+	CHECK_EQ_INT(rpc_peer_set(d, 1, urls[1], &err), 0);
+	send_seq(d, 1, 0, 3, 30);
+	CHECK(wait_count(&in[1], 3, 5000));
+	rpc_peer_broadcast(d, buf, make_msg(buf, 30, 3)); /* both: neither is self */
+	CHECK(wait_count(&in[0], 4, 5000));
+	CHECK(wait_count(&in[1], 4, 5000));
+	CHECK_EQ_INT(in[0].disorder + in[1].disorder, 0);
+	struct rpc_peer_net *bad = NULL;
+	CHECK_EQ_INT(rpc_peer_start(&bad, NULL, u, 2, RPC_PEER_MAX, &roomy, NULL, on_msg, &in_d,
+				    &err),
+		     CH_E_CONFIG); /* an index of its own, out of range */
+	rpc_peer_stop(d);
+	rpc_peer_stop(net[0]);
+	rpc_peer_stop(net[1]);
+}
+
+/*
+ * With mutual TLS, an index whose anchor rpc_peer_start had can get its
+ * address later (and its link is TLS); one beyond the anchors cannot.
+ */
+static void
+test_set_tls(void)
+{
+	struct ch_err err;
+	char *anchor[2] = {NULL, NULL}, *cert[2] = {NULL, NULL}, *key[2] = {NULL, NULL};
+	for (uint32_t i = 0; i < 2; i++) {
+		struct cr_key *k = test_key("validator", i);
+		uint8_t pub[CR_PUBKEY_LEN];
+		cr_key_pubkey(k, pub);
+		CHECK_EQ_INT(cr_cert_anchor(i, pub, &anchor[i], &err), 0);
+		CHECK_EQ_INT(cr_cert_peer(i, k, (int64_t)time(NULL), &cert[i], &key[i], &err), 0);
+		cr_key_free(k);
+	}
+	const char *const anchors[2] = {anchor[0], anchor[1]};
+	struct rpc_peer_tls tls[2] = {{cert[0], key[0], anchors}, {cert[1], key[1], anchors}};
+	struct rpc_peer_net *a = NULL, *b = NULL;
+	struct inbox in_a = INBOX_INIT, in_b = INBOX_INIT;
+	char u[4][64];
+	bool up = false;
+	for (int tries = 0; tries < 20 && !up; tries++) {
+		quad_urls(u);
+		const char *ua[2] = {u[0], NULL}, *ub[2] = {u[0], u[1]};
+		if (!start_at(&a, u[0], ua, 2, 0, &tls[0], &in_a))
+			continue;
+		if (!(up = start_at(&b, u[1], ub, 2, 1, &tls[1], &in_b)))
+			rpc_peer_stop(a);
+	}
+	REQUIRE(up);
+	CHECK_EQ_INT(rpc_peer_set(a, 2, u[1], &err), CH_E_UNAVAILABLE); /* no anchor for 2 */
+	CHECK(strstr(err.msg, "plaintext") != NULL);
+	CHECK_EQ_INT(rpc_peer_set(a, 1, u[1], &err), 0);
+	send_seq(a, 1, 0, 3, 40);
+	CHECK(wait_count(&in_b, 3, 5000));
+	CHECK_EQ_INT(in_b.disorder, 0);
+	struct rpc_peer_stats st;
+	rpc_peer_stats(a, 1, &st);
+	CHECK(st.connected);
+	CHECK_EQ_INT(st.tls_failures, 0);
+	rpc_peer_stop(a);
+	rpc_peer_stop(b);
+	for (int i = 0; i < 2; i++) {
+		free(anchor[i]);
+		free(cert[i]);
+		free(key[i]);
+	}
+}
+
+
+/* A thread that sends to peer 1, broadcasts and reads 1's counters until told to stop. */
+struct churn {
+	struct rpc_peer_net *net;
+	atomic_bool stop;
+	unsigned queued;
+	pthread_t t;
+};
+
+static void *
+churn_run(void *arg)
+{
+	struct churn *f = arg;
+	uint8_t buf[600];
+	unsigned seq = 0;
+	while (!atomic_load(&f->stop)) {
+		size_t len = 16 + seq % 500;
+		struct rpc_peer_stats st;
+		if (seq % 16 == 0)
+			rpc_peer_broadcast(f->net, buf, make_msg(buf, len, seq));
+		else if (rpc_peer_send(f->net, 1, buf, make_msg(buf, len, seq)) == 0)
+			f->queued++;
+		else
+			usleep(200); /* no address, or the queue is full */
+		rpc_peer_stats(f->net, 1, &st);
+		seq++;
+	}
+	return NULL;
+}
+
+/*
+ * 300 random changes of peer 1's address (b, c, none, nobody) while another
+ * thread floods it: nothing damaged arrives anywhere, and the stop is prompt.
+ */
+static void
+test_set_under_flood(void)
+{
+	struct rpc_peer_net *a = NULL, *b = NULL, *c = NULL;
+	struct inbox in_a = INBOX_INIT, in_b = INBOX_INIT, in_c = INBOX_INIT;
+	char u[4][64];
+	REQUIRE(trio(&a, &b, &c, &in_a, &in_b, &in_c, u));
+	struct churn f = {.net = a};
+	REQUIRE(pthread_create(&f.t, NULL, churn_run, &f) == 0);
+	const char *addrs[4] = {u[1], u[2], NULL, u[3]};
+	struct ch_err err;
+	for (int i = 0; i < 300; i++) {
+		CHECK_EQ_INT(rpc_peer_set(a, 1, addrs[rand() % 4], &err), 0);
+		usleep((useconds_t)(rand() % 3000));
+	}
+	CHECK_EQ_INT(rpc_peer_set(a, 1, u[1], &err), 0);
+	usleep(100 * 1000);
+	atomic_store(&f.stop, true);
+	pthread_join(f.t, NULL);
+	double s = timed_stop(a);
+	printf("     %u messages queued, %u and %u delivered; stop %.1f ms\n", f.queued,
+	       count(&in_b), count(&in_c), s * 1000);
+	CHECK(s < 1.0);
+	CHECK(count(&in_b) + count(&in_c) > 0);
+	CHECK_EQ_INT(in_b.damaged + in_c.damaged, 0);
+	rpc_peer_stop(b);
+	rpc_peer_stop(c);
+}
+
 int
 main(void)
 {
@@ -593,6 +889,10 @@ main(void)
 	RUN(test_rate);
 	RUN(test_connection_limit);
 	RUN(test_hello);
+	RUN(test_set_addresses);
+	RUN(test_no_self);
+	RUN(test_set_tls);
+	RUN(test_set_under_flood);
 	RUN(test_stop_under_flood);
 	return TEST_DONE();
 }
