@@ -78,7 +78,7 @@ describe(const char *home, cJSON *o, struct ch_err *err)
 	struct cr_key *k = NULL;
 	struct chain_genesis g;
 	uint8_t pub[CR_PUBKEY_LEN], addr[CR_ADDR_LEN], fp[CR_HASH_LEN];
-	char hex[2 * CR_HASH_LEN + 1];
+	char hex[2 * CR_PUBKEY_LEN + 1]; /* the longest it holds: a key (33 bytes), a hash (32) */
 	char *pem = NULL;
 	memset(&g, 0, sizeof(g));
 	int rc = node_config_load(&c, home, err);

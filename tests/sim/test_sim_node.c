@@ -5,21 +5,7 @@
  * validators, for n = 1 to 7.
  */
 #include "sim.h"
-
-#define NET(n_, drop_, dup_, dmin_, dmax_)                                             \
-	.n = (n_), .drop = (drop_), .dup = (dup_), .delay_min = (dmin_), .delay_max = (dmax_), \
-	.fault_ms = 1500, .live_ms = 60000
-
-#define BYZ(n_, kinds_)                                                                      \
-	.n = (n_), .nbyz = 16, .byz = (kinds_), .drop = 0.05, .dup = 0.05, .delay_min = 1,    \
-	.delay_max = 30, .fault_ms = 1500, .live_ms = 60000
-
-/* validator-set changes with j joiners, and time for them (each change takes some blocks) */
-#define CHANGES(j_) .changes = true, .joiners = (j_)
-
-#define ALL_BYZ                                                                              \
-	(SIM_BYZ_SILENT | SIM_BYZ_EQUIVOCATE | SIM_BYZ_INVALID | SIM_BYZ_VOTES | SIM_BYZ_REPLAY | \
-	 SIM_BYZ_GARBAGE | SIM_BYZ_NEWVIEW | SIM_BYZ_FORK | SIM_BYZ_SYNC)
+#include "sim_scenarios.h"
 
 static const struct sim_scenario scenarios[] = {
 	{"clean-1", {NET(1, 0, 0, 1, 5)}, 40, "no fault (baseline) (n = 1)"},
@@ -58,15 +44,6 @@ static const struct sim_scenario scenarios[] = {
 	{"byz-mix-7", {BYZ(7, ALL_BYZ)}, 40, "all of the Byzantine behaviours above, mixed (f of n = 7 Byzantine)"},
 	{"byz-chaos-4", {BYZ(4, ALL_BYZ), .partitions = true, .crashes = true, .torn = true}, 120, "all Byzantine behaviours, with partitions, crashes and torn writes of honest validators (f of n = 4 Byzantine)"},
 	{"byz-chaos-7", {BYZ(7, ALL_BYZ), .partitions = true, .crashes = true, .torn = true}, 40, "all Byzantine behaviours, with partitions, crashes and torn writes of honest validators (f of n = 7 Byzantine)"},
-	{"set-clean-4", {NET(4, 0, 0, 1, 5), CHANGES(3)}, 200, "validator-set changes: joiners added from genesis, members removed, a key replaced (n = 4 at genesis)"},
-	{"set-lossy-4", {NET(4, 0.2, 0.1, 1, 40), CHANGES(3)}, 300, "validator-set changes on a lossy network (n = 4 at genesis)"},
-	{"set-partition-4", {NET(4, 0.05, 0.05, 1, 30), .partitions = true, CHANGES(3)}, 300, "validator-set changes with partitions that heal (n = 4 at genesis)"},
-	{"set-crash-4", {NET(4, 0.05, 0.05, 1, 30), .crashes = true, .torn = true, CHANGES(3)}, 300, "validator-set changes with crashes and torn writes, joiners too (n = 4 at genesis)"},
-	{"set-all-5", {NET(5, 0.15, 0.1, 1, 60), .partitions = true, .crashes = true, .torn = true, CHANGES(3)}, 300, "validator-set changes with loss, partitions, crashes and torn writes (n = 5 at genesis)"},
-	{"set-byz-4", {BYZ(4, SIM_BYZ_SILENT), .crashes = true, CHANGES(3)}, 200, "validator-set changes with a silent Byzantine validator voted out; crashes (f of n = 4 Byzantine)"},
-	{"set-byzmix-4", {BYZ(4, ALL_BYZ), .crashes = true, CHANGES(3)}, 200, "validator-set changes with a Byzantine validator of every kind above, voted out in time; crashes (f of n = 4 Byzantine)"},
-	{"set-byzmix-7", {BYZ(7, ALL_BYZ), .partitions = true, .crashes = true, .torn = true, CHANGES(2)}, 100, "validator-set changes with Byzantine validators of every kind; partitions, crashes and torn writes (f of n = 7 Byzantine)"},
-	{"set-byz-7", {BYZ(7, SIM_BYZ_SILENT), .partitions = true, CHANGES(2)}, 200, "validator-set changes with silent Byzantine validators voted out; partitions (f of n = 7 Byzantine)"},
 };
 
 int
