@@ -188,7 +188,7 @@ while [ "${#MEMBERS[@]}" -gt 4 ]; do
 done
 check_eq "the final set remains" "${#MEMBERS[@]}" $(( ${#JOINERS[@]} == 3 ? 4 : 3 ))
 H=$(height "${MEMBERS[0]}")
-check "blocks commit with the final four" wait_height "${MEMBERS[0]}" $((H + 3)) 60
+check "blocks commit with the final set" wait_height "${MEMBERS[0]}" $((H + 3)) 60
 
 # --- stop the load; every acknowledged transfer is on every member
 touch "$E2E_TMP/stop-load"
