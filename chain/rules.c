@@ -76,15 +76,11 @@ set_size(const struct chain_rules *r, const struct chain_state_reader *state, ui
 	struct chain_valset *s = malloc(sizeof(*s));
 	if (s == NULL)
 		return ch_errf(err, CH_E_NOMEM, "out of memory");
-	uint64_t starts[2];
-	size_t k = 0;
-	int rc = chain_valset_at(state, height, s, err);
-	if (rc == 0)
+	uint64_t last = 0;
+	int rc = chain_valset_at_last(state, height, s, &last, err);
+	if (rc == 0) {
 		*n = s->n;
-	if (rc == 0 && (rc = chain_valset_starts(state, starts, 0, &k, err)) == 0 && k > 0) {
-		/* the last start: read it alone */
-		rc = chain_valset_at(state, UINT64_MAX, s, err);
-		*scheduled = rc == 0 && s->start > height;
+		*scheduled = last > height;
 	}
 	free(s);
 	return rc == CH_E_NOT_FOUND ? 0 : rc;

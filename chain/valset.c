@@ -196,8 +196,8 @@ read_set(const struct chain_state_reader *state, uint64_t start, struct chain_va
 }
 
 int
-chain_valset_at(const struct chain_state_reader *state, uint64_t height, struct chain_valset *out,
-		struct ch_err *err)
+chain_valset_at_last(const struct chain_state_reader *state, uint64_t height,
+		     struct chain_valset *out, uint64_t *last_start, struct ch_err *err)
 {
 	uint64_t *starts = malloc(CHAIN_MAX_EPOCHS * sizeof(*starts));
 	if (starts == NULL)
@@ -208,11 +208,20 @@ chain_valset_at(const struct chain_state_reader *state, uint64_t height, struct 
 	while (rc == 0 && i > 0 && starts[i - 1] > height)
 		i--;
 	uint64_t start = i > 0 ? starts[i - 1] : 0;
+	if (rc == 0 && last_start != NULL)
+		*last_start = starts[n - 1];
 	free(starts);
 	if (rc == 0 && i == 0)
 		rc = ch_errf(err, CH_E_NOT_FOUND, "state: no validator set at height %" PRIu64,
 			     height);
 	return rc == 0 ? read_set(state, start, out, err) : rc;
+}
+
+int
+chain_valset_at(const struct chain_state_reader *state, uint64_t height, struct chain_valset *out,
+		struct ch_err *err)
+{
+	return chain_valset_at_last(state, height, out, NULL, err);
 }
 
 /* ---- writing ---- */

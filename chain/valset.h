@@ -98,6 +98,10 @@ bool chain_valset_same(const struct chain_valset *a, const struct chain_valset *
 int chain_valset_at(const struct chain_state_reader *state, uint64_t height,
 		    struct chain_valset *out, struct ch_err *err);
 
+/* chain_valset_at_last is chain_valset_at, and *last_start the start of the last scheduled set. */
+int chain_valset_at_last(const struct chain_state_reader *state, uint64_t height,
+			 struct chain_valset *out, uint64_t *last_start, struct ch_err *err);
+
 /*
  * chain_valset_starts reads the first heights of every set, ascending, into
  * starts (up to cap; *n gets the count).

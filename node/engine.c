@@ -46,6 +46,15 @@ node_engine_verify_bytes(const struct node_engine_host *h, uint32_t v, const uin
 	return h->verify(h->arg, v, d, sig);
 }
 
+bool
+node_engine_verify_bytes_at(const struct node_engine_host *h, uint64_t height, uint32_t v,
+			    const uint8_t *bytes, size_t len, const uint8_t sig[CR_SIG_LEN])
+{
+	uint8_t d[CR_HASH_LEN];
+	cr_sha256(bytes, len, d);
+	return h->verify_at(h->arg, height, v, d, sig);
+}
+
 struct chain_cert *
 node_engine_cert_new(uint64_t height, uint64_t view, const uint8_t digest[CR_HASH_LEN])
 {

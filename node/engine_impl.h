@@ -44,6 +44,10 @@ void node_engine_sign_bytes(const struct node_engine_host *h, const uint8_t *byt
 bool node_engine_verify_bytes(const struct node_engine_host *h, uint32_t v, const uint8_t *bytes,
 			      size_t len, const uint8_t sig[CR_SIG_LEN]);
 
+/* node_engine_verify_bytes_at: the same, v numbered in the set in force at height (verify_at). */
+bool node_engine_verify_bytes_at(const struct node_engine_host *h, uint64_t height, uint32_t v,
+				 const uint8_t *bytes, size_t len, const uint8_t sig[CR_SIG_LEN]);
+
 /*
  * node_engine_cert_new allocates a certificate for (height, view, digest)
  * with no votes yet (add them in ascending order with node_engine_cert_add);

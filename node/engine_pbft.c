@@ -46,9 +46,7 @@ core_verify(void *arg, uint64_t height, uint32_t v, const uint8_t *bytes, size_t
 	    const uint8_t sig[PBFT_SIG_LEN])
 {
 	struct engine_pbft *e = arg;
-	uint8_t d[CR_HASH_LEN];
-	cr_sha256(bytes, len, d);
-	return e->host.verify_at(e->host.arg, height, v, d, sig);
+	return node_engine_verify_bytes_at(&e->host, height, v, bytes, len, sig);
 }
 
 static bool
